@@ -1,0 +1,260 @@
+"""The working-day calendar and the one function that counts a period.
+
+Every deadline of the product is computed by :func:`due_instant`; nothing else counts days. The rule is
+the usual Chinese procedural one (DOMAIN.md, "Clocks and escalation"):
+
+* time is Asia/Shanghai (UTC+8, no daylight saving since 1991, so a fixed offset is exact and keeps the
+  function free of tz-database lookups inside workflow code);
+* a period in days does not count the day of the starting event and ends at 24:00 of its last day;
+  when that last day is not a working day, it ends at 24:00 of the next working day;
+* a period in working days counts only working days after the starting day;
+* a period in hours (and, for demonstration mechanisms, minutes or seconds) runs exactly.
+
+Working days follow the State Council's yearly arrangement, make-up working weekends (调休) included.
+The ``holidays`` package knows the published years up to its release; a year published later is added
+as data in ``data/calendar.toml``. A due instant whose counting touched a year that neither source knows
+is flagged, so that a coordinator sees the deadline is provisional.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import holidays
+from holidays.countries.china import ChinaStaticHolidays
+
+from cases.errors import ConfigError
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+DATA_DIR = Path(__file__).parent / "data"
+CALENDAR_FILE = DATA_DIR / "calendar.toml"
+
+
+class Unit(StrEnum):
+    """Units a clock may be counted in. Minutes and seconds exist for demonstration mechanisms only."""
+
+    DAYS = "days"
+    WORKING_DAYS = "working_days"
+    HOURS = "hours"
+    MINUTES = "minutes"
+    SECONDS = "seconds"
+
+    @property
+    def is_calendar(self) -> bool:
+        return self in (Unit.DAYS, Unit.WORKING_DAYS)
+
+    @property
+    def is_demo(self) -> bool:
+        return self in (Unit.MINUTES, Unit.SECONDS)
+
+
+@dataclass(frozen=True)
+class YearArrangement:
+    """One year's State Council holiday arrangement, as published (放假调休安排)."""
+
+    year: int
+    source: str
+    days_off: frozenset[date]
+    workdays: frozenset[date]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A computed deadline. ``unknown_years`` lists years the counting relied on without knowing them."""
+
+    at: datetime
+    unknown_years: tuple[int, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.unknown_years)
+
+
+@cache
+def _package_years() -> frozenset[int]:
+    """Years whose arrangement the ``holidays`` package took from an official notice."""
+    return frozenset(ChinaStaticHolidays.special_public_holidays)
+
+
+@cache
+def _package_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """Days off on weekdays and make-up working days of one year, from the ``holidays`` package."""
+    china = holidays.country_holidays("CN", years=year)
+    days_off = frozenset(d for d in china if d.year == year)
+    workdays = frozenset(d for d in getattr(china, "weekend_workdays", ()) if d.year == year)
+    return days_off, workdays
+
+
+@dataclass(frozen=True)
+class WorkingDayCalendar:
+    """Which days are working days, from the package, the published-years file and any overrides.
+
+    Overrides exist so that a test (or an emergency decision, such as an extended holiday) can declare
+    particular days off or on without waiting for a package release.
+    """
+
+    published: Mapping[int, YearArrangement] = field(default_factory=dict)
+    extra_days_off: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+
+    def knows(self, year: int) -> bool:
+        return year in self.published or year in _package_years()
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        if day in self.extra_days_off:
+            return False
+        arrangement = self.published.get(day.year)
+        if arrangement is not None:
+            days_off, workdays = arrangement.days_off, arrangement.workdays
+        else:
+            days_off, workdays = _package_year(day.year)
+        if day in workdays:
+            return True
+        return day.weekday() < 5 and day not in days_off
+
+    def with_overrides(
+        self, *, days_off: Iterable[date] = (), workdays: Iterable[date] = ()
+    ) -> WorkingDayCalendar:
+        days_off = frozenset(days_off)
+        workdays = frozenset(workdays)
+        clash = days_off & workdays
+        if clash:
+            raise ValueError(f"days declared both off and working: {sorted(clash)}")
+        return WorkingDayCalendar(
+            published=self.published,
+            extra_days_off=(self.extra_days_off - workdays) | days_off,
+            extra_workdays=(self.extra_workdays - days_off) | workdays,
+        )
+
+
+def _as_date(value: Any, file: Path, where: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(file, where, f"{value!r} is not a date (write YYYY-MM-DD)")
+
+
+def load_published_years(path: Path = CALENDAR_FILE) -> dict[int, YearArrangement]:
+    """Read years published after the package release. Malformed entries stop start-up."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "", "calendar file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    years = raw.get("years", {})
+    if not isinstance(years, dict):
+        raise ConfigError(path, "years", "must be a table of [years.YYYY] tables")
+    result: dict[int, YearArrangement] = {}
+    for key, entry in years.items():
+        where = f"year {key}"
+        try:
+            year = int(key)
+        except ValueError:
+            raise ConfigError(
+                path, where, "the table name must be a year, as in [years.2027]"
+            ) from None
+        if not isinstance(entry, dict):
+            raise ConfigError(path, where, "must be a table")
+        unknown = set(entry) - {"source", "days_off", "workdays"}
+        if unknown:
+            raise ConfigError(path, where, f"unknown keys {sorted(unknown)}")
+        source = entry.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise ConfigError(path, where, "needs a source: the notice that published the year")
+        days_off = frozenset(
+            _as_date(v, path, f"{where} days_off") for v in entry.get("days_off", [])
+        )
+        workdays = frozenset(
+            _as_date(v, path, f"{where} workdays") for v in entry.get("workdays", [])
+        )
+        stray = sorted(d for d in days_off | workdays if d.year != year)
+        if stray:
+            raise ConfigError(path, where, f"dates outside {year}: {stray}")
+        if days_off & workdays:
+            raise ConfigError(
+                path, where, f"days both off and working: {sorted(days_off & workdays)}"
+            )
+        weekday_work = sorted(d for d in workdays if d.weekday() < 5)
+        if weekday_work:
+            raise ConfigError(
+                path, where, f"make-up workdays must fall on weekends: {weekday_work}"
+            )
+        if not days_off:
+            raise ConfigError(path, where, "lists no days off; a published year always has some")
+        result[year] = YearArrangement(year, source.strip(), days_off, workdays)
+    return result
+
+
+@cache
+def default_calendar() -> WorkingDayCalendar:
+    return WorkingDayCalendar(published=load_published_years())
+
+
+def local_date(instant: datetime) -> date:
+    """The Asia/Shanghai calendar date of an instant."""
+    if instant.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return instant.astimezone(CHINA_TZ).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 of ``day`` in Asia/Shanghai, that is 00:00 of the following day."""
+    return datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
+
+
+def due_instant(
+    start: datetime,
+    length: int,
+    unit: Unit | str,
+    calendar: WorkingDayCalendar | None = None,
+) -> Due:
+    """When a period of ``length`` ``unit`` that starts at ``start`` runs out.
+
+    This is the only place in the product where a period is counted.
+    """
+    unit = Unit(unit)
+    if length <= 0:
+        raise ValueError(f"a period must be positive, got {length} {unit}")
+    if start.tzinfo is None:
+        raise ValueError("the start of a period must be timezone-aware")
+    if unit is Unit.HOURS:
+        return Due(start + timedelta(hours=length))
+    if unit is Unit.MINUTES:
+        return Due(start + timedelta(minutes=length))
+    if unit is Unit.SECONDS:
+        return Due(start + timedelta(seconds=length))
+
+    cal = calendar if calendar is not None else default_calendar()
+    unknown: set[int] = set()
+
+    def working(day: date) -> bool:
+        if not cal.knows(day.year):
+            unknown.add(day.year)
+        return cal.is_working_day(day)
+
+    day = local_date(start)
+    if unit is Unit.DAYS:
+        day += timedelta(days=length)
+        while not working(day):
+            day += timedelta(days=1)
+    else:
+        counted = 0
+        while counted < length:
+            day += timedelta(days=1)
+            if working(day):
+                counted += 1
+    return Due(end_of_day(day), tuple(sorted(unknown)))
