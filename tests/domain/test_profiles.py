@@ -1,0 +1,335 @@
+"""Every shipped profile loads; broken profiles and agency entries fail with their file and place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cases.actions import Branch, Event
+from cases.agencies import AGENCIES_FILE, AgencyKind, load_registry
+from cases.calendar import Unit
+from cases.errors import ConfigError
+from cases.model import Party, Role
+from cases.profiles import MECHANISMS_DIR, load_profile, load_profiles
+
+EXPECTED = {
+    "env-police",
+    "urban-police",
+    "animal-health-police",
+    "township-county",
+    "national-2017",
+    "demo-fast",
+}
+
+
+def test_every_profile_loads() -> None:
+    profiles = load_profiles()
+    assert set(profiles) == EXPECTED
+    for profile in profiles.values():
+        assert profile.clocks, profile.name
+        for clock in profile.clocks.values():
+            assert clock.source, (profile.name, clock.name)
+            assert clock.escalation, (profile.name, clock.name)
+
+
+def test_env_police_is_the_design_default() -> None:
+    p = load_profiles()["env-police"]
+    assert p.clocks["acceptance"].period.length == 3
+    assert p.clocks["acceptance"].period.unit is Unit.DAYS
+    assert p.clocks["acceptance"].statutory
+    assert "D5 §三.3" in p.clocks["acceptance"].source
+    assert p.clocks["approval"].owner_role is Role.APPROVER
+    assert p.clocks["approval"].period.length == 3
+    assert "O310 Art. 5" in p.clocks["approval"].source
+    assert p.clocks["sending"].period.length == 24
+    assert p.clocks["sending"].period.unit is Unit.HOURS
+    assert p.clocks["filing_decision"].period.length == 3
+    assert "D4 §5" in p.clocks["filing_decision"].source
+    assert p.clocks["handover"].period.length == 3
+    assert p.supplements_block_acceptance
+    assert not p.has(Branch.EXTENSION)
+    assert [r.to for r in p.clocks["acceptance"].escalation] == [
+        Party.JOINT_OFFICE,
+        Party.PROCURATORATE,
+        Party.LEADERSHIP_GROUP,
+    ]
+    assert "materials_list" in p.referral_required  # D1-rules §五
+
+
+def test_national_2017_accepts_at_once_and_extends_the_filing_decision() -> None:
+    p = load_profiles()["national-2017"]
+    assert not p.supplements_block_acceptance
+    assert p.copy_procuratorate
+    assert p.has(Branch.EXTENSION)
+    assert {e: x.period.length for e, x in p.extensions.items()} == {
+        "clues_check": 7,
+        "major_complex": 30,
+    }
+    assert Event.EXTENSION_APPROVED in p.clocks["filing_decision"].extended_on
+    assert Event.SUPPLEMENTS_REQUESTED in p.clocks["filing_decision"].pauses_on
+    assert not p.clocks["acceptance"].pauses_on
+    assert p.windows["supplement_request"].period.length == 24
+    assert p.referral_source == "O310 Art. 6"
+    assert p.triage.arithmetic.value == "excess"
+
+
+def test_township_county_answers_requests_in_three_working_days() -> None:
+    p = load_profiles()["township-county"]
+    for name in ("test", "appraisal"):
+        assert p.clocks[name].period.length == 3
+        assert p.clocks[name].period.unit is Unit.WORKING_DAYS
+        assert p.clocks[name].statutory
+    transfer = p.clocks["jurisdiction_transfer"]
+    assert transfer.period.length == 5
+    assert transfer.period.unit is Unit.WORKING_DAYS
+    assert transfer.urgent is not None
+    assert transfer.urgent.unit is Unit.HOURS
+    assert set(p.referral_required) == {
+        "referral_letter",
+        "source_materials",
+        "basic_facts_evidence",
+    }
+
+
+def test_urban_police_hands_over_within_three_days() -> None:
+    p = load_profiles()["urban-police"]
+    assert "approval" not in p.clocks
+    assert "sending" not in p.clocks
+    window = p.clocks["referral_window"]
+    assert window.period.length == 3
+    assert "D5 §三.3" in window.source
+    assert p.referring_kinds == ("urban_management",)
+
+
+def test_demo_fast_runs_in_seconds_and_minutes() -> None:
+    p = load_profiles()["demo-fast"]
+    assert p.demo
+    for clock in p.clocks.values():
+        assert clock.period.unit.is_demo, clock.name
+        assert not clock.statutory
+    assert set(p.clocks) == set(load_profiles()["env-police"].clocks)
+
+
+def copy_profiles(tmp_path: Path) -> Path:
+    target = tmp_path / "mechanisms"
+    shutil.copytree(MECHANISMS_DIR, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+ACCEPTANCE = '[clocks.acceptance]\ntitle_zh = "公安受理"'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "problem"),
+    [
+        (
+            'length = 3\nunit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
+            'length = 3\nunit = "fortnights"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
+            "clock 'acceptance'",
+            "unknown unit 'fortnights'",
+        ),
+        (
+            'length = 3\nunit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
+            'length = -2\nunit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
+            "clock 'acceptance'",
+            "'length' must be a positive whole number, got -2",
+        ),
+        (ACCEPTANCE, ACCEPTANCE + "\nlength = 4", "", "not valid TOML"),
+        (
+            'starts_on = ["referral_delivered"]',
+            'starts_on = ["package_teleported"]',
+            "clock 'acceptance'",
+            "unknown event 'package_teleported'",
+        ),
+        (
+            '{ to = "procuratorate", after = "1d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
+            '{ to = "the_press", after = "1d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
+            "clock 'acceptance' escalation rung 2",
+            "cannot escalate to 'the_press'",
+        ),
+        (
+            '{ to = "procuratorate", after = "1d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
+            '{ to = "procuratorate", after = "3d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
+            "clock 'acceptance' escalation rung 3",
+            "must come in order",
+        ),
+        (
+            'unit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
+            'unit = "seconds"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
+            "clock 'acceptance'",
+            "for demonstration mechanisms only",
+        ),
+        (
+            'source = "D5 §三.3: 派出所应在3日内受理',
+            'sauce = "D5 §三.3: 派出所应在3日内受理',
+            "clock 'acceptance'",
+            "unknown keys ['sauce']",
+        ),
+        (
+            'reminders = ["4h"]\nescalation = [{ to = "joint_office", after = "0s" }, { to = "leadership_group", after = "12h" }]',
+            'reminders = ["soon"]\nescalation = [{ to = "joint_office", after = "0s" }, { to = "leadership_group", after = "12h" }]',
+            "clock 'sending' reminders",
+            "'soon' is not a duration",
+        ),
+        (
+            'owner = "referring"\nowner_role = "approver"\nstarts_on = ["referral_requested"]',
+            'owner = "the_mayor"\nowner_role = "approver"\nstarts_on = ["referral_requested"]',
+            "clock 'approval'",
+            "unknown owner 'the_mayor'",
+        ),
+        (
+            'stops_on = ["handed_over"]',
+            'stops_on = ["handed_over", "filed"]',
+            "clock 'handover'",
+            "both start and stop it",
+        ),
+        (
+            '"items_list", "handling_opinion",\n]',
+            '"items_list", "handwaving",\n]',
+            "referral_checklist",
+            "unknown item kind 'handwaving'",
+        ),
+        (
+            '"not_filed", "reconsideration", "supervision",',
+            '"not_filed", "supervision",',
+            "stages",
+            "go together",
+        ),
+        ('arithmetic = "ratio"', 'arithmetic = "vibes"', "triage", "must be 'ratio' or 'excess'"),
+    ],
+)
+def test_a_broken_profile_names_its_file_clock_and_problem(
+    tmp_path: Path, old: str, new: str, where: str, problem: str
+) -> None:
+    directory = copy_profiles(tmp_path)
+    broken = directory / "env-police.toml"
+    edit(broken, old, new)
+    with pytest.raises(ConfigError) as raised:
+        load_profiles(directory)
+    message = str(raised.value)
+    assert str(broken) in message
+    assert where in message
+    assert problem in message
+
+
+def test_a_broken_child_profile_is_named_not_its_base(tmp_path: Path) -> None:
+    directory = copy_profiles(tmp_path)
+    child = directory / "demo-fast.toml"
+    edit(child, "[clocks.acceptance]\nlength = 90", "[clocks.acceptance]\nlength = 0")
+    with pytest.raises(ConfigError) as raised:
+        load_profiles(directory)
+    assert str(child) in str(raised.value)
+    assert "clock 'acceptance'" in str(raised.value)
+    assert "positive whole number" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            'extends = "env-police"',
+            'extends = "no-such-mechanism"',
+            "no profile 'no-such-mechanism'",
+        ),
+        ('extends = "env-police"', 'extends = "demo-fast"', "in a loop"),
+        ('name = "demo-fast"', 'name = "demo-slow"', "must match the file name"),
+        ("demo = true", "demo = false", "for demonstration mechanisms only"),
+    ],
+)
+def test_a_broken_extension_fails_with_its_file(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    directory = copy_profiles(tmp_path)
+    child = directory / "demo-fast.toml"
+    edit(child, old, new)
+    with pytest.raises(ConfigError) as raised:
+        load_profile(child)
+    assert str(child) in str(raised.value)
+    assert problem in str(raised.value)
+
+
+def test_removing_a_clock_the_base_lacks_fails(tmp_path: Path) -> None:
+    directory = copy_profiles(tmp_path)
+    child = directory / "urban-police.toml"
+    edit(
+        child,
+        'removed_clocks = ["approval", "sending"]',
+        'removed_clocks = ["approval", "courier"]',
+    )
+    with pytest.raises(ConfigError, match=r"clock 'courier'.*no such clock"):
+        load_profile(child)
+
+
+def test_the_default_mechanism_must_be_present(tmp_path: Path) -> None:
+    directory = tmp_path / "only"
+    directory.mkdir()
+    shutil.copy(MECHANISMS_DIR / "env-police.toml", directory / "env-police.toml")
+    assert set(load_profiles(directory)) == {"env-police"}
+    (directory / "env-police.toml").unlink()
+    with pytest.raises(ConfigError, match="no mechanism profiles"):
+        load_profiles(directory)
+
+
+# --- The agency registry ----------------------------------------------------------------------------
+
+
+def test_the_registry_loads_with_every_kind_the_rules_ask_for() -> None:
+    registry = load_registry()
+    demo = {a.kind for a in registry if a.region == "demo-county"}
+    assert {
+        AgencyKind.ENVIRONMENTAL_PROTECTION,
+        AgencyKind.POLICE,
+        AgencyKind.PROCURATORATE,
+        AgencyKind.JOINT_OFFICE,
+        AgencyKind.LEADERSHIP_GROUP,
+        AgencyKind.COUNTY_GOVERNMENT,
+        AgencyKind.MONITORING_STATION,
+        AgencyKind.APPRAISAL_INSTITUTION,
+    } <= demo
+    police = registry.first_in_region(AgencyKind.POLICE, "demo-county")
+    assert police is not None
+    assert police.code == "PSB-DEMO"
+
+
+FIRST_AGENCY = 'code = "EPB-DEMO"\nname = "示范县生态环境分局"'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            'kind = "environmental_protection"',
+            'kind = "ministry_of_magic"',
+            "unknown kind 'ministry_of_magic'",
+        ),
+        (
+            'region = "demo-county"\n\n[[agency]]\ncode = "PSB-DEMO"',
+            'region = "atlantis"\n\n[[agency]]\ncode = "PSB-DEMO"',
+            "region 'atlantis' is not declared",
+        ),
+        ('code = "PSB-DEMO"', 'code = "EPB-DEMO"', "duplicate agency code"),
+        ('code = "PSB-DEMO"', 'code = "psb demo"', "code must be"),
+        (FIRST_AGENCY, 'code = "EPB-DEMO"\nname = ""', "'name' is missing or empty"),
+        (FIRST_AGENCY, FIRST_AGENCY + '\nphone = "110"', "unknown keys ['phone']"),
+    ],
+)
+def test_a_broken_agency_entry_names_its_file_entry_and_problem(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    broken = tmp_path / "agencies.toml"
+    shutil.copy(AGENCIES_FILE, broken)
+    edit(broken, old, new)
+    with pytest.raises(ConfigError) as raised:
+        load_registry(broken)
+    message = str(raised.value)
+    assert str(broken) in message
+    assert "agency #" in message
+    assert problem in message
