@@ -1,0 +1,141 @@
+"""Cases standing in each stage, for the rules' tests: consistent states built the way the workflow will."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from cases.agencies import AgencyKind, AgencyRegistry, default_registry
+from cases.allowed import Context
+from cases.calendar import CHINA_TZ
+from cases.lifecycle import CaseIntake, open_case
+from cases.model import (
+    Actor,
+    CaseFacts,
+    CaseSource,
+    CaseState,
+    Classification,
+    DeliveryReceipt,
+    EvidenceItem,
+    FilingOutcome,
+    Role,
+    Stage,
+    ViolationType,
+)
+from cases.profiles import Profile, get_profile
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ)  # a Monday
+EPB = "EPB-DEMO"
+PSB = "PSB-DEMO"
+PROC = "PROC-DEMO"
+JLO = "JLO-DEMO"
+LG = "LG-DEMO"
+GOV = "GOV-DEMO"
+MON = "MON-DEMO"
+APR = "APR-DEMO"
+OFFICER = Actor(EPB, Role.OFFICER, "王执法")
+
+
+def registry() -> AgencyRegistry:
+    return default_registry()
+
+
+def ctx(
+    mechanism: str = "env-police", now: datetime = NOW, profile: Profile | None = None
+) -> Context:
+    return Context(profile or get_profile(mechanism), registry(), now)
+
+
+def discovering_agency(mechanism: str) -> str:
+    """The demo county's agency of the mechanism's first referring kind."""
+    kind = AgencyKind(get_profile(mechanism).referring_kinds[0])
+    found = registry().first_in_region(kind, "demo-county")
+    assert found is not None
+    return found.code
+
+
+def fresh(mechanism: str = "env-police", facts: CaseFacts | None = None) -> CaseState:
+    intake = CaseIntake(
+        case_id="C-1",
+        intake_ref="INTAKE-1",
+        mechanism=mechanism,
+        discovering_agency=discovering_agency(mechanism),
+        source=CaseSource.INSPECTION,
+        subject="某化工有限公司",
+        discovered_at=NOW - timedelta(days=1),
+        facts=facts or CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE),
+    )
+    return open_case(intake, get_profile(mechanism), registry(), NOW - timedelta(hours=20))
+
+
+def with_items(state: CaseState, *kinds: str) -> CaseState:
+    items = list(state.evidence)
+    for kind in kinds:
+        items.append(
+            EvidenceItem(
+                seq=len(items) + 1,
+                kind=kind,
+                title=kind,
+                recorded_by=OFFICER,
+                recorded_at=NOW - timedelta(hours=5),
+                sha256="0" * 64,
+            )
+        )
+    return replace(state, evidence=items)
+
+
+def complete_package(state: CaseState) -> CaseState:
+    profile = get_profile(state.mechanism)
+    return with_items(state, *profile.referral_required)
+
+
+def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = True) -> CaseState:
+    """A case standing in ``stage``, as the lifecycle would have left it there."""
+    s = fresh(mechanism)
+    if stage is Stage.DISCOVERY:
+        return s
+    s = replace(
+        s,
+        stage=Stage.EVIDENCE,
+        classification=Classification.CRIME,
+        classified_by=Actor(s.owner_agency, Role.OFFICER, "王执法"),
+    )
+    if complete:
+        s = complete_package(s)
+    if stage is Stage.EVIDENCE:
+        return s
+    if stage is Stage.ADMIN_PENALTY:
+        return replace(s, stage=stage)
+    s.referral.requested_at = NOW - timedelta(hours=10)
+    if stage is Stage.REFERRAL_APPROVAL:
+        return replace(s, stage=stage)
+    s.referral.approved_at = NOW - timedelta(hours=9)
+    s.referral.approved_by = Actor(EPB, Role.APPROVER, "李局长")
+    if stage is Stage.REFERRAL_SENDING:
+        return replace(s, stage=stage)
+    s.referral.sent_at = NOW - timedelta(hours=8)
+    s.referral.attempts = 1
+    s.referral.receipt = DeliveryReceipt("PSB-RCPT-1", NOW - timedelta(hours=8))
+    if stage is Stage.ACCEPTANCE:
+        return replace(s, stage=stage)
+    s.filing.accepted_at = NOW - timedelta(hours=6)
+    if stage is Stage.FILING_DECISION:
+        return replace(s, stage=stage)
+    if stage in (Stage.NOT_FILED, Stage.RECONSIDERATION, Stage.SUPERVISION):
+        s.filing.outcome = FilingOutcome.NOT_FILED
+        s.filing.decided_at = NOW - timedelta(hours=4)
+        s.filing.reasons = "证据不足"
+        if stage is Stage.RECONSIDERATION:
+            s.filing.reconsideration_requested_at = NOW - timedelta(hours=2)
+        if stage is Stage.SUPERVISION:
+            s.filing.supervision_proposed_at = NOW - timedelta(hours=2)
+        return replace(s, stage=stage)
+    s.filing.outcome = FilingOutcome.FILED
+    s.filing.decided_at = NOW - timedelta(hours=4)
+    if stage in (Stage.HANDOVER, Stage.INVESTIGATION):
+        return replace(s, stage=stage)
+    if stage is Stage.ARCHIVING:
+        return replace(s, stage=stage)
+    if stage is Stage.ARCHIVED:
+        return replace(s, stage=stage, closed_at=NOW - timedelta(hours=1))
+    raise AssertionError(f"no recipe for {stage}")
