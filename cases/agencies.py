@@ -8,7 +8,6 @@ agency serves this region, who is the joint office or leadership group a case es
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cases.errors import ConfigError
+from cases.errors import ConfigError, read_toml
 
 AGENCIES_FILE = Path(__file__).parent / "data" / "agencies.toml"
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9-]{1,39}$")
@@ -122,12 +121,7 @@ def _text(entry: dict[str, Any], key: str, file: Path, where: str) -> str:
 
 def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
     """Load and validate the registry; a malformed entry stops start-up with its file and position."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "agency registry not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    raw = read_toml(path, "agency registry")
 
     regions: dict[str, Region] = {}
     for i, entry in enumerate(raw.get("region", []), start=1):

@@ -18,7 +18,6 @@ is flagged, so that a coordinator sees the deadline is provisional.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -30,7 +29,7 @@ from typing import Any
 import holidays
 from holidays.countries.china import ChinaStaticHolidays
 
-from cases.errors import ConfigError
+from cases.errors import ConfigError, read_toml
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 DATA_DIR = Path(__file__).parent / "data"
@@ -149,12 +148,7 @@ def _as_date(value: Any, file: Path, where: str) -> date:
 
 def load_published_years(path: Path = CALENDAR_FILE) -> dict[int, YearArrangement]:
     """Read years published after the package release. Malformed entries stop start-up."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "calendar file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    raw = read_toml(path, "calendar file")
     years = raw.get("years", {})
     if not isinstance(years, dict):
         raise ConfigError(path, "years", "must be a table of [years.YYYY] tables")

@@ -13,7 +13,6 @@ the file, the clock and the problem.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,7 +23,7 @@ from typing import Any
 from cases.actions import Branch, Event
 from cases.calendar import Unit
 from cases.checklists import CATALOGUE
-from cases.errors import ConfigError
+from cases.errors import ConfigError, read_toml
 from cases.model import CORE_STAGES, Classification, ExceedanceArithmetic, Party, Role, Stage
 
 MECHANISMS_DIR = Path(__file__).parent / "data" / "mechanisms"
@@ -472,15 +471,6 @@ class _Reader:
         )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "profile file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
-
-
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """A child profile overrides its base key by key; clocks and the named tables merge one level deeper."""
     merged = {k: v for k, v in base.items() if k not in ("extends", "removed_clocks")}
@@ -506,7 +496,7 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    raw = _read_toml(path)
+    raw = read_toml(path, "profile file")
     base_name = raw.get("extends")
     if base_name is None:
         return raw
@@ -533,7 +523,7 @@ def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 def load_profile(path: Path) -> Profile:
     raw = _resolve(path)
-    base_name = _read_toml(path).get("extends")
+    base_name = read_toml(path, "profile file").get("extends")
     if isinstance(base_name, str):
         # A problem in the base is reported against the base's file, not against each child.
         load_profile(path.with_name(f"{base_name}.toml"))

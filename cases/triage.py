@@ -42,51 +42,42 @@ def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def _both(ratio: Decimal) -> tuple[Decimal, Decimal]:
-    return ratio, ratio - 1
+def _result(
+    pollutant: str, standard_kind: str, ratio: Decimal, rules: TriageRules
+) -> ExceedanceResult:
+    excess = ratio - 1
+    counted = ratio if rules.arithmetic is ExceedanceArithmetic.RATIO else excess
+    threshold = _dec(rules.exceedance_threshold)
+    return ExceedanceResult(
+        pollutant=pollutant,
+        standard_kind=standard_kind,
+        ratio=float(ratio),
+        excess=float(excess),
+        counted=float(counted),
+        arithmetic=rules.arithmetic,
+        threshold=float(threshold),
+        met=counted >= threshold,
+    )
 
 
 def exceedances(facts: CaseFacts, rules: TriageRules) -> list[ExceedanceResult]:
     """Every recorded value against its standard, counted in the mechanism's arithmetic."""
-    threshold = _dec(rules.exceedance_threshold)
-    results = []
-    for m in facts.measurements:
-        if m.standard <= 0:
-            continue
-        ratio, excess = _both(_dec(m.measured) / _dec(m.standard))
-        counted = ratio if rules.arithmetic is ExceedanceArithmetic.RATIO else excess
-        results.append(
-            ExceedanceResult(
-                pollutant=m.pollutant,
-                standard_kind="total_control" if m.total_control else "national",
-                ratio=float(ratio),
-                excess=float(excess),
-                counted=float(counted),
-                arithmetic=rules.arithmetic,
-                threshold=float(threshold),
-                met=counted >= threshold,
-            )
+    results = [
+        _result(
+            m.pollutant,
+            "total_control" if m.total_control else "national",
+            _dec(m.measured) / _dec(m.standard),
+            rules,
         )
+        for m in facts.measurements
+        if m.standard > 0
+    ]
     if not results and facts.reported_multiple is not None:
         reported = _dec(facts.reported_multiple)
-        if facts.reported_arithmetic is ExceedanceArithmetic.RATIO:
-            ratio = reported
-        else:
-            ratio = reported + 1
-        ratio, excess = _both(ratio)
-        counted = ratio if rules.arithmetic is ExceedanceArithmetic.RATIO else excess
-        results.append(
-            ExceedanceResult(
-                pollutant="(reported)",
-                standard_kind="reported",
-                ratio=float(ratio),
-                excess=float(excess),
-                counted=float(counted),
-                arithmetic=rules.arithmetic,
-                threshold=float(threshold),
-                met=counted >= threshold,
-            )
+        ratio = (
+            reported if facts.reported_arithmetic is ExceedanceArithmetic.RATIO else reported + 1
         )
+        results.append(_result("(reported)", "reported", ratio, rules))
     return results
 
 
