@@ -573,8 +573,7 @@ class ActionPayload:
 
 @dataclass
 class ActionRequest:
-    """An action as it reaches the workflow: what, by whom, with what."""
+    """An action as it reaches the workflow (the update's name says which action): by whom, with what."""
 
-    action: Action
     actor: Actor
     payload: ActionPayload = field(default_factory=ActionPayload)

@@ -106,6 +106,10 @@ class AgencyRegistry:
     def in_region(self, kind: AgencyKind, region: str) -> list[Agency]:
         return [a for a in self._agencies.values() if a.kind is kind and a.region == region]
 
+    def code_in_region(self, kind: AgencyKind, region: str) -> str | None:
+        found = self.first_in_region(kind, region)
+        return found.code if found else None
+
     def first_in_region(self, kind: AgencyKind, region: str) -> Agency | None:
         """The agency of ``kind`` that serves ``region``, in file order (the file lists the default first)."""
         found = self.in_region(kind, region)

@@ -37,6 +37,7 @@ from cases.profiles import Profile
 
 
 class Reason(StrEnum):
+    UNKNOWN_ACTION = "unknown_action"
     UNKNOWN_AGENCY = "unknown_agency"
     ROLE_NOT_PERMITTED = "role_not_permitted"
     CASE_CLOSED = "case_closed"
@@ -60,7 +61,7 @@ class Reason(StrEnum):
 
 @dataclass
 class Decision:
-    action: Action
+    action: str  # an Action, or the unknown name that was asked for
     allowed: bool
     reason: Reason | None = None
     message: str = ""
@@ -541,6 +542,17 @@ def _stage_and_branch(spec: ActionSpec, state: CaseState, ctx: Context) -> Decis
     return None
 
 
+def resolve(name: str) -> Action | Decision:
+    """The action of that name, or the refusal of a name the product does not know."""
+    try:
+        return Action(name)
+    except ValueError:
+        known = ", ".join(a.value for a in Action)
+        return Decision(
+            name, False, Reason.UNKNOWN_ACTION, f"unknown action '{name}' (one of: {known})"
+        )
+
+
 def check(state: CaseState, action: Action, actor: Actor, ctx: Context) -> Decision:
     """May ``actor`` take ``action`` on this case now? Always a Decision, never an exception."""
     spec = ACTIONS[action]
@@ -740,5 +752,6 @@ __all__ = [
     "parties_of",
     "payload_problems",
     "referral_lines",
+    "resolve",
     "validate",
 ]

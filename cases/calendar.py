@@ -19,7 +19,7 @@ is flagged, so that a coordinator sees the deadline is provisional.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from functools import cache
@@ -102,6 +102,11 @@ class WorkingDayCalendar:
     published: Mapping[int, YearArrangement] = field(default_factory=dict)
     extra_days_off: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
+    # Years not published, with a best guess (statutory festivals, no make-up days known).
+    estimated: Mapping[int, YearArrangement] = field(default_factory=dict)
+    # Guess other years from the ``holidays`` package. Off for calendars that travel in workflow
+    # history: they must answer from their own data, the same on every replay.
+    use_package: bool = True
 
     def knows(self, year: int) -> bool:
         return year in self.published or year in _package_years()
@@ -111,11 +116,13 @@ class WorkingDayCalendar:
             return True
         if day in self.extra_days_off:
             return False
-        arrangement = self.published.get(day.year)
+        arrangement = self.published.get(day.year) or self.estimated.get(day.year)
         if arrangement is not None:
             days_off, workdays = arrangement.days_off, arrangement.workdays
-        else:
+        elif self.use_package:
             days_off, workdays = _package_year(day.year)
+        else:
+            days_off, workdays = frozenset(), frozenset()
         if day in workdays:
             return True
         return day.weekday() < 5 and day not in days_off
@@ -128,11 +135,81 @@ class WorkingDayCalendar:
         clash = days_off & workdays
         if clash:
             raise ValueError(f"days declared both off and working: {sorted(clash)}")
-        return WorkingDayCalendar(
-            published=self.published,
+        return replace(
+            self,
             extra_days_off=(self.extra_days_off - workdays) | days_off,
             extra_workdays=(self.extra_workdays - days_off) | workdays,
         )
+
+
+@dataclass
+class CalendarSnapshot:
+    """The working-day arrangement of some years, as plain data that can travel in workflow history.
+
+    A case's workflow counts its periods on the snapshot it was given, so that replaying its history
+    gives the same deadlines whatever package or data file the worker has by then; a newly published
+    year reaches a running case as a new snapshot, recorded in its history.
+    """
+
+    years: list[int]  # the years it covers
+    known_years: list[int]  # those of them whose arrangement is published
+    days_off: list[str]  # ISO dates of weekdays off
+    workdays: list[str]  # ISO dates of make-up working weekend days
+
+    def calendar(self) -> WorkingDayCalendar:
+        off = {date.fromisoformat(d) for d in self.days_off}
+        work = {date.fromisoformat(d) for d in self.workdays}
+        years = {
+            year: YearArrangement(
+                year,
+                "snapshot",
+                frozenset(d for d in off if d.year == year),
+                frozenset(d for d in work if d.year == year),
+            )
+            for year in self.years
+        }
+        return WorkingDayCalendar(
+            published={y: a for y, a in years.items() if y in self.known_years},
+            extra_days_off=frozenset(d for d in off if d.year not in years),
+            extra_workdays=frozenset(d for d in work if d.year not in years),
+            estimated={y: a for y, a in years.items() if y not in self.known_years},
+            use_package=False,
+        )
+
+
+def snapshot(calendar: WorkingDayCalendar, years: Iterable[int]) -> CalendarSnapshot:
+    """What ``calendar`` knows of ``years`` (weekday days off and weekend workdays), as data."""
+    covered = sorted(set(years))
+    known: list[int] = []
+    days_off: list[str] = []
+    workdays: list[str] = []
+    for year in covered:
+        if calendar.knows(year):
+            known.append(year)
+        day = date(year, 1, 1)
+        while day.year == year:
+            working = calendar.is_working_day(day)
+            if day.weekday() < 5 and not working:
+                days_off.append(day.isoformat())
+            elif day.weekday() >= 5 and working:
+                workdays.append(day.isoformat())
+            day += timedelta(days=1)
+    return CalendarSnapshot(covered, known, days_off, workdays)
+
+
+def merge_snapshots(old: CalendarSnapshot, new: CalendarSnapshot) -> CalendarSnapshot:
+    """``new`` replaces what ``old`` said of the years ``new`` covers."""
+    replaced = set(new.years)
+
+    def keep(days: list[str]) -> list[str]:
+        return [d for d in days if int(d[:4]) not in replaced]
+
+    return CalendarSnapshot(
+        sorted(set(old.years) | replaced),
+        sorted((set(old.known_years) - replaced) | set(new.known_years)),
+        sorted(keep(old.days_off) + new.days_off),
+        sorted(keep(old.workdays) + new.workdays),
+    )
 
 
 def _as_date(value: Any, file: Path, where: str) -> date:

@@ -60,7 +60,7 @@ def open_case(
     if problems:
         raise IntakeError("; ".join(problems))
     agency = registry.get(intake.discovering_agency)
-    police = intake.police_agency or _code(registry, AgencyKind.POLICE, agency.region)
+    police = intake.police_agency or registry.code_in_region(AgencyKind.POLICE, agency.region)
     return CaseState(
         case_id=intake.case_id,
         intake_ref=intake.intake_ref,
@@ -76,10 +76,5 @@ def open_case(
         discovering_agency=agency.code,
         owner_agency=agency.code,
         police_agency=police,
-        procuratorate=_code(registry, AgencyKind.PROCURATORATE, agency.region),
+        procuratorate=registry.code_in_region(AgencyKind.PROCURATORATE, agency.region),
     )
-
-
-def _code(registry: AgencyRegistry, kind: AgencyKind, region: str) -> str | None:
-    found = registry.first_in_region(kind, region)
-    return found.code if found else None

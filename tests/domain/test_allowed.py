@@ -16,6 +16,7 @@ from cases.allowed import (
     check,
     moves,
     parties_of,
+    resolve,
     validate,
 )
 from cases.calendar import Unit
@@ -276,6 +277,11 @@ def no_admin_only() -> Context:
 
 
 SCENARIOS: list[tuple[str, Reason, object]] = [
+    (
+        "an action the product does not know",
+        Reason.UNKNOWN_ACTION,
+        lambda: resolve("teleport"),
+    ),
     (
         "an agency not in the registry",
         Reason.UNKNOWN_AGENCY,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio.converter import DataConverter
 
-from cases.actions import Action, ActionPayload, ActionRequest
+from cases.actions import ActionPayload, ActionRequest
 from cases.calendar import Unit
 from cases.model import (
     Actor,
@@ -66,7 +66,6 @@ async def test_a_full_case_state_roundtrips() -> None:
 
 async def test_an_action_request_roundtrips() -> None:
     request = ActionRequest(
-        Action.UPDATE_FACTS,
         Actor(EPB, Role.OFFICER, "王"),
         ActionPayload(
             classification=Classification.CRIME,

@@ -1,0 +1,244 @@
+"""The clock engine: which clocks events start, stop, pause, restart and extend, and what is due when.
+
+Pure functions over the case state and the mechanism profile. The workflow turns :func:`next_wakeup`
+into a durable timer and, when it fires, asks :func:`fire` what happened: reminders before a breach,
+the breach, and each rung of the escalation ladder. An escalated clock stays escalated until its owner
+acts (the action stops the clock); the level is kept on the clock and on the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from cases.actions import Event
+from cases.allowed import Context, holders
+from cases.calendar import default_calendar, due_instant
+from cases.model import CaseState, ClockState
+from cases.profiles import ClockSpec, Period, Profile
+
+
+class TickKind(StrEnum):
+    REMINDER = "reminder"
+    BREACH = "breach"
+    ESCALATION = "escalation"
+
+
+@dataclass
+class Tick:
+    """Something a clock did at an instant: what the owner and the rungs are told."""
+
+    kind: TickKind
+    clock: ClockState
+    at: datetime
+    level: int = 0
+    to: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Happening:
+    """An event at an instant, with the request it concerns for per-request clocks."""
+
+    event: Event
+    ref: str | None = None
+    extension: str | None = None  # which extension an EXTENSION_APPROVED event approves
+
+
+def _key(spec: ClockSpec, ref: str | None) -> str:
+    return f"{spec.name}:{ref}" if spec.per_request else spec.name
+
+
+def _owner(state: CaseState, spec: ClockSpec, ctx: Context, ref: str | None) -> str:
+    if spec.per_request and ref is not None:
+        for request in state.requests:
+            if request.request_id == ref:
+                return request.agency
+    found = holders(state, spec.owner, ctx.registry)
+    return found[0] if found else ""
+
+
+def _schedule(
+    clock: ClockState, spec: ClockSpec, period: Period, start: datetime, ctx: Context, now: datetime
+) -> None:
+    """(Re)count the clock's period from ``start`` and forget what passed before ``now``."""
+    due = due_instant(start, period.length, period.unit, ctx.calendar or default_calendar())
+    clock.length = period.length
+    clock.unit = period.unit
+    clock.due_at = due.at
+    clock.provisional = due.provisional
+    clock.breached_at = None
+    clock.escalation_level = 0
+    clock.escalated_to = []
+    clock.reminders_sent = sum(1 for r in spec.reminders if clock.due_at - r <= now)
+
+
+def start_clock(
+    state: CaseState, spec: ClockSpec, ctx: Context, ref: str | None = None
+) -> ClockState:
+    at = ctx.now
+    period = spec.period_for(urgent=state.facts.urgent)
+    clock = ClockState(
+        key=_key(spec, ref),
+        name=spec.name,
+        owner_party=spec.owner,
+        owner_agency=_owner(state, spec, ctx, ref),
+        owner_role=spec.owner_role,
+        started_at=at,
+        length=period.length,
+        unit=period.unit,
+        due_at=at,
+        source=spec.source,
+        statutory=spec.statutory,
+    )
+    _schedule(clock, spec, period, at, ctx, at)
+    return clock
+
+
+def _matches(clock: ClockState, spec: ClockSpec, happening: Happening) -> bool:
+    return not spec.per_request or clock.key == _key(spec, happening.ref)
+
+
+def on_events(state: CaseState, happenings: list[Happening], ctx: Context) -> list[ClockState]:
+    """Apply what happened (at ``ctx.now``) to the case's clocks; returns the clocks that started."""
+    at = ctx.now
+    started: list[ClockState] = []
+    for happening in happenings:
+        event = happening.event
+        for clock in state.open_clocks():
+            spec = ctx.profile.clocks.get(clock.name)
+            if spec is None or not _matches(clock, spec, happening):
+                continue
+            if event in spec.stops_on:
+                clock.closed_at = at
+                clock.closed_by = event.value
+                clock.paused_at = None
+            elif event in spec.pauses_on and clock.paused_at is None:
+                clock.paused_at = at
+            elif event in spec.restarts_on:
+                clock.paused_at = None
+                clock.started_at = at
+                _schedule(clock, spec, spec.period_for(urgent=state.facts.urgent), at, ctx, at)
+            elif event in spec.extended_on and happening.extension:
+                period = ctx.profile.extensions[happening.extension].period
+                _schedule(clock, spec, period, clock.started_at, ctx, at)
+        for spec in ctx.profile.clocks_on(event):
+            if spec.per_request and happening.ref is None:
+                continue
+            if state.clock(_key(spec, happening.ref)) is None:
+                clock = start_clock(state, spec, ctx, happening.ref)
+                state.clocks.append(clock)
+                started.append(clock)
+    return started
+
+
+def close_all(state: CaseState, at: datetime, why: str) -> None:
+    for clock in state.open_clocks():
+        clock.closed_at = at
+        clock.closed_by = why
+
+
+def reassign(state: CaseState, ctx: Context) -> None:
+    """A new owner (a jurisdiction transfer) gets a fresh clock for every move it now holds."""
+    at = ctx.now
+    for clock in state.open_clocks():
+        spec = ctx.profile.clocks.get(clock.name)
+        if spec is None:
+            continue
+        owner = _owner(state, spec, ctx, clock.key.partition(":")[2] or None)
+        if owner != clock.owner_agency:
+            clock.owner_agency = owner
+            clock.started_at = at
+            clock.paused_at = None
+            _schedule(clock, spec, spec.period_for(urgent=state.facts.urgent), at, ctx, at)
+
+
+def recount(state: CaseState, ctx: Context) -> None:
+    """A new calendar (a newly published year): count the open calendar clocks again."""
+    at = ctx.now
+    for clock in state.open_clocks():
+        spec = ctx.profile.clocks.get(clock.name)
+        if spec is None or not clock.unit.is_calendar:
+            continue
+        due = due_instant(
+            clock.started_at, clock.length, clock.unit, ctx.calendar or default_calendar()
+        )
+        if due.at != clock.due_at and clock.breached_at is None:
+            period = Period(clock.length, clock.unit)
+            _schedule(clock, spec, period, clock.started_at, ctx, at)
+        clock.provisional = due.provisional
+
+
+def _moments(clock: ClockState, spec: ClockSpec) -> list[datetime]:
+    """The instants at which this clock has something left to do."""
+    moments = [clock.due_at - r for r in spec.reminders[clock.reminders_sent :]]
+    if clock.breached_at is None:
+        moments.append(clock.due_at)
+    moments.extend(clock.due_at + rung.after for rung in spec.escalation[clock.escalation_level :])
+    return moments
+
+
+def next_wakeup(state: CaseState, profile: Profile) -> datetime | None:
+    instants = [
+        moment
+        for clock in state.open_clocks()
+        if clock.paused_at is None and clock.name in profile.clocks
+        for moment in _moments(clock, profile.clocks[clock.name])
+    ]
+    return min(instants, default=None)
+
+
+def fire(state: CaseState, ctx: Context) -> list[Tick]:
+    """Everything the clocks have to do up to ``ctx.now``, in order, with the state updated."""
+    now = ctx.now
+    ticks: list[Tick] = []
+    for clock in state.open_clocks():
+        spec = ctx.profile.clocks.get(clock.name)
+        if spec is None or clock.paused_at is not None:
+            continue
+        while clock.reminders_sent < len(spec.reminders):
+            at = clock.due_at - spec.reminders[clock.reminders_sent]
+            if at > now:
+                break
+            clock.reminders_sent += 1
+            if at >= clock.started_at:
+                ticks.append(Tick(TickKind.REMINDER, clock, at, to=[clock.owner_agency]))
+        if clock.breached_at is None and clock.due_at <= now:
+            clock.breached_at = clock.due_at
+            ticks.append(Tick(TickKind.BREACH, clock, clock.due_at, to=[clock.owner_agency]))
+        while clock.escalation_level < len(spec.escalation):
+            rung = spec.escalation[clock.escalation_level]
+            at = clock.due_at + rung.after
+            if at > now:
+                break
+            clock.escalation_level += 1
+            to = holders(state, rung.to, ctx.registry)
+            clock.escalated_to.extend(a for a in to if a not in clock.escalated_to)
+            ticks.append(Tick(TickKind.ESCALATION, clock, at, clock.escalation_level, to))
+    ticks.sort(key=lambda t: t.at)
+    return ticks
+
+
+def next_deadline(state: CaseState) -> datetime | None:
+    return min((c.due_at for c in state.open_clocks() if c.paused_at is None), default=None)
+
+
+def escalation_level(state: CaseState) -> int:
+    return max((c.escalation_level for c in state.open_clocks()), default=0)
+
+
+__all__ = [
+    "Context",
+    "Happening",
+    "Tick",
+    "TickKind",
+    "close_all",
+    "escalation_level",
+    "fire",
+    "next_deadline",
+    "next_wakeup",
+    "on_events",
+    "reassign",
+    "recount",
+    "start_clock",
+]

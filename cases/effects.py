@@ -1,0 +1,130 @@
+"""The outside effects of a case: the contract between the workflow and its activities.
+
+The workflow calls activities by these names with these dataclasses; the real implementations live in
+``activities/`` and the tests register fakes under the same names. Every call carries an idempotency key
+that is the same on every retry of the same step, so an agency never sees a step twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from cases.model import ClockState, DeliveryReceipt, EvidenceItem, Stage, TimelineEntry
+
+__all__ = ["DeliveryReceipt"]  # re-exported: the result of DELIVER_REFERRAL
+
+DELIVER_REFERRAL = "deliver_referral"
+SEND_EXPERT_REQUEST = "send_expert_request"
+NOTIFY = "notify"
+RECORD_CASE_EVENTS = "record_case_events"
+
+# An agency refused a call (a 4xx): retrying cannot fix it, a person must resend or correct it.
+AGENCY_REFUSED = "AgencyRefused"
+# The agency has no endpoint configured here: a deployment problem, not a passing fault.
+AGENCY_NOT_CONFIGURED = "AgencyNotConfigured"
+
+
+@dataclass
+class PackageItem:
+    kind: str
+    title: str
+    sha256: str | None = None
+    reference: str | None = None
+
+
+@dataclass
+class ReferralDelivery:
+    """Deliver the referral package to the police system (and copy the procuratorate)."""
+
+    case_id: str
+    idempotency_key: str
+    attempt: int
+    police_agency: str
+    copy_to: list[str]
+    mechanism: str
+    referring_agency: str
+    classification: str
+    items: list[PackageItem]
+
+
+@dataclass
+class ExpertRequestCall:
+    """Ask a monitoring station or appraisal institution for a test or an appraisal."""
+
+    case_id: str
+    idempotency_key: str
+    request_id: str
+    kind: str
+    agency: str
+    requesting_agency: str
+    subject: str
+
+
+class NoticeKind(StrEnum):
+    REMINDER = "reminder"
+    BREACH = "breach"
+    ESCALATION = "escalation"
+    DELIVERY_FAILED = "delivery_failed"
+    REQUEST_FAILED = "request_failed"
+    TRANSFER = "transfer"
+    EARLY_INTERVENTION = "early_intervention"
+    INSTRUCTION = "instruction"
+
+
+@dataclass
+class Notice:
+    """One message to some agencies: the shape of an SMS, mail or chat-bot webhook."""
+
+    kind: NoticeKind
+    to: list[str]
+    text: str
+    clock: str | None = None
+    level: int = 0
+    due_at: datetime | None = None
+
+
+@dataclass
+class NotificationBatch:
+    """Everything one transition has to tell: one call, one idempotency key."""
+
+    case_id: str
+    idempotency_key: str
+    notices: list[Notice]
+
+
+@dataclass
+class CaseProjection:
+    """The case row of the read model: what lists and dashboards filter on."""
+
+    case_id: str
+    intake_ref: str
+    mechanism: str
+    region: str
+    stage: Stage
+    subject: str
+    discovering_agency: str
+    owner_agency: str
+    police_agency: str | None
+    classification: str | None
+    suggested: str
+    key_case: bool
+    supervised: bool
+    next_deadline: datetime | None
+    escalation_level: int
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    delivery_error: str | None = None
+
+
+@dataclass
+class CaseRecord:
+    """One transition for the read model: idempotent on (case id, sequence of the entries)."""
+
+    case_id: str
+    projection: CaseProjection
+    entries: list[TimelineEntry]
+    clocks: list[ClockState] = field(default_factory=list)
+    evidence: list[EvidenceItem] = field(default_factory=list)
