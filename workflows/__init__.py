@@ -1,0 +1,1 @@
+"""Durable workflows: one ``CaseWorkflow`` per case. Deterministic code only."""

@@ -1,0 +1,49 @@
+"""Named retry policies and timeouts for the workflow's outside effects.
+
+Temporal owns retries; the HTTP client does not retry. An agency's refusal (a 4xx) is non-retryable: the
+case records the reason and waits for a person to resend or correct it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+from cases.effects import AGENCY_NOT_CONFIGURED, AGENCY_REFUSED
+
+# Agency systems: keep trying through outages (5xx, connection errors, timeouts), with backoff, for as
+# long as the step's own deadline allows; the clocks escalate meanwhile.
+AGENCY_CALL = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=0,
+    non_retryable_error_types=[AGENCY_REFUSED, AGENCY_NOT_CONFIGURED],
+)
+AGENCY_CALL_ATTEMPT = timedelta(seconds=60)  # one HTTP exchange, its own timeout inside
+AGENCY_CALL_HEARTBEAT = timedelta(seconds=20)
+DELIVERY_DEADLINE = timedelta(
+    hours=24
+)  # O310 Art. 5: an approved case reaches the police in 24 hours
+REQUEST_DEADLINE = timedelta(hours=24)
+
+# Reminders and escalations: the same, but a message is worth less after a day.
+NOTIFY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+    non_retryable_error_types=[AGENCY_REFUSED, AGENCY_NOT_CONFIGURED],
+)
+NOTIFY_DEADLINE = timedelta(hours=24)
+
+# The read model: a local write, retried briefly in place; what still fails waits in the outbox and
+# goes with the next transition (writes are idempotent on case id and sequence).
+READ_MODEL = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=8,
+)
+READ_MODEL_ATTEMPT = timedelta(seconds=10)
