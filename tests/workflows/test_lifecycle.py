@@ -1,0 +1,549 @@
+"""Every path and branch of the lifecycle, end to end on the time-skipping server.
+
+Each path runs to the archive, so that its finished history can be kept for the replay tests.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from cases.actions import Action
+from cases.calendar import Unit, due_instant
+from cases.effects import NoticeKind
+from cases.model import (
+    CaseFacts,
+    Classification,
+    FeedbackOutcome,
+    Measurement,
+    Stage,
+    ViolationType,
+)
+from tests.workflows.driver import (
+    APPRAISER,
+    COORDINATOR,
+    COUNTY,
+    EAST_EPB,
+    EPB_HEAD,
+    EPB_OFFICER,
+    LEADER,
+    NRB_HEAD,
+    PROCURATOR,
+    PSB_HEAD,
+    PSB_OFFICER,
+    SHA,
+    STATION,
+    classified,
+    delivered,
+    finish,
+    running_case,
+    to_acceptance,
+    to_approval,
+    to_filing,
+    to_investigation,
+    to_not_filed,
+    to_sending,
+)
+from tests.workflows.fakes import FakeAgencies
+from workflows import search
+
+# The history of a full env-police lifecycle (the path below: 7 package items, referral, acceptance,
+# filing, handover, feedback, archive). The budget is 150; this is what it takes today.
+LIFECYCLE_EVENTS = 139
+
+
+async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -> None:
+    async with running_case(time_skipping) as case:
+        await to_investigation(case)
+        await case.act(Action.FEED_BACK, PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
+        await case.act(Action.ARCHIVE, EPB_OFFICER)
+        await finish(case, "env_police_full")
+        state = (await case.view()).state
+        assert [(e.action, e.stage_to) for e in state.timeline if e.stage_from != e.stage_to] == [
+            ("classify", Stage.EVIDENCE),
+            ("request_approval", Stage.REFERRAL_APPROVAL),
+            ("approve_referral", Stage.REFERRAL_SENDING),
+            ("send_referral", Stage.ACCEPTANCE),
+            ("accept", Stage.FILING_DECISION),
+            ("file_case", Stage.HANDOVER),
+            ("hand_over", Stage.INVESTIGATION),
+            ("feed_back", Stage.ARCHIVING),
+            ("archive", Stage.ARCHIVED),
+        ]
+        # Every action is stamped with its actor; the delivery receipt is the police system's own.
+        accept = next(e for e in state.timeline if e.action == "accept")
+        assert accept.actor == PSB_OFFICER
+        receipt = next(e for e in state.timeline if e.action == "referral_delivered")
+        assert receipt.details["reference"].startswith("RCPT-case-")
+        assert state.referral.receipt is not None
+        assert state.filing.accepted_at is not None
+        assert state.filing.accepted_at >= state.referral.receipt.received_at - timedelta(seconds=5)
+        # Every clock that ran is closed, each by the step of its owner.
+        closed_by = {c.name: c.closed_by for c in state.clocks}
+        assert closed_by == {
+            "approval": "referral_approved",
+            "sending": "referral_delivered",
+            "acceptance": "accepted",
+            "filing_decision": "filed",
+            "handover": "handed_over",
+            "feedback": "fed_back",
+            "archiving": "archived",
+        }
+        # One read-model write per transition, none lost, none twice.
+        seqs = case.fakes.recorded_seqs()
+        assert seqs == list(range(1, len(state.timeline) + 1))
+        assert len(case.fakes.records) == len(state.timeline)
+        assert case.fakes.records[-1].projection.stage is Stage.ARCHIVED
+        # The history stays small.
+        history = await case.handle.fetch_history()
+        assert len(history.events) <= 150
+        assert len(history.events) == LIFECYCLE_EVENTS
+
+
+async def test_search_attributes_follow_the_case(time_skipping: WorkflowEnvironment) -> None:
+    facts = CaseFacts(hazardous_into_water=True, discharges_past_year=3)
+    async with running_case(time_skipping, facts=facts) as case:
+        await to_acceptance(case)
+        attributes = await case.search_attributes()
+        acceptance = await case.clock("acceptance")
+        assert attributes == {
+            search.CASE_STAGE.name: "acceptance",
+            search.CASE_MECHANISM.name: "env-police",
+            search.OWNING_AGENCY.name: "EPB-DEMO",
+            search.KEY_CASE.name: True,
+            search.ESCALATION_LEVEL.name: 0,
+            search.NEXT_DEADLINE.name: acceptance.due_at.isoformat(),
+        }
+        await finish(case)
+        attributes = await case.search_attributes()
+        assert attributes[search.CASE_STAGE.name] == "archived"
+        assert search.NEXT_DEADLINE.name not in attributes  # no open clock, no deadline
+
+
+async def test_supplements_stop_acceptance_and_restart_it_in_full(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await to_acceptance(case)
+        await case.act(Action.REQUEST_SUPPLEMENTS, PSB_OFFICER, items=["环境损害鉴定评估报告"])
+        paused = await case.clock("acceptance")
+        assert paused.paused_at is not None
+        refusal = await case.refused(Action.ACCEPT, PSB_OFFICER)
+        assert refusal["reason"] == "awaiting_supplements"
+        # Days pass: a stopped clock does not breach; the agency's supplement clock does.
+        await case.sleep_until(paused.due_at, timedelta(hours=1))
+        assert (await case.clock("acceptance")).breached_at is None
+        assert (await case.clock("supplements")).breached_at is not None
+        await case.act(
+            Action.RECORD_EVIDENCE,
+            EPB_OFFICER,
+            kind="environmental_damage",
+            title="鉴定",
+            sha256=SHA,
+        )
+        await case.act(Action.SUPPLY_SUPPLEMENTS, EPB_OFFICER)
+        restarted = await case.clock("acceptance")
+        supplied = (await case.view()).state.timeline[-1]
+        assert supplied.action == "supply_supplements"
+        assert restarted.paused_at is None
+        assert restarted.started_at == supplied.at
+        assert restarted.due_at == due_instant(supplied.at, 3, Unit.DAYS).at  # in full, again
+        assert (await case.clock("supplements")).closed_by == "supplements_supplied"
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+        await case.act(Action.FILE_CASE, PSB_OFFICER)
+        await finish(case, "supplements_env_police")
+
+
+async def test_national_2017_accepts_at_once_then_supplements_pause_the_filing_decision(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping, mechanism="national-2017") as case:
+        await to_acceptance(case)
+        assert case.fakes.deliveries[0].copy_to == [
+            "PROC-DEMO"
+        ]  # N2017: copied to the procuratorate
+        refusal = await case.refused(Action.REQUEST_SUPPLEMENTS, PSB_OFFICER, items=["x"])
+        assert refusal["reason"] == "accept_first"
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+        await case.act(Action.REQUEST_SUPPLEMENTS, PSB_OFFICER, items=["监测报告原件"])
+        assert (await case.clock("filing_decision")).paused_at is not None
+        await case.env.sleep(timedelta(days=1))
+        await case.act(Action.SUPPLY_SUPPLEMENTS, EPB_OFFICER)
+        filing = await case.clock("filing_decision")
+        assert filing.started_at == (await case.view()).state.timeline[-1].at
+        assert filing.due_at == due_instant(filing.started_at, 3, Unit.DAYS).at
+        await case.act(Action.FILE_CASE, PSB_OFFICER)
+        await finish(case, "supplements_national_2017")
+
+
+async def test_national_2017_extension_of_the_filing_decision(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping, mechanism="national-2017") as case:
+        await to_acceptance(case)
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+        before = await case.clock("filing_decision")
+        await case.act(
+            Action.APPROVE_EXTENSION, PSB_HEAD, extension="major_complex", reasons="案情重大复杂"
+        )
+        after = await case.clock("filing_decision")
+        assert after.started_at == before.started_at
+        assert after.length == 30
+        assert after.due_at == due_instant(before.started_at, 30, Unit.DAYS).at
+        again = await case.refused(
+            Action.APPROVE_EXTENSION, PSB_HEAD, extension="clues_check", reasons="再延"
+        )
+        assert again["reason"] == "already_done"
+        await case.act(Action.FILE_CASE, PSB_OFFICER)
+        await finish(case, "extension_national_2017")
+
+
+async def test_not_filed_reconsidered_then_supervised_and_ordered_filed(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await to_not_filed(case)
+        await case.act(Action.REQUEST_RECONSIDERATION, EPB_HEAD, reasons="监测数据足以证明")
+        assert (await case.clock("reconsideration")).owner_agency == "PSB-DEMO"
+        await case.act(Action.DECIDE_RECONSIDERATION, PSB_HEAD, upheld=True, reasons="维持")
+        state = (await case.view()).state
+        assert state.stage is Stage.NOT_FILED
+        assert state.filing.reconsideration_upheld is True
+        again = await case.refused(Action.REQUEST_RECONSIDERATION, EPB_HEAD, reasons="再议")
+        assert again["reason"] == "already_done"
+        # O310 Art. 9: supervision may still be proposed after a refused reconsideration.
+        await case.act(Action.PROPOSE_SUPERVISION, EPB_HEAD, reasons="建议立案监督")
+        assert (await case.clock("supervision")).owner_agency == "PROC-DEMO"
+        await case.act(Action.SUPERVISE_FILING, PROCURATOR, order_filing=True, reasons="应当立案")
+        assert (await case.view()).state.stage is Stage.FILING_DECISION
+        assert (await case.clock("ordered_filing")).length == 15
+        declined = await case.refused(Action.DECLINE_FILING, PSB_OFFICER, reasons="仍不立案")
+        assert declined["reason"] == "filing_ordered"
+        await case.act(Action.FILE_CASE, PSB_OFFICER, reference="立案-002")
+        assert (await case.clock("ordered_filing")).closed_by == "filed"
+        await finish(case, "not_filed_supervised")
+
+
+async def test_reconsideration_can_reverse_the_refusal(time_skipping: WorkflowEnvironment) -> None:
+    async with running_case(time_skipping) as case:
+        await to_not_filed(case)
+        await case.act(Action.REQUEST_RECONSIDERATION, EPB_OFFICER, reasons="补充了证据")
+        await case.act(Action.DECIDE_RECONSIDERATION, PSB_HEAD, upheld=False, reasons="撤销不立案")
+        state = (await case.view()).state
+        assert state.stage is Stage.HANDOVER
+        assert (await case.clock("handover")).owner_agency == "EPB-DEMO"
+        await finish(case, "reconsideration_reversed")
+
+
+async def test_not_filed_and_accepted_goes_to_administrative_penalty(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await to_not_filed(case)
+        await case.act(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER, reasons="依法行政处罚")
+        assert (await case.clock("penalty")).owner_agency == "EPB-DEMO"
+        await case.act(Action.IMPOSE_PENALTY, EPB_HEAD, reference="罚字〔2026〕7号")
+        await finish(case, "not_filed_penalty")
+
+
+async def test_reverse_referral_at_filing_and_after_investigation(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await to_filing(case)
+        await case.act(Action.REVERSE_REFER, PSB_OFFICER, reasons="不构成犯罪,应予行政处罚")
+        state = (await case.view()).state
+        assert state.stage is Stage.ADMIN_PENALTY
+        assert state.filing.outcome is not None
+        assert state.filing.outcome.value == "reverse_referred"
+        await finish(case, "reverse_referral_at_filing")
+    async with running_case(time_skipping) as case:
+        await to_investigation(case)
+        await case.act(Action.REVERSE_REFER, PSB_HEAD, reasons="侦查终结,不构成犯罪")
+        assert (await case.view()).state.stage is Stage.ADMIN_PENALTY
+        assert (await case.clock("feedback")).closed_by == "reverse_referred"
+        await finish(case, "reverse_referral_after_investigation")
+
+
+async def test_an_administrative_only_case_is_never_referred(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping, facts=CaseFacts()) as case:
+        await classified(case, Classification.ADMINISTRATIVE)
+        refusal = await case.refused(Action.REQUEST_APPROVAL, EPB_OFFICER)
+        assert refusal["reason"] == "not_referable"
+        await case.act(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER, reasons="一般违法")
+        await finish(case, "administrative_only")
+        assert case.fakes.deliveries == []
+        risk = [e for e in (await case.view()).state.timeline if "risk" in e.details]
+        assert risk == []
+
+
+async def test_a_referable_case_handled_administratively_is_marked(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await classified(case, Classification.CRIME)
+        await case.act(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER, reasons="先行处罚")
+        entry = (await case.view()).state.timeline[-1]
+        assert "以罚代刑" in entry.details["risk"]
+        await finish(case)
+
+
+async def test_withdrawal_before_sending(time_skipping: WorkflowEnvironment) -> None:
+    async with running_case(time_skipping) as case:
+        await to_sending(case)
+        await case.act(Action.WITHDRAW_REFERRAL, EPB_HEAD, reasons="发现新的证据需要补充")
+        state = (await case.view()).state
+        assert state.stage is Stage.EVIDENCE
+        assert (await case.clock("sending")).closed_by == "referral_withdrawn"
+        refusal = await case.refused(Action.SEND_REFERRAL, EPB_OFFICER)
+        assert refusal["reason"] == "wrong_stage"
+        assert case.fakes.deliveries == []
+        await finish(case, "withdrawn")
+
+
+async def test_a_refused_referral_keeps_its_reasons(time_skipping: WorkflowEnvironment) -> None:
+    async with running_case(time_skipping) as case:
+        await to_approval(case)
+        await case.act(Action.REFUSE_REFERRAL, EPB_HEAD, reasons="证据不足以证明涉嫌犯罪")
+        state = (await case.view()).state
+        assert state.stage is Stage.EVIDENCE
+        assert state.referral.refusals == ["证据不足以证明涉嫌犯罪"]
+        assert (await case.clock("approval")).closed_by == "referral_refused"
+        await finish(case, "referral_refused")
+
+
+async def test_a_refused_delivery_waits_for_a_person_then_goes_through(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    fakes = FakeAgencies(refuse_deliveries=1)
+    async with running_case(time_skipping, fakes=fakes) as case:
+        await to_sending(case)
+        await case.act(Action.SEND_REFERRAL, EPB_OFFICER)
+        await delivered(case)
+        state = (await case.view()).state
+        assert state.referral.delivery_error is not None
+        assert "unsigned" in state.referral.delivery_error
+        assert (
+            await case.clock("sending")
+        ).closed_at is None  # not delivered: still the agency's move
+        assert len(fakes.deliveries) == 1  # a 4xx is not retried
+        failed = fakes.notices_of(NoticeKind.DELIVERY_FAILED)
+        assert len(failed) == 1
+        await case.act(Action.RESEND_REFERRAL, EPB_OFFICER, note="已补签移送书")
+        await delivered(case)
+        state = (await case.view()).state
+        assert state.referral.receipt is not None
+        assert state.referral.delivery_error is None
+        assert [d.idempotency_key for d in fakes.deliveries] == [
+            f"case-{case.case_id}-referral-1",
+            f"case-{case.case_id}-referral-2",
+        ]
+        assert (await case.clock("sending")).closed_by == "referral_delivered"
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+        await case.act(Action.FILE_CASE, PSB_OFFICER)
+        await finish(case, "delivery_refused_then_resent")
+
+
+async def test_tests_and_appraisals_answered_later(time_skipping: WorkflowEnvironment) -> None:
+    fakes = FakeAgencies()
+    facts = CaseFacts(hazardous_into_water=True, violation_type=ViolationType.HEAVY_METAL)
+    async with running_case(time_skipping, facts=facts, fakes=fakes) as case:
+        await classified(case, Classification.PUBLIC_SECURITY)
+        result = await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="总铬")
+        request_id = result.refs["request_id"]
+        clock = await case.clock("test")
+        assert clock.owner_agency == "MON-DEMO"
+        assert clock.key == f"test:{request_id}"
+        await case.env.sleep(timedelta(seconds=1))
+        assert fakes.requests[0].idempotency_key == f"case-{case.case_id}-{request_id}"
+        assert not (await case.view()).state.triage.key_case
+        await case.act(
+            Action.RECORD_TEST_RESULT,
+            STATION,
+            request_id=request_id,
+            conclusion="总铬超标",
+            measurements=[Measurement("总铬", 6.0, 1.5)],
+            sha256=SHA,
+        )
+        state = (await case.view()).state
+        assert state.triage.key_case  # 4 times the standard: criterion (2) met
+        assert state.evidence[-1].kind == "monitoring_report"
+        assert state.evidence[-1].recorded_by == STATION
+        assert (await case.clock("test")).closed_by == "test_answered"
+        result = await case.act(
+            Action.REQUEST_APPRAISAL, EPB_OFFICER, agency="APR-DEMO", subject="环境损害"
+        )
+        appraisal_id = result.refs["request_id"]
+        wrong = await case.refused(
+            Action.RECORD_APPRAISAL, STATION, request_id=appraisal_id, conclusion="x"
+        )
+        assert wrong["reason"] == "not_your_move"
+        await case.act(
+            Action.RECORD_APPRAISAL,
+            APPRAISER,
+            request_id=appraisal_id,
+            conclusion="损害成立",
+            sha256=SHA,
+        )
+        assert (await case.clock("appraisal")).closed_by == "appraisal_answered"
+        await finish(case, "expert_requests")
+
+
+async def test_a_refused_request_is_told_to_the_agency(time_skipping: WorkflowEnvironment) -> None:
+    fakes = FakeAgencies(refuse_requests=True)
+    async with running_case(time_skipping, fakes=fakes) as case:
+        await classified(case)
+        await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="COD")
+        for _ in range(50):
+            if fakes.notices_of(NoticeKind.REQUEST_FAILED):
+                break
+            await case.env.sleep(timedelta(milliseconds=50))
+        assert fakes.notices_of(NoticeKind.REQUEST_FAILED)
+        assert (await case.view()).state.timeline[-1].action == "request_failed"
+        await finish(case)
+
+
+async def test_early_intervention_and_joint_consultation(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    fakes = FakeAgencies()
+    facts = CaseFacts(major_or_difficult=True, violation_type=ViolationType.EVASIVE_DISCHARGE)
+    async with running_case(time_skipping, facts=facts, fakes=fakes) as case:
+        assert (await case.view()).state.triage.early_intervention == ["major_or_difficult"]
+        await case.act(Action.REQUEST_EARLY_INTERVENTION, EPB_OFFICER, reasons="重大疑难")
+        assert (await case.clock("early_intervention")).owner_agency == "PSB-DEMO"
+        await case.env.sleep(timedelta(seconds=1))
+        assert fakes.notices_of(NoticeKind.EARLY_INTERVENTION)
+        await case.act(Action.INTERVENE_EARLY, PSB_OFFICER, note="派员到场指导取证")
+        assert (await case.clock("early_intervention")).closed_by == "early_intervention_done"
+        await to_investigation(case)
+        await case.act(Action.CONVENE_CONSULTATION, COORDINATOR, reasons="邀请检察院、法院会商")
+        assert (await case.clock("consultation")).owner_agency == "JLO-DEMO"
+        await case.act(Action.CONCLUDE_CONSULTATION, LEADER, conclusion="按污染环境罪侦查")
+        assert (await case.clock("consultation")).closed_by == "consultation_concluded"
+        await finish(case, "early_intervention_consultation")
+
+
+async def test_supervised_listing_and_instructions(time_skipping: WorkflowEnvironment) -> None:
+    fakes = FakeAgencies()
+    async with running_case(time_skipping, fakes=fakes) as case:
+        await to_acceptance(case)
+        await case.act(Action.SUPERVISE_CASE, LEADER, reasons="挂牌督办")
+        assert (await case.view()).state.supervised
+        await case.act(Action.DIRECT, COORDINATOR, note="请派出所今日内受理")
+        await case.env.sleep(timedelta(seconds=1))
+        instruction = fakes.notices_of(NoticeKind.INSTRUCTION)
+        assert [n.to for n in instruction] == [["PSB-DEMO"]]
+        await case.act(Action.ACCEPT, PSB_OFFICER)
+        await case.act(Action.FILE_CASE, PSB_OFFICER)
+        await finish(case, "supervised")
+
+
+async def test_jurisdiction_transfer_to_another_region_gives_the_new_owner_fresh_clocks(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await classified(case)
+        await case.act(Action.RECOMMEND_REFERRAL, PROCURATOR, reasons="涉嫌污染环境罪,建议移送")
+        recommendation = await case.clock("referral_recommendation")
+        assert recommendation.owner_agency == "EPB-DEMO"
+        await case.act(Action.FIND_NOT_COMPETENT, EPB_OFFICER, reasons="排污口位于东邻县")
+        assert (await case.clock("jurisdiction_transfer")).owner_agency == "EPB-DEMO"
+        await case.env.sleep(timedelta(days=1))
+        await case.act(
+            Action.TRANSFER_JURISDICTION, EPB_OFFICER, agency="EPB-EAST", reasons="属地管辖"
+        )
+        assert (await case.clock("jurisdiction_transfer")).closed_by == "transfer_sent"
+        assert (await case.clock("transfer_acceptance")).owner_agency == "EPB-EAST"
+        pending = await case.refused(Action.REQUEST_APPROVAL, EPB_OFFICER)
+        assert pending["reason"] == "transfer_pending"
+        await case.env.sleep(timedelta(hours=5))
+        await case.act(Action.ACCEPT_TRANSFER, EAST_EPB)
+        state = (await case.view()).state
+        assert state.owner_agency == "EPB-EAST"
+        assert state.region == "east-county"
+        assert state.police_agency == "PSB-EAST"
+        assert state.procuratorate == "PROC-EAST"
+        fresh = await case.clock("referral_recommendation")
+        now = (await case.view()).state.timeline[-1].at
+        assert fresh.owner_agency == "EPB-EAST"
+        assert fresh.started_at == now
+        assert fresh.due_at == due_instant(now, 10, Unit.DAYS).at
+        assert (await case.clock("transfer_acceptance")).closed_by == "transfer_accepted"
+        old = await case.refused(Action.REQUEST_APPROVAL, EPB_OFFICER)
+        assert old["reason"] == "not_your_move"
+        await case.act(Action.HANDLE_ADMINISTRATIVELY, EAST_EPB, reasons="先行处罚")
+        await case.act(Action.IMPOSE_PENALTY, EAST_EPB, reference="东罚〔2026〕3号")
+        await case.act(Action.ARCHIVE, EAST_EPB)
+        await finish(case, "jurisdiction_transfer")
+
+
+async def test_a_jurisdiction_dispute_goes_to_the_county_government(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await case.act(
+            Action.TRANSFER_JURISDICTION, EPB_HEAD, agency="NRB-DEMO", reasons="非法占地"
+        )
+        nrb = case.fakes
+        await case.env.sleep(timedelta(seconds=1))
+        assert [n.to for n in nrb.notices_of(NoticeKind.TRANSFER)] == [["NRB-DEMO"]]
+        await case.act(
+            Action.DISPUTE_JURISDICTION,
+            NRB_HEAD,
+            reasons="系排污行为,属环保管辖",
+        )
+        assert (await case.clock("jurisdiction_decision")).owner_agency == "GOV-DEMO"
+        await case.act(
+            Action.DECIDE_JURISDICTION, COUNTY, agency="EPB-DEMO", reasons="由环保部门管辖"
+        )
+        state = (await case.view()).state
+        assert state.owner_agency == "EPB-DEMO"
+        assert state.transfer is None
+        assert (await case.clock("jurisdiction_decision")).closed_by == "jurisdiction_decided"
+        await finish(case, "jurisdiction_dispute")
+
+
+async def test_refused_actions_come_back_with_their_codes(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await classified(case)
+        incomplete = await case.refused(Action.REQUEST_APPROVAL, EPB_OFFICER)
+        assert incomplete["reason"] == "package_incomplete"
+        assert "materials_list" in incomplete["missing"]
+        wrong_stage = await case.refused(Action.ACCEPT, PSB_OFFICER)
+        assert wrong_stage["reason"] == "wrong_stage"
+        wrong_agency = await case.refused(Action.UPDATE_FACTS, PSB_OFFICER, facts=CaseFacts())
+        assert wrong_agency["reason"] == "not_your_move"
+        role = await case.refused(Action.APPROVE_REFERRAL, EPB_OFFICER)
+        assert role["reason"] == "role_not_permitted"
+        body = await case.refused(Action.REFUSE_REFERRAL, EPB_OFFICER)
+        assert body["reason"] in {"role_not_permitted", "invalid_payload"}
+        missing_reasons = await case.refused(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER)
+        assert missing_reasons["reason"] == "invalid_payload"
+        unknown = await case.refused_raw("teleport", {"actor": {"agency": "EPB-DEMO"}})
+        assert "unknown action" in unknown
+        garbled = await case.refused_raw(Action.ACCEPT.value, {"actor": "nobody"})
+        assert "could not be read" in garbled
+        # Refusals leave no trace in the state.
+        assert [e.action for e in (await case.view()).state.timeline] == ["open", "classify"]
+        await finish(case)
+
+
+async def test_an_invalid_intake_fails_the_workflow_with_its_reason(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping, agency="PSB-DEMO") as case:
+        with pytest.raises(WorkflowFailureError) as raised:
+            await case.handle.result()
+    cause = raised.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "InvalidIntake"
+    assert "environmental_protection" in cause.message

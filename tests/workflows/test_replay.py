@@ -1,0 +1,68 @@
+"""Recorded histories of every path replay against today's workflow code; a reordered workflow does not.
+
+`make histories` records them again (an intended change before the first release; after it, behaviour
+changes go behind `workflow.patched` and these files stay).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests.workflows.histories import HISTORIES, recording
+from tests.workflows.reordered import ReorderedCaseWorkflow
+from workflows.case import CaseWorkflow
+
+PATHS = {
+    "env_police_full",
+    "supplements_env_police",
+    "supplements_national_2017",
+    "extension_national_2017",
+    "not_filed_supervised",
+    "reconsideration_reversed",
+    "not_filed_penalty",
+    "reverse_referral_at_filing",
+    "reverse_referral_after_investigation",
+    "administrative_only",
+    "withdrawn",
+    "referral_refused",
+    "delivery_refused_then_resent",
+    "expert_requests",
+    "early_intervention_consultation",
+    "supervised",
+    "jurisdiction_transfer",
+    "jurisdiction_dispute",
+}
+
+
+def histories() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"case-{path.stem}", path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+def test_every_path_has_a_recorded_history() -> None:
+    assert {p.stem for p in histories()} == PATHS
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+@pytest.mark.parametrize("path", histories(), ids=lambda p: p.stem)
+async def test_a_recorded_history_replays(path: Path) -> None:
+    result = await Replayer(workflows=[CaseWorkflow]).replay_workflow(load(path))
+    assert result.replay_failure is None
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+async def test_a_reordered_workflow_fails_the_replay() -> None:
+    replayer = Replayer(workflows=[ReorderedCaseWorkflow])
+    result = await replayer.replay_workflow(
+        load(HISTORIES / "env_police_full.json"), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    assert "nondetermin" in str(result.replay_failure).lower()
