@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -137,7 +138,9 @@ async def running_case(
     fakes: FakeAgencies | None = None,
     outside_jurisdiction: bool = False,
     workflow_class: type = CaseWorkflow,
+    worker: Callable[[str], Worker] | None = None,
 ) -> AsyncIterator[Case]:
+    """A case on its own task queue, with a worker running fake agencies (or ``worker(queue)``)."""
     fakes = fakes or FakeAgencies()
     queue = f"cases-{uuid.uuid4()}"
     case_id = f"T{uuid.uuid4().hex[:10].upper()}"
@@ -153,12 +156,14 @@ async def running_case(
         facts=facts or CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE),
         outside_jurisdiction=outside_jurisdiction,
     )
-    async with Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[workflow_class],
-        activities=fakes.activities,
-    ):
+    running = (
+        worker(queue)
+        if worker is not None
+        else Worker(
+            env.client, task_queue=queue, workflows=[workflow_class], activities=fakes.activities
+        )
+    )
+    async with running:
         handle = await env.client.start_workflow(
             CaseWorkflow.run,
             CaseInput(intake, calendar or calendar_for(start)),
@@ -206,13 +211,30 @@ async def to_acceptance(case: Case) -> None:
 
 
 async def delivered(case: Case) -> None:
-    """Wait (in workflow time, which does not pass) until the fake police system's receipt is in."""
-    for _ in range(100):
-        view = await case.view()
-        if view.state.referral.receipt is not None or view.state.referral.delivery_error:
+    """Wait until the police system's receipt (or its refusal) is on the case."""
+
+    async def settled() -> bool:
+        referral = (await case.view()).state.referral
+        return referral.receipt is not None or referral.delivery_error is not None
+
+    await eventually(case, settled, "the referral was never delivered")
+
+
+async def eventually(
+    case: Case, condition: Callable[[], Awaitable[bool]], failure: str, seconds: float = 60
+) -> None:
+    """Let workflow time and real time pass in small steps until ``condition`` holds.
+
+    Both pass: activities against real HTTP services take real time, and retry backoffs are timers
+    that the time-skipping server only moves past when asked to sleep.
+    """
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await condition():
             return
-        await case.env.sleep(timedelta(milliseconds=50))
-    raise AssertionError("the referral was never delivered")
+        await case.env.sleep(timedelta(milliseconds=500))
+        await asyncio.sleep(0.05)
+    raise AssertionError(failure)
 
 
 async def to_filing(case: Case) -> None:

@@ -1,0 +1,181 @@
+"""Calls to agency systems over HTTP: the referral, test and appraisal requests, and notifications.
+
+One shared ``httpx.AsyncClient`` (made in ``worker.py``, its own retries off) serves every call; Temporal's
+retry policy owns retries. Every call carries an ``Idempotency-Key`` that is the same on every retry of
+the same step, has a timeout, heartbeats while in flight and stops when the activity is cancelled. A 4xx
+is the agency refusing the step: non-retryable, with its reason, so the case records it and waits for a
+person. A 5xx, a connection error or a timeout is a passing fault: raised for Temporal to retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from cases.effects import (
+    AGENCY_NOT_CONFIGURED,
+    AGENCY_REFUSED,
+    DELIVER_REFERRAL,
+    NOTIFY,
+    SEND_EXPERT_REQUEST,
+    ExpertRequestCall,
+    NotificationBatch,
+    ReferralDelivery,
+)
+from cases.model import DeliveryReceipt
+from settings import AgencyEndpoint, Settings
+
+log = structlog.get_logger(__name__)
+
+
+class AgencyCallFailed(Exception):
+    """A passing fault (5xx, unreadable answer): Temporal retries the activity."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class AgencyActivities:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+        self._allowed_hosts = {
+            urlsplit(e.base_url).netloc
+            for e in [*settings.endpoints.values(), settings.notifier_endpoint]
+        }
+
+    def _endpoint(self, agency: str) -> AgencyEndpoint:
+        endpoint = self._settings.endpoints.get(agency)
+        if endpoint is None:
+            raise ApplicationError(
+                f"no endpoint is configured for agency '{agency}'",
+                type=AGENCY_NOT_CONFIGURED,
+                non_retryable=True,
+            )
+        return endpoint
+
+    async def _post(
+        self, endpoint: AgencyEndpoint, path: str, body: Any, key: str, case_id: str
+    ) -> dict[str, Any]:
+        url = f"{endpoint.base_url}{path}"
+        if urlsplit(url).netloc not in self._allowed_hosts:
+            raise ApplicationError(
+                f"'{urlsplit(url).netloc}' is not a configured agency host",
+                type=AGENCY_NOT_CONFIGURED,
+                non_retryable=True,
+            )
+        headers = {"Idempotency-Key": key}
+        if endpoint.token:
+            headers["Authorization"] = f"Bearer {endpoint.token}"
+        bound = log.bind(
+            case_id=case_id, url=url, idempotency_key=key, attempt=activity.info().attempt
+        )
+        call = asyncio.create_task(
+            self._client.post(
+                url, json=_jsonable(body), headers=headers, timeout=self._settings.http_timeout
+            )
+        )
+        try:
+            while True:
+                done, _ = await asyncio.wait({call}, timeout=self._settings.heartbeat_every)
+                if done:
+                    break
+                activity.heartbeat(key)
+            response = call.result()
+        except asyncio.CancelledError:
+            call.cancel()
+            bound.info("agency call cancelled")
+            raise
+        except httpx.TimeoutException as exc:
+            bound.warning("agency call timed out")
+            raise AgencyCallFailed(
+                f"no answer from {url} within {self._settings.http_timeout}s"
+            ) from exc
+        except httpx.TransportError as exc:
+            bound.warning("agency unreachable", error=str(exc))
+            raise AgencyCallFailed(f"{url} unreachable: {exc}") from exc
+        if 400 <= response.status_code < 500:
+            reason = _reason(response)
+            bound.warning("agency refused", status=response.status_code, reason=reason)
+            raise ApplicationError(
+                f"{response.status_code} {reason}", type=AGENCY_REFUSED, non_retryable=True
+            )
+        if response.status_code >= 500:
+            bound.warning("agency failed", status=response.status_code)
+            raise AgencyCallFailed(f"{url} answered {response.status_code}")
+        bound.info("agency call done", status=response.status_code)
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError as exc:
+            raise AgencyCallFailed(f"{url} answered something that is not JSON") from exc
+        return answer if isinstance(answer, dict) else {}
+
+    @activity.defn(name=DELIVER_REFERRAL)
+    async def deliver_referral(self, delivery: ReferralDelivery) -> DeliveryReceipt:
+        police = self._endpoint(delivery.police_agency)
+        answer = await self._post(
+            police, "/referrals", asdict(delivery), delivery.idempotency_key, delivery.case_id
+        )
+        for agency in delivery.copy_to:
+            await self._post(
+                self._endpoint(agency),
+                "/referral-copies",
+                asdict(delivery),
+                f"{delivery.idempotency_key}-copy-{agency}",
+                delivery.case_id,
+            )
+        try:
+            return DeliveryReceipt(
+                reference=str(answer["reference"]),
+                received_at=datetime.fromisoformat(str(answer["received_at"])),
+            )
+        except (KeyError, ValueError) as exc:
+            raise AgencyCallFailed(f"the police system's receipt is unreadable: {answer}") from exc
+
+    @activity.defn(name=SEND_EXPERT_REQUEST)
+    async def send_expert_request(self, call: ExpertRequestCall) -> None:
+        await self._post(
+            self._endpoint(call.agency),
+            "/requests",
+            asdict(call),
+            call.idempotency_key,
+            call.case_id,
+        )
+
+    @activity.defn(name=NOTIFY)
+    async def notify(self, batch: NotificationBatch) -> None:
+        await self._post(
+            self._settings.notifier_endpoint,
+            "/notify",
+            asdict(batch),
+            batch.idempotency_key,
+            batch.case_id,
+        )
+
+
+def _reason(response: httpx.Response) -> str:
+    """The agency's own words for a refusal, as short as it gives them."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason_phrase)[:500]
+    if isinstance(body, dict):
+        for key in ("reason", "detail", "message", "error"):
+            if key in body:
+                return str(body[key])[:500]
+    return str(body)[:500]

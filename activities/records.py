@@ -1,0 +1,19 @@
+"""The read-model write: one call per transition, idempotent, run as a local activity."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from cases.effects import RECORD_CASE_EVENTS, CaseRecord
+from store.records import record_case_events
+
+
+class RecordActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn(name=RECORD_CASE_EVENTS)
+    def record(self, record: CaseRecord) -> None:
+        """Synchronous on purpose: SQLAlchemy sessions run in the worker's thread pool."""
+        record_case_events(self._engine, record)

@@ -1,0 +1,99 @@
+"""One Settings object for every process (worker, API, simulator), read from the environment.
+
+Every variable is prefixed ``LINKAGE_``; nested values (agency endpoints) are JSON. Configuration never
+travels in activity inputs (they are recorded in workflow history): activities read it from here.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AgencyEndpoint(BaseModel):
+    """Where an agency's system listens, and the credential it expects."""
+
+    base_url: str
+    token: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"'{value}' is not an absolute http(s) URL")
+        return value.rstrip("/")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LINKAGE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "cases"
+
+    # Read model and files
+    data_dir: Path = Path(".data")
+    database_url: str = ""  # default: SQLite under data_dir
+
+    # Agency systems. With no explicit endpoints, every agency of the registry is reached at the
+    # simulator, under /agencies/<code>, with the simulator's default credential.
+    simulator_url: str = "http://127.0.0.1:8700"
+    agency_endpoints: dict[str, AgencyEndpoint] = Field(default_factory=dict)
+    notifier: AgencyEndpoint | None = None
+    http_timeout: float = 10.0  # seconds, one exchange with an agency system
+    heartbeat_every: float = 2.0  # seconds, while a call is in flight
+
+    # The API (agency callbacks from the simulator go there)
+    api_url: str = "http://127.0.0.1:8000"
+
+    # Logs: JSON unless the process writes to a terminal
+    log_json: bool | None = None
+    log_level: str = "INFO"
+
+    @field_validator("agency_endpoints", mode="before")
+    @classmethod
+    def _json(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'linkage.db').as_posix()}"
+
+    @cached_property
+    def endpoints(self) -> dict[str, AgencyEndpoint]:
+        """Every agency's endpoint: the configured ones, else the simulator's."""
+        if self.agency_endpoints:
+            return dict(self.agency_endpoints)
+        from cases.agencies import default_registry
+
+        base = self.simulator_url.rstrip("/")
+        return {
+            agency.code: AgencyEndpoint(
+                base_url=f"{base}/agencies/{agency.code}", token=simulator_token(agency.code)
+            )
+            for agency in default_registry()
+        }
+
+    @cached_property
+    def notifier_endpoint(self) -> AgencyEndpoint:
+        if self.notifier is not None:
+            return self.notifier
+        return AgencyEndpoint(
+            base_url=f"{self.simulator_url.rstrip('/')}/notifier", token=simulator_token("NOTIFIER")
+        )
+
+
+def simulator_token(code: str) -> str:
+    """The credential the simulator expects from callers of an agency it plays (demo only)."""
+    return f"sim-{code.lower()}"

@@ -1,0 +1,119 @@
+"""The read model: idempotent writes and an ordered timeline, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from cases.effects import CaseRecord
+from cases.model import Actor, EvidenceItem, Role, Stage, TimelineEntry
+from cases.transitions import projection
+from store.db import create_tables, make_engine
+from store.records import case_row, clocks, record_case_events, timeline
+from store.tables import CaseRow, EvidenceRow, TimelineRow
+from tests.domain.cases_at import case_at
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+OFFICER = Actor("EPB-DEMO", Role.OFFICER, "王执法")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'read.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    create_tables(engine)
+    yield engine
+    if request.param == "postgresql":
+        from sqlmodel import SQLModel
+
+        SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+
+
+def entry(seq: int, stage: Stage = Stage.EVIDENCE) -> TimelineEntry:
+    return TimelineEntry(seq, T0 + timedelta(minutes=seq), f"step-{seq}", OFFICER, stage, stage)
+
+
+def record(seq: int, *, stage: Stage = Stage.EVIDENCE, evidence: list[EvidenceItem] | None = None) -> CaseRecord:
+    state = replace(case_at(Stage.EVIDENCE), stage=stage)
+    return CaseRecord(
+        case_id=state.case_id,
+        projection=projection(state, T0 + timedelta(minutes=seq)),
+        entries=[entry(seq, stage)],
+        clocks=list(state.clocks),
+        evidence=evidence or [],
+    )
+
+
+def count(engine: Engine, table: type) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def test_the_same_event_recorded_twice_leaves_one_row(engine: Engine) -> None:
+    item = EvidenceItem(1, "monitoring_report", "监测报告", OFFICER, T0, sha256="b" * 64)
+    first = record(1, evidence=[item])
+    record_case_events(engine, first)
+    record_case_events(engine, first)
+    assert count(engine, TimelineRow) == 1
+    assert count(engine, CaseRow) == 1
+    assert count(engine, EvidenceRow) == 1
+    row = case_row(engine, first.case_id)
+    assert row is not None
+    assert row.last_seq == 1
+    assert row.opened_at.tzinfo is not None  # aware datetimes come back aware, on both databases
+
+
+def test_the_timeline_is_in_order_whatever_order_it_arrives_in(engine: Engine) -> None:
+    for seq in (3, 1, 2, 5, 4):
+        record_case_events(engine, record(seq))
+    rows = timeline(engine, "C-1")
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
+    assert [r.at for r in rows] == sorted(r.at for r in rows)
+    assert rows[0].actor_agency == "EPB-DEMO"
+    assert rows[0].actor_role == "officer"
+
+
+def test_a_late_retry_does_not_take_the_projection_back(engine: Engine) -> None:
+    record_case_events(engine, record(1, stage=Stage.EVIDENCE))
+    record_case_events(engine, record(2, stage=Stage.REFERRAL_APPROVAL))
+    record_case_events(engine, record(1, stage=Stage.EVIDENCE))  # the retry of an older write
+    row = case_row(engine, "C-1")
+    assert row is not None
+    assert row.stage == "referral_approval"
+    assert row.last_seq == 2
+    assert count(engine, TimelineRow) == 2
+
+
+def test_clocks_are_kept_open_and_closed(engine: Engine) -> None:
+    from cases.allowed import Context
+    from cases.clocks import Happening, on_events
+    from cases.actions import Event
+    from cases.agencies import default_registry
+    from cases.profiles import get_profile
+
+    state = case_at(Stage.REFERRAL_APPROVAL)
+    ctx = Context(get_profile("env-police"), default_registry(), T0)
+    on_events(state, [Happening(Event.REFERRAL_REQUESTED)], ctx)
+    rec = CaseRecord(state.case_id, projection(state, T0), [entry(1)], list(state.clocks))
+    record_case_events(engine, rec)
+    later = Context(ctx.profile, ctx.registry, T0 + timedelta(hours=3))
+    on_events(state, [Happening(Event.REFERRAL_APPROVED)], later)
+    rec = CaseRecord(state.case_id, projection(state, later.now), [entry(2)], list(state.clocks))
+    record_case_events(engine, rec)
+    rows = clocks(engine, state.case_id)
+    assert [(r.name, r.closed_by) for r in rows] == [
+        ("approval", "referral_approved"),
+        ("sending", None),
+    ]
+    assert rows[0].due_at == state.clocks[0].due_at
+    assert rows[1].statutory

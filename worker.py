@@ -1,0 +1,102 @@
+"""The worker: CaseWorkflow and every activity, with one shared HTTP client and a graceful shutdown.
+
+Run it as ``python -m worker`` (``make run`` does). On SIGINT/SIGTERM it stops polling, lets running
+activities finish (or be cancelled at the graceful-shutdown timeout), then closes the HTTP client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import structlog
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.agencies import AgencyActivities
+from activities.records import RecordActivities
+from cases.agencies import default_registry
+from cases.calendar import default_calendar
+from cases.profiles import default_profiles
+from logs import configure_logging
+from settings import Settings
+from store.db import create_tables, make_engine
+from workflows.case import CaseWorkflow
+
+log = structlog.get_logger(__name__)
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+def http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one client for agency calls. It never retries by itself: Temporal does."""
+    return httpx.AsyncClient(
+        timeout=settings.http_timeout,
+        transport=httpx.AsyncHTTPTransport(retries=0),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        headers={"User-Agent": "linkage-worker"},
+    )
+
+
+def load_domain() -> None:
+    """Read every data file now, so that a broken one stops start-up with its message."""
+    default_registry()
+    default_profiles()
+    default_calendar()
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    engine: Engine,
+    executor: ThreadPoolExecutor,
+    *,
+    task_queue: str | None = None,
+) -> Worker:
+    agencies = AgencyActivities(http, settings)
+    records = RecordActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[CaseWorkflow],
+        activities=[
+            agencies.deliver_referral,
+            agencies.send_expert_request,
+            agencies.notify,
+            records.record,
+        ],
+        activity_executor=executor,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def main() -> None:
+    settings = Settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    load_domain()
+    engine = make_engine(settings.database)
+    create_tables(engine)
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity") as executor:
+        async with http_client(settings) as http:
+            worker = build_worker(client, settings, http, engine, executor)
+            log.info(
+                "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
+            )
+            async with worker:
+                await stop.wait()
+                log.info("worker stopping: letting running activities finish")
+    engine.dispose()
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
