@@ -105,6 +105,7 @@ class Event(StrEnum):
     TEST_ANSWERED = "test_answered"
     APPRAISAL_REQUESTED = "appraisal_requested"
     APPRAISAL_ANSWERED = "appraisal_answered"
+    REQUEST_FAILED = "request_failed"
     EARLY_INTERVENTION_REQUESTED = "early_intervention_requested"
     EARLY_INTERVENTION_DONE = "early_intervention_done"
     ADMINISTRATIVE_HANDLING = "administrative_handling"
@@ -118,6 +119,7 @@ class Event(StrEnum):
     ACCEPTED = "accepted"
     SUPPLEMENTS_REQUESTED = "supplements_requested"
     SUPPLEMENTS_SUPPLIED = "supplements_supplied"
+    SUPPLEMENTS_DROPPED = "supplements_dropped"
     EXTENSION_APPROVED = "extension_approved"
     FILED = "filed"
     NOT_FILED = "not_filed"
@@ -223,7 +225,7 @@ ACTIONS: dict[Action, ActionSpec] = {
             Action.RECORD_TEST_RESULT,
             "出具监测结果",
             "Record a test result",
-            _PRE_REFERRAL | {Stage.ADMIN_PENALTY},
+            _OPEN_STAGES,
             {Party.MONITORING: _OFFICER},
             Branch.EXPERT_REQUESTS,
             required=("request_id", "conclusion"),
@@ -241,7 +243,7 @@ ACTIONS: dict[Action, ActionSpec] = {
             Action.RECORD_APPRAISAL,
             "出具鉴定意见",
             "Record an appraisal",
-            _PRE_REFERRAL | {Stage.ADMIN_PENALTY},
+            _OPEN_STAGES,
             {Party.APPRAISAL: _OFFICER},
             Branch.EXPERT_REQUESTS,
             required=("request_id", "conclusion"),
@@ -259,7 +261,7 @@ ACTIONS: dict[Action, ActionSpec] = {
             Action.INTERVENE_EARLY,
             "公安提前介入",
             "Intervene early",
-            _PRE_REFERRAL | {Stage.REFERRAL_APPROVAL, Stage.REFERRAL_SENDING},
+            _PRE_REFERRAL | {Stage.REFERRAL_APPROVAL, Stage.REFERRAL_SENDING, Stage.ACCEPTANCE},
             {Party.RECEIVING: _OFFICER},
             Branch.EARLY_INTERVENTION,
         ),
@@ -488,7 +490,7 @@ ACTIONS: dict[Action, ActionSpec] = {
             Action.CONCLUDE_CONSULTATION,
             "形成会商意见",
             "Record the consultation's conclusions",
-            {Stage.FILING_DECISION, Stage.HANDOVER, Stage.INVESTIGATION},
+            _OPEN_STAGES,
             {
                 Party.JOINT_OFFICE: frozenset({Role.COORDINATOR}),
                 Party.LEADERSHIP_GROUP: frozenset({Role.LEADER}),

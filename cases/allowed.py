@@ -48,6 +48,7 @@ class Reason(StrEnum):
     CLASSIFICATION_REQUIRED = "classification_required"
     NOT_REFERABLE = "not_referable"
     AWAITING_SUPPLEMENTS = "awaiting_supplements"
+    NOT_DELIVERED = "not_delivered"
     ACCEPT_FIRST = "accept_first"
     WINDOW_CLOSED = "window_closed"
     ALREADY_DONE = "already_done"
@@ -348,6 +349,13 @@ def _g_resend(state: CaseState, party: Party, ctx: Context) -> Decision | None:
 
 
 def _g_accept(state: CaseState, party: Party, ctx: Context) -> Decision | None:
+    if state.referral.receipt is None:
+        return _refuse(
+            Action.ACCEPT,
+            Reason.NOT_DELIVERED,
+            "the police system has not confirmed receipt of the package yet; "
+            "acceptance follows delivery",
+        )
     if state.pending_supplements and ctx.profile.supplements_block_acceptance:
         return _refuse(
             Action.ACCEPT,
@@ -359,6 +367,13 @@ def _g_accept(state: CaseState, party: Party, ctx: Context) -> Decision | None:
 
 def _g_request_supplements(state: CaseState, party: Party, ctx: Context) -> Decision | None:
     action = Action.REQUEST_SUPPLEMENTS
+    if state.referral.receipt is None:
+        return _refuse(
+            action,
+            Reason.NOT_DELIVERED,
+            "the police system has not confirmed receipt of the package; there is nothing to "
+            "supplement yet",
+        )
     if state.pending_supplements:
         return _refuse(action, Reason.ALREADY_PENDING, "supplements are already asked for")
     if ctx.profile.supplements_block_acceptance:

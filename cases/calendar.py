@@ -109,7 +109,7 @@ class WorkingDayCalendar:
     use_package: bool = True
 
     def knows(self, year: int) -> bool:
-        return year in self.published or year in _package_years()
+        return year in self.published or (self.use_package and year in _package_years())
 
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_workdays:

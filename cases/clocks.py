@@ -61,16 +61,22 @@ def _owner(state: CaseState, spec: ClockSpec, ctx: Context, ref: str | None) -> 
 def _schedule(
     clock: ClockState, spec: ClockSpec, period: Period, start: datetime, ctx: Context, now: datetime
 ) -> None:
-    """(Re)count the clock's period from ``start`` and forget what passed before ``now``."""
+    """(Re)count the clock's period from ``start``; reminders already past are not sent late.
+
+    A new due instant in the future clears the breach and the escalation: the period runs again.
+    One already past (an extension approved too late) keeps them: the clock stays breached and its
+    ladder goes on from where it stood, instead of breaching and escalating a second time.
+    """
     due = due_instant(start, period.length, period.unit, ctx.calendar or default_calendar())
     clock.length = period.length
     clock.unit = period.unit
     clock.due_at = due.at
     clock.provisional = due.provisional
-    clock.breached_at = None
-    clock.escalation_level = 0
-    clock.escalated_to = []
     clock.reminders_sent = sum(1 for r in spec.reminders if clock.due_at - r <= now)
+    if due.at > now:
+        clock.breached_at = None
+        clock.escalation_level = 0
+        clock.escalated_to = []
 
 
 def start_clock(
@@ -116,9 +122,10 @@ def on_events(state: CaseState, happenings: list[Happening], ctx: Context) -> li
             elif event in spec.pauses_on and clock.paused_at is None:
                 clock.paused_at = at
             elif event in spec.restarts_on:
+                # In full: the period the clock has now, an approved extension included.
                 clock.paused_at = None
                 clock.started_at = at
-                _schedule(clock, spec, spec.period_for(urgent=state.facts.urgent), at, ctx, at)
+                _schedule(clock, spec, Period(clock.length, clock.unit), at, ctx, at)
             elif event in spec.extended_on and happening.extension:
                 period = ctx.profile.extensions[happening.extension].period
                 _schedule(clock, spec, period, clock.started_at, ctx, at)
@@ -150,7 +157,7 @@ def reassign(state: CaseState, ctx: Context) -> None:
             clock.owner_agency = owner
             clock.started_at = at
             clock.paused_at = None
-            _schedule(clock, spec, spec.period_for(urgent=state.facts.urgent), at, ctx, at)
+            _schedule(clock, spec, Period(clock.length, clock.unit), at, ctx, at)
 
 
 def recount(state: CaseState, ctx: Context) -> None:

@@ -267,6 +267,8 @@ class ExpertRequest:
     subject: str = ""
     answered_at: datetime | None = None
     conclusion: str | None = None
+    failed_at: datetime | None = None  # the institution's system refused the request
+    error: str | None = None
 
 
 @dataclass
@@ -295,6 +297,7 @@ class SupplementRequest:
     requested_at: datetime
     items: list[str]
     supplied_at: datetime | None = None
+    dropped_at: datetime | None = None  # the police decided without waiting for it
 
 
 @dataclass
@@ -399,13 +402,15 @@ class CaseState:
     @property
     def pending_supplements(self) -> SupplementRequest | None:
         for request in self.supplements:
-            if request.supplied_at is None:
+            if request.supplied_at is None and request.dropped_at is None:
                 return request
         return None
 
     def open_requests(self, kind: RequestKind | None = None) -> list[ExpertRequest]:
         return [
-            r for r in self.requests if r.answered_at is None and (kind is None or r.kind is kind)
+            r
+            for r in self.requests
+            if r.answered_at is None and r.failed_at is None and (kind is None or r.kind is kind)
         ]
 
     def open_clocks(self) -> list[ClockState]:

@@ -12,6 +12,7 @@ the file, the clock and the problem.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ PER_REQUEST_EVENTS = frozenset(
         Event.TEST_ANSWERED,
         Event.APPRAISAL_REQUESTED,
         Event.APPRAISAL_ANSWERED,
+        Event.REQUEST_FAILED,
     }
 )
 # A stage that exists only when its branch is switched on.
@@ -521,6 +523,14 @@ def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return _merge(base, raw)
 
 
+def resolved_raw(path: Path) -> dict[str, Any]:
+    """A profile with its base merged in, as plain data: what a case carries in its history."""
+    raw = _resolve(path)
+    raw.pop("extends", None)
+    raw.pop("removed_clocks", None)
+    return raw
+
+
 def load_profile(path: Path) -> Profile:
     raw = _resolve(path)
     base_name = read_toml(path, "profile file").get("extends")
@@ -546,6 +556,28 @@ def load_profiles(directory: Path = MECHANISMS_DIR) -> dict[str, Profile]:
 @cache
 def default_profiles() -> dict[str, Profile]:
     return load_profiles()
+
+
+def profile_data(name: str) -> dict[str, Any]:
+    """The named shipped profile as plain data, for a new case to carry (see ``profile_from_data``)."""
+    get_profile(name)  # validated, or UnknownMechanism
+    return resolved_raw(MECHANISMS_DIR / f"{name}.toml")
+
+
+_FROM_DATA: dict[str, Profile] = {}
+
+
+def profile_from_data(data: dict[str, Any]) -> Profile:
+    """Rebuild a profile from the data a case carries, so that a running case keeps the rules it
+    started under even when the files change (and replays of its history stay deterministic)."""
+    key = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    found = _FROM_DATA.get(key)
+    if found is None:
+        name = str(data.get("name", "profile"))
+        demo = data.get("demo", False)
+        found = _Reader(Path(f"{name}.toml"), dict(data), demo is True).profile()
+        _FROM_DATA[key] = found
+    return found
 
 
 class UnknownMechanism(KeyError):

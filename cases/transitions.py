@@ -324,12 +324,14 @@ def apply_action(
     elif action is Action.FILE_CASE:
         _file(c, p)
     elif action is Action.DECLINE_FILING:
+        _drop_supplements(c)
         s.filing.outcome = FilingOutcome.NOT_FILED
         s.filing.decided_at = now
         s.filing.reasons = p.reasons
         c.move(Stage.NOT_FILED)
         c.emit(Event.NOT_FILED)
     elif action is Action.REVERSE_REFER:
+        _drop_supplements(c)
         if s.stage is Stage.FILING_DECISION:
             s.filing.outcome = FilingOutcome.REVERSE_REFERRED
             s.filing.decided_at = now
@@ -403,8 +405,18 @@ def apply_action(
     return c.finish()
 
 
+def _drop_supplements(c: _Change) -> None:
+    """The police decide without the material they asked for: the request lapses."""
+    pending = c.state.pending_supplements
+    if pending is not None:
+        pending.dropped_at = c.ctx.now
+        c.note(supplements="dropped: decided without them")
+        c.emit(Event.SUPPLEMENTS_DROPPED)
+
+
 def _file(c: _Change, p: ActionPayload) -> None:
     s = c.state
+    _drop_supplements(c)
     s.filing.outcome = FilingOutcome.FILED
     s.filing.decided_at = c.ctx.now
     s.filing.filing_ordered = False
@@ -448,13 +460,18 @@ def record_delivery_failure(state: CaseState, reason: str, ctx: Context) -> Tran
 def record_request_failure(
     state: CaseState, request_id: str, reason: str, ctx: Context
 ) -> Transition:
+    """The institution's system refused the request: it is closed, and the agency is told."""
     c = _Change(state, "request_failed", None, ctx)
+    request = next(r for r in state.requests if r.request_id == request_id)
+    request.failed_at = ctx.now
+    request.error = reason
     c.note(request_id=request_id, reason=reason)
+    c.emit(Event.REQUEST_FAILED, request_id)
     c.effects.append(
         Notice(
             NoticeKind.REQUEST_FAILED,
             [state.owner_agency],
-            f"request {request_id} of case {state.case_id} was refused: {reason}",
+            f"request {request_id} of case {state.case_id} was refused: {reason}; ask again or elsewhere",
         )
     )
     return c.finish()

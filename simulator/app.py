@@ -101,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def flat_errors(_request: Request, exc: HTTPException) -> JSONResponse:
         """Answer the way agency systems do: ``{"reason": ...}``, not FastAPI's ``detail``."""
-        detail = exc.detail if isinstance(exc.detail, dict) else {"reason": str(exc.detail)}
+        detail: Any = exc.detail
+        if not isinstance(detail, dict):
+            detail = {"reason": str(detail)}
         return JSONResponse(detail, status_code=exc.status_code)
 
     def known(code: str) -> None:

@@ -25,7 +25,9 @@ def free_port() -> int:
         return port
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+def wait_http(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -44,7 +46,12 @@ def simulator_process(env: dict[str, str] | None = None) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", str(port)],
         cwd=ROOT,
-        env={**os.environ, "LINKAGE_LOG_JSON": "true", "LINKAGE_LOG_LEVEL": "WARNING", **(env or {})},
+        env={
+            **os.environ,
+            "LINKAGE_LOG_JSON": "true",
+            "LINKAGE_LOG_LEVEL": "WARNING",
+            **(env or {}),
+        },
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -96,13 +103,25 @@ def postgres_server() -> Iterator[str]:
     )  # fmt: skip
     try:
         subprocess.run(
-            [*as_user, _pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "linkage"],
+            [
+                *as_user,
+                _pg_bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "linkage",
+            ],
             check=True,
             capture_output=True,
         )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/linkage"
     finally:
         subprocess.run(
-            [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], check=False, capture_output=True
+            [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"],
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)

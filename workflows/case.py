@@ -46,9 +46,10 @@ with workflow.unsafe.imports_passed_through():
         Notice,
         NotificationBatch,
     )
+    from cases.errors import ConfigError
     from cases.lifecycle import CaseIntake, IntakeError, open_case
     from cases.model import CaseState, DeliveryReceipt, Stage, TimelineEntry
-    from cases.profiles import UnknownMechanism, get_profile
+    from cases.profiles import Profile, profile_from_data
     from cases.transitions import (
         ActionResult,
         AskExpert,
@@ -73,7 +74,10 @@ INVALID_INTAKE = "InvalidIntake"
 
 @dataclass
 class CaseInput:
+    """What a case starts with: the intake, and the rules and calendar it will run under."""
+
     intake: CaseIntake
+    profile: dict[str, Any]  # the mechanism profile as data (cases.profiles.profile_data)
     calendar: CalendarSnapshot
 
 
@@ -131,16 +135,19 @@ class CaseWorkflow:
     def __init__(self, input: CaseInput) -> None:
         case: CaseState | None = None
         error: str | None = None
+        self._profile: Profile | None = None
         try:
-            profile = get_profile(input.intake.mechanism)
-            case = open_case(input.intake, profile, default_registry(), workflow.now())
-        except UnknownMechanism:
-            error = f"unknown mechanism '{input.intake.mechanism}'"
+            self._profile = profile_from_data(input.profile)
+            case = open_case(input.intake, self._profile, default_registry(), workflow.now())
+        except ConfigError as exc:
+            error = f"the mechanism profile this case carries is broken: {exc}"
         except IntakeError as exc:
             error = str(exc)
         self.wf = WorkflowState(case=case, calendar=input.calendar, intake_error=error)
         self._dirty = False
         self._running: set[asyncio.Task[None]] = set()
+        self._requests: set[asyncio.Task[None]] = set()
+        self._flush_lock = asyncio.Lock()
         self._outside_jurisdiction = input.intake.outside_jurisdiction
 
     # ----------------------------------------------------------------------------------------------
@@ -154,37 +161,55 @@ class CaseWorkflow:
             )
         case = self.wf.case
         await self._commit(record_opening(case, self._ctx(), self._outside_jurisdiction))
-        while True:
+        while not case.stage.closed:
             self._start_pending()
             ticks = fire(case, self._ctx())
             if ticks:
                 await self._commit(record_ticks(case, ticks, self._ctx()))
                 continue
-            if case.stage.closed and not self.wf.pending:
-                break
-            wake = next_wakeup(case, get_profile(case.mechanism))
+            wake = next_wakeup(case, self._ctx().profile)
+            if self.wf.outbox:  # a read-model write failed: try again soon, not at the next step
+                retry = workflow.now() + policies.OUTBOX_RETRY
+                wake = retry if wake is None else min(wake, retry)
             self._dirty = False
             timeout: timedelta | None = None
             if wake is not None:
                 timeout = wake - workflow.now()
                 if timeout <= timedelta(0):
                     continue
-            with contextlib.suppress(TimeoutError):  # the timeout is the clock firing
+            with contextlib.suppress(TimeoutError):  # the timeout is a clock (or a retry) due
                 await workflow.wait_condition(
                     lambda: self._dirty or bool(self.wf.pending), timeout=timeout
                 )
-        await workflow.wait_condition(
-            lambda: not self._running and workflow.all_handlers_finished()
-        )
+            if self.wf.outbox:
+                await self._flush()
+        await self._close_down()
         return CaseOutcome(case.case_id, case.stage, case.closed_at)
 
+    async def _close_down(self) -> None:
+        """Archived: requests to institutions are moot; notices still go; the read model catches up."""
+        for task in self._requests:
+            task.cancel()
+        while True:
+            self._start_pending()
+            await workflow.wait_condition(
+                lambda: (
+                    bool(self.wf.pending)
+                    or (not self._running and workflow.all_handlers_finished())
+                )
+            )
+            if self.wf.pending:
+                continue
+            if not self.wf.outbox:
+                return
+            await self._flush()
+            if self.wf.outbox:
+                await workflow.sleep(policies.OUTBOX_RETRY)
+
     def _ctx(self) -> Context:
-        assert self.wf.case is not None
+        assert self._profile is not None
         return Context(
-            get_profile(self.wf.case.mechanism),
-            default_registry(),
-            workflow.now(),
-            self.wf.calendar.calendar(),
+            self._profile, default_registry(), workflow.now(), self.wf.calendar.calendar()
         )
 
     async def _commit(self, transition: Transition) -> None:
@@ -205,6 +230,11 @@ class CaseWorkflow:
         await self._flush()
 
     async def _flush(self) -> None:
+        """Write the outbox to the read model, one write at a time so that writes stay in order."""
+        async with self._flush_lock:
+            await self._write_outbox()
+
+    async def _write_outbox(self) -> None:
         case = self.wf.case
         assert case is not None
         entries = list(self.wf.outbox)
@@ -267,6 +297,9 @@ class CaseWorkflow:
             task = asyncio.create_task(self._run_effect(effect))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
+            if isinstance(effect, AskExpert):
+                self._requests.add(task)
+                task.add_done_callback(self._requests.discard)
 
     async def _run_effect(self, effect: Deliver | AskExpert | NotificationBatch) -> None:
         case = self.wf.case
@@ -286,7 +319,7 @@ class CaseWorkflow:
                 if effect.attempt == case.referral.attempts and case.referral.receipt is None:
                     await self._commit(record_delivery_failure(case, _reason(exc), self._ctx()))
                 return
-            if case.referral.receipt is None:
+            if case.referral.receipt is None and case.stage is Stage.ACCEPTANCE:
                 await self._commit(record_delivery(case, receipt, self._ctx()))
         elif isinstance(effect, AskExpert):
             try:
@@ -299,9 +332,10 @@ class CaseWorkflow:
                     retry_policy=policies.AGENCY_CALL,
                 )
             except ActivityError as exc:
-                await self._commit(
-                    record_request_failure(case, effect.request_id, _reason(exc), self._ctx())
-                )
+                if not case.stage.closed:
+                    await self._commit(
+                        record_request_failure(case, effect.request_id, _reason(exc), self._ctx())
+                    )
         elif isinstance(effect, NotificationBatch):
             try:
                 await workflow.execute_activity(

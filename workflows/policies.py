@@ -47,3 +47,4 @@ READ_MODEL = RetryPolicy(
     maximum_attempts=8,
 )
 READ_MODEL_ATTEMPT = timedelta(seconds=10)
+OUTBOX_RETRY = timedelta(minutes=1)  # how soon entries that could not be written are tried again

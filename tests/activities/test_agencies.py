@@ -30,9 +30,9 @@ from worker import build_worker, http_client
 
 
 @pytest.fixture
-def sim(simulator_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=simulator_url, timeout=10) as client:
-        client.post("/admin/reset").raise_for_status()
+async def sim(simulator_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=simulator_url, timeout=10) as client:
+        (await client.post("/admin/reset")).raise_for_status()
         yield client
 
 
@@ -58,8 +58,8 @@ async def real_agencies(
             )
 
 
-def behave(sim: httpx.Client, agency: str, **behaviour: Any) -> None:
-    sim.put(f"/admin/agencies/{agency}/behaviour", json=behaviour).raise_for_status()
+async def behave(sim: httpx.AsyncClient, agency: str, **behaviour: Any) -> None:
+    (await sim.put(f"/admin/agencies/{agency}/behaviour", json=behaviour)).raise_for_status()
 
 
 async def send(case: Case) -> None:
@@ -69,9 +69,9 @@ async def send(case: Case) -> None:
 
 
 async def test_two_503s_then_success_give_exactly_one_delivery(
-    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.Client, engine: Engine
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
-    behave(sim, "PSB-DEMO", mode="fail", times=2, status=503)
+    await behave(sim, "PSB-DEMO", mode="fail", times=2, status=503)
     async with (
         real_agencies(time_skipping, simulator_url, engine) as worker,
         running_case(time_skipping, worker=worker) as case,
@@ -80,19 +80,19 @@ async def test_two_503s_then_success_give_exactly_one_delivery(
         state = (await case.view()).state
         assert state.referral.receipt is not None
         assert state.referral.receipt.reference.startswith("PSB-DEMO-REFERRAL-")
-        calls = sim.get("/admin/received", params={"agency": "PSB-DEMO"}).json()
+        calls = (await sim.get("/admin/received", params={"agency": "PSB-DEMO"})).json()
         assert [c["status"] for c in calls] == [503, 503, 201]
         assert len({c["key"] for c in calls}) == 1  # the same key on every retry of the step
         assert calls[0]["key"] == f"case-{case.case_id}-referral-1"
-        summary = sim.get("/admin/agencies/PSB-DEMO").json()
+        summary = (await sim.get("/admin/agencies/PSB-DEMO")).json()
         assert summary["accepted"]["referral"] == 1  # exactly one delivery at the agency
         await case.act(Action.ACCEPT, PSB_OFFICER)
 
 
 async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(
-    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.Client, engine: Engine
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
-    behave(sim, "PSB-DEMO", mode="refuse", times=1, status=422, reason="移送书未加盖公章")
+    await behave(sim, "PSB-DEMO", mode="refuse", times=1, status=422, reason="移送书未加盖公章")
     async with (
         real_agencies(time_skipping, simulator_url, engine) as worker,
         running_case(time_skipping, worker=worker) as case,
@@ -101,10 +101,11 @@ async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(
         state = (await case.view()).state
         assert state.referral.receipt is None
         assert state.referral.delivery_error == "422 移送书未加盖公章"
-        assert len(sim.get("/admin/received", params={"agency": "PSB-DEMO"}).json()) == 1
+        assert len((await sim.get("/admin/received", params={"agency": "PSB-DEMO"})).json()) == 1
+
         # The coordinator sees it; the notifier was told; a person resends and it goes through.
         async def told() -> bool:
-            notices = sim.get("/admin/received", params={"agency": "NOTIFIER"}).json()
+            notices = (await sim.get("/admin/received", params={"agency": "NOTIFIER"})).json()
             return any("delivery_failed" in str(n["body"]) for n in notices)
 
         await eventually(case, told, "the refusal was never notified")
@@ -115,28 +116,31 @@ async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(
             return (await case.view()).state.referral.receipt is not None
 
         await eventually(case, received, "the resent referral never arrived")
-        keys = [c["key"] for c in sim.get("/admin/received", params={"agency": "PSB-DEMO"}).json()]
+        keys = [
+            c["key"]
+            for c in (await sim.get("/admin/received", params={"agency": "PSB-DEMO"})).json()
+        ]
         assert keys == [f"case-{case.case_id}-referral-1", f"case-{case.case_id}-referral-2"]
 
 
 async def test_a_hanging_agency_hits_the_timeout_and_the_retry_goes_through(
-    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.Client, engine: Engine
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
-    behave(sim, "PSB-DEMO", mode="hang", times=1, hang_seconds=4)
+    await behave(sim, "PSB-DEMO", mode="hang", times=1, hang_seconds=4)
     async with (
         real_agencies(time_skipping, simulator_url, engine) as worker,
         running_case(time_skipping, worker=worker) as case,
     ):
         await send(case)
         assert (await case.view()).state.referral.receipt is not None
-        calls = sim.get("/admin/received", params={"agency": "PSB-DEMO"}).json()
+        calls = (await sim.get("/admin/received", params={"agency": "PSB-DEMO"})).json()
         assert len(calls) == 2  # the first hung past the client's timeout; the retry answered
         assert calls[0]["key"] == calls[1]["key"]
-        assert sim.get("/admin/agencies/PSB-DEMO").json()["accepted"]["referral"] == 1
+        assert (await sim.get("/admin/agencies/PSB-DEMO")).json()["accepted"]["referral"] == 1
 
 
 async def test_national_2017_copies_the_procuratorate_and_requests_reach_the_station(
-    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.Client, engine: Engine
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
     async with (
         real_agencies(time_skipping, simulator_url, engine) as worker,
@@ -145,33 +149,35 @@ async def test_national_2017_copies_the_procuratorate_and_requests_reach_the_sta
         await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="总磷")
 
         async def asked() -> bool:
-            return bool(sim.get("/admin/received", params={"agency": "MON-DEMO"}).json())
+            return bool((await sim.get("/admin/received", params={"agency": "MON-DEMO"})).json())
 
         await eventually(case, asked, "the monitoring station was never asked")
-        request = sim.get("/admin/received", params={"agency": "MON-DEMO"}).json()[0]
+        request = (await sim.get("/admin/received", params={"agency": "MON-DEMO"})).json()[0]
         assert request["body"]["request_id"] == "test-1"
         await send(case)
-        copies = sim.get("/admin/received", params={"agency": "PROC-DEMO"}).json()
+        copies = (await sim.get("/admin/received", params={"agency": "PROC-DEMO"})).json()
         assert [c["kind"] for c in copies] == ["referral_copy"]
         assert copies[0]["key"] == f"case-{case.case_id}-referral-1-copy-PROC-DEMO"
 
 
 async def test_an_agency_without_an_endpoint_is_refused_without_a_call(
-    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.Client, engine: Engine
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
     only_notifier = {"EPB-DEMO": {"base_url": f"{simulator_url}/agencies/EPB-DEMO"}}
     async with (
-        real_agencies(time_skipping, simulator_url, engine, agency_endpoints=only_notifier) as worker,
+        real_agencies(
+            time_skipping, simulator_url, engine, agency_endpoints=only_notifier
+        ) as worker,
         running_case(time_skipping, worker=worker) as case,
     ):
         await send(case)
         error = (await case.view()).state.referral.delivery_error
         assert error == "no endpoint is configured for agency 'PSB-DEMO'"
-        assert sim.get("/admin/received", params={"agency": "PSB-DEMO"}).json() == []
+        assert (await sim.get("/admin/received", params={"agency": "PSB-DEMO"})).json() == []
 
 
 async def test_a_wrong_credential_is_a_refusal(
-    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.Client, engine: Engine
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
     wrong = {
         code: {"base_url": f"{simulator_url}/agencies/{code}", "token": "stolen"}
@@ -182,4 +188,6 @@ async def test_a_wrong_credential_is_a_refusal(
         running_case(time_skipping, worker=worker) as case,
     ):
         await send(case)
-        assert (await case.view()).state.referral.delivery_error == "401 invalid or missing credential"
+        assert (
+            await case.view()
+        ).state.referral.delivery_error == "401 invalid or missing credential"

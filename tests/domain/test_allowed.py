@@ -356,6 +356,11 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         ),
     ),
     (
+        "acceptance before the police system confirmed receipt",
+        Reason.NOT_DELIVERED,
+        lambda: decide(undelivered(case_at(Stage.ACCEPTANCE)), Action.ACCEPT, POLICE),
+    ),
+    (
         "acceptance waits for the supplements (env-police)",
         Reason.AWAITING_SUPPLEMENTS,
         lambda: decide(supplements_pending(case_at(Stage.ACCEPTANCE)), Action.ACCEPT, POLICE),
@@ -428,6 +433,11 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         ),
     ),
 ]
+
+
+def undelivered(state: CaseState) -> CaseState:
+    state.referral.receipt = None
+    return state
 
 
 def ordered(state: CaseState) -> CaseState:

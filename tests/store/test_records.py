@@ -43,7 +43,9 @@ def entry(seq: int, stage: Stage = Stage.EVIDENCE) -> TimelineEntry:
     return TimelineEntry(seq, T0 + timedelta(minutes=seq), f"step-{seq}", OFFICER, stage, stage)
 
 
-def record(seq: int, *, stage: Stage = Stage.EVIDENCE, evidence: list[EvidenceItem] | None = None) -> CaseRecord:
+def record(
+    seq: int, *, stage: Stage = Stage.EVIDENCE, evidence: list[EvidenceItem] | None = None
+) -> CaseRecord:
     state = replace(case_at(Stage.EVIDENCE), stage=stage)
     return CaseRecord(
         case_id=state.case_id,
@@ -95,10 +97,10 @@ def test_a_late_retry_does_not_take_the_projection_back(engine: Engine) -> None:
 
 
 def test_clocks_are_kept_open_and_closed(engine: Engine) -> None:
-    from cases.allowed import Context
-    from cases.clocks import Happening, on_events
     from cases.actions import Event
     from cases.agencies import default_registry
+    from cases.allowed import Context
+    from cases.clocks import Happening, on_events
     from cases.profiles import get_profile
 
     state = case_at(Stage.REFERRAL_APPROVAL)

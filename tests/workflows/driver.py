@@ -35,7 +35,7 @@ from cases.model import (
     Stage,
     ViolationType,
 )
-from cases.profiles import get_profile
+from cases.profiles import get_profile, profile_data
 from cases.transitions import ActionResult
 from tests.workflows.fakes import FakeAgencies
 from workflows.case import CaseInput, CaseView, CaseWorkflow
@@ -166,7 +166,7 @@ async def running_case(
     async with running:
         handle = await env.client.start_workflow(
             CaseWorkflow.run,
-            CaseInput(intake, calendar or calendar_for(start)),
+            CaseInput(intake, profile_data(mechanism), calendar or calendar_for(start)),
             id=f"case-{case_id}",
             task_queue=queue,
         )
@@ -218,6 +218,15 @@ async def delivered(case: Case) -> None:
         return referral.receipt is not None or referral.delivery_error is not None
 
     await eventually(case, settled, "the referral was never delivered")
+
+
+async def until(case: Case, check: Callable[[], bool], failure: str) -> None:
+    """``eventually`` for a plain condition (what a fake agency has seen)."""
+
+    async def holds() -> bool:
+        return check()
+
+    await eventually(case, holds, failure)
 
 
 async def eventually(

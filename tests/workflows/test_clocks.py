@@ -24,6 +24,7 @@ from tests.workflows.driver import (
     Case,
     calendar_for,
     classified,
+    eventually,
     running_case,
     to_acceptance,
     to_approval,
@@ -261,11 +262,12 @@ async def test_a_newly_published_calendar_reaches_a_running_case(
         last_day = before.due_at.astimezone(CHINA_TZ).date() - timedelta(days=1)
         published = holidays_ahead(calendar_for(before.started_at), last_day, 4)
         await case.handle.signal("publish_calendar", published)
-        for _ in range(50):
-            after = await case.clock("approval")
-            if after.due_at != before.due_at:
-                break
-            await case.env.sleep(timedelta(milliseconds=50))
+
+        async def recounted() -> bool:
+            return (await case.clock("approval")).due_at != before.due_at
+
+        await eventually(case, recounted, "the published calendar never reached the case")
+        after = await case.clock("approval")
         assert after.due_at == due_instant(before.started_at, 3, Unit.DAYS, published.calendar()).at
         assert after.due_at > before.due_at
         assert (await case.view()).state.timeline[-1].action == "calendar_published"

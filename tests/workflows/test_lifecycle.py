@@ -47,6 +47,7 @@ from tests.workflows.driver import (
     to_investigation,
     to_not_filed,
     to_sending,
+    until,
 )
 from tests.workflows.fakes import FakeAgencies
 from workflows import search
@@ -360,7 +361,7 @@ async def test_tests_and_appraisals_answered_later(time_skipping: WorkflowEnviro
         clock = await case.clock("test")
         assert clock.owner_agency == "MON-DEMO"
         assert clock.key == f"test:{request_id}"
-        await case.env.sleep(timedelta(seconds=1))
+        await until(case, lambda: bool(fakes.requests), "the station was never asked")
         assert fakes.requests[0].idempotency_key == f"case-{case.case_id}-{request_id}"
         assert not (await case.view()).state.triage.key_case
         await case.act(
@@ -400,11 +401,7 @@ async def test_a_refused_request_is_told_to_the_agency(time_skipping: WorkflowEn
     async with running_case(time_skipping, fakes=fakes) as case:
         await classified(case)
         await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="COD")
-        for _ in range(50):
-            if fakes.notices_of(NoticeKind.REQUEST_FAILED):
-                break
-            await case.env.sleep(timedelta(milliseconds=50))
-        assert fakes.notices_of(NoticeKind.REQUEST_FAILED)
+        await until(case, lambda: bool(fakes.notices_of(NoticeKind.REQUEST_FAILED)), "not told")
         assert (await case.view()).state.timeline[-1].action == "request_failed"
         await finish(case)
 
@@ -418,8 +415,9 @@ async def test_early_intervention_and_joint_consultation(
         assert (await case.view()).state.triage.early_intervention == ["major_or_difficult"]
         await case.act(Action.REQUEST_EARLY_INTERVENTION, EPB_OFFICER, reasons="重大疑难")
         assert (await case.clock("early_intervention")).owner_agency == "PSB-DEMO"
-        await case.env.sleep(timedelta(seconds=1))
-        assert fakes.notices_of(NoticeKind.EARLY_INTERVENTION)
+        await until(
+            case, lambda: bool(fakes.notices_of(NoticeKind.EARLY_INTERVENTION)), "police not told"
+        )
         await case.act(Action.INTERVENE_EARLY, PSB_OFFICER, note="派员到场指导取证")
         assert (await case.clock("early_intervention")).closed_by == "early_intervention_done"
         await to_investigation(case)
@@ -437,7 +435,7 @@ async def test_supervised_listing_and_instructions(time_skipping: WorkflowEnviro
         await case.act(Action.SUPERVISE_CASE, LEADER, reasons="挂牌督办")
         assert (await case.view()).state.supervised
         await case.act(Action.DIRECT, COORDINATOR, note="请派出所今日内受理")
-        await case.env.sleep(timedelta(seconds=1))
+        await until(case, lambda: bool(fakes.notices_of(NoticeKind.INSTRUCTION)), "not told")
         instruction = fakes.notices_of(NoticeKind.INSTRUCTION)
         assert [n.to for n in instruction] == [["PSB-DEMO"]]
         await case.act(Action.ACCEPT, PSB_OFFICER)
@@ -492,7 +490,7 @@ async def test_a_jurisdiction_dispute_goes_to_the_county_government(
             Action.TRANSFER_JURISDICTION, EPB_HEAD, agency="NRB-DEMO", reasons="非法占地"
         )
         nrb = case.fakes
-        await case.env.sleep(timedelta(seconds=1))
+        await until(case, lambda: bool(nrb.notices_of(NoticeKind.TRANSFER)), "target not told")
         assert [n.to for n in nrb.notices_of(NoticeKind.TRANSFER)] == [["NRB-DEMO"]]
         await case.act(
             Action.DISPUTE_JURISDICTION,
