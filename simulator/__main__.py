@@ -18,7 +18,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        timeout_graceful_shutdown=2,  # a simulated hang must not hold a shutdown
+    )
 
 
 if __name__ == "__main__":

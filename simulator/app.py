@@ -13,6 +13,7 @@ acknowledging, answer later by calling the API's action endpoint as that agency 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,6 +89,8 @@ class SimulatorState:
     callbacks: list[Callback] = field(default_factory=list)
     locks: dict[tuple[str, str, str], asyncio.Lock] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    release: asyncio.Event = field(default_factory=asyncio.Event)  # set: hanging calls let go
+    generation: int = 0  # bumped by a reset: calls from before it leave no trace after it
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -162,7 +165,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if misbehave:
                 state.misbehaved[code] = state.misbehaved.get(code, 0) + 1
                 if behaviour.mode == "hang":
-                    await asyncio.sleep(behaviour.hang_seconds)
+                    generation = state.generation
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(state.release.wait(), behaviour.hang_seconds)
+                    if generation != state.generation:
+                        return JSONResponse({"reason": "simulator reset"}, status_code=503)
                 elif behaviour.mode == "fail":
                     entry.status = behaviour.status if behaviour.status >= 500 else 503
                     return JSONResponse({"reason": behaviour.reason}, status_code=entry.status)
@@ -257,6 +264,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def reset() -> dict[str, str]:
         for task in list(state.tasks):
             task.cancel()
+        state.release.set()  # calls still hanging answer now, and leave no trace
+        state.release = asyncio.Event()
+        state.generation += 1
         fresh = SimulatorState()
         for name in ("behaviours", "misbehaved", "received", "answers", "callbacks", "locks"):
             setattr(state, name, getattr(fresh, name))
