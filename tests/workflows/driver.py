@@ -220,6 +220,20 @@ async def delivered(case: Case) -> None:
     await eventually(case, settled, "the referral was never delivered")
 
 
+async def soon(check: Callable[[], Awaitable[bool]], failure: str, seconds: float = 30) -> None:
+    """Wait in real time only (workflow time stands still) for the worker to catch up.
+
+    After the test server's clock moves, the timers are due at once, but the worker processes them
+    when it gets the CPU: on a loaded machine that is a moment later.
+    """
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(failure)
+
+
 async def until(case: Case, check: Callable[[], bool], failure: str) -> None:
     """``eventually`` for a plain condition (what a fake agency has seen)."""
 

@@ -26,6 +26,7 @@ from tests.workflows.driver import (
     classified,
     eventually,
     running_case,
+    soon,
     to_acceptance,
     to_approval,
     to_filing,
@@ -162,21 +163,31 @@ async def test_each_clock_reminds_and_breaches_when_the_period_function_says(
         view = await case.view()
         assert not timeline_of(view.state.timeline, "reminder", clock)
         await case.sleep_until(reminder_at, MARGIN)
+
+        async def reminded() -> bool:
+            entries = timeline_of((await case.view()).state.timeline, "reminder", clock)
+            told = [n for n in case.fakes.notices_of(NoticeKind.REMINDER) if n.clock == clock.key]
+            return bool(entries) and bool(told)
+
+        await soon(reminded, f"no reminder of {name}")
         view = await case.view()
-        (reminded,) = timeline_of(view.state.timeline, "reminder", clock)
-        assert reminded.at == reminder_at
-        assert [
-            n.to for n in case.fakes.notices_of(NoticeKind.REMINDER) if n.clock == clock.key
-        ] == [[clock.owner_agency]]
+        (entry,) = timeline_of(view.state.timeline, "reminder", clock)
+        assert entry.at == reminder_at
+        told = [n.to for n in case.fakes.notices_of(NoticeKind.REMINDER) if n.clock == clock.key]
+        assert told == [[clock.owner_agency]]
 
         await case.sleep_until(clock.due_at, -MARGIN)
         assert (await case.clock(name)).breached_at is None
         await case.sleep_until(clock.due_at, MARGIN)
-        view = await case.view()
-        breached = await case.clock(name)
-        assert breached.breached_at == clock.due_at
-        assert breached.escalation_level == 1  # the first rung is at the breach
-        (breach,) = timeline_of(view.state.timeline, "breach", clock)
+
+        async def breached() -> bool:
+            return (await case.clock(name)).escalation_level == 1
+
+        await soon(breached, f"{name} never breached")
+        breach_clock = await case.clock(name)
+        assert breach_clock.breached_at == clock.due_at
+        assert breach_clock.escalation_level == 1  # the first rung is at the breach
+        (breach,) = timeline_of((await case.view()).state.timeline, "breach", clock)
         assert breach.at == clock.due_at
 
 
@@ -193,12 +204,15 @@ async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owne
         await to_acceptance(case)
         clock = await case.clock("acceptance")
         await case.sleep_until(clock.due_at, MARGIN)
+        await soon(level_is(case, 1), "never escalated")
         first = await case.clock("acceptance")
         assert (first.escalation_level, first.escalated_to) == (1, ["JLO-DEMO"])
         assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 1
         await case.sleep_until(clock.due_at + timedelta(days=1), -MARGIN)
         assert (await case.clock("acceptance")).escalation_level == 1
         await case.sleep_until(clock.due_at + timedelta(days=1), MARGIN)
+        await soon(level_is(case, 2), "never reached the second rung")
+        await soon(told_escalations(case, 2), "the rungs were not told")
         second = await case.clock("acceptance")
         assert (second.escalation_level, second.escalated_to) == (2, ["JLO-DEMO", "PROC-DEMO"])
         escalations = case.fakes.notices_of(NoticeKind.ESCALATION)
@@ -219,6 +233,20 @@ async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owne
         filing = await case.clock("filing_decision")
         assert filing.escalation_level == 0
         assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 0
+
+
+def level_is(case: Case, level: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await case.clock("acceptance")).escalation_level == level
+
+    return check
+
+
+def told_escalations(case: Case, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return len(case.fakes.notices_of(NoticeKind.ESCALATION)) == count
+
+    return check
 
 
 def holidays_ahead(snapshot: CalendarSnapshot, first: date, days: int) -> CalendarSnapshot:
@@ -250,7 +278,11 @@ async def test_a_calendar_with_the_coming_days_off_moves_the_due_instant(
             await case.clock("test")
         ).breached_at is None  # the usual due instant passes quietly
         await case.sleep_until(moved, MARGIN)
-        assert (await case.clock("test")).breached_at == moved
+
+        async def breached() -> bool:
+            return (await case.clock("test")).breached_at == moved
+
+        await soon(breached, "the moved due instant never breached")
 
 
 async def test_a_newly_published_calendar_reaches_a_running_case(
@@ -279,5 +311,8 @@ async def test_demo_fast_clocks_run_in_seconds(time_skipping: WorkflowEnvironmen
         clock = await case.clock("approval")
         assert clock.due_at - clock.started_at == timedelta(seconds=60)
         await case.sleep_until(clock.due_at, timedelta(seconds=31))
-        escalated = await case.clock("approval")
-        assert escalated.escalated_to == ["JLO-DEMO", "LG-DEMO"]
+
+        async def escalated() -> bool:
+            return (await case.clock("approval")).escalated_to == ["JLO-DEMO", "LG-DEMO"]
+
+        await soon(escalated, "the demo clock never reached the leadership group")
