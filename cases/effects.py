@@ -117,6 +117,9 @@ class CaseProjection:
     updated_at: datetime
     closed_at: datetime | None = None
     delivery_error: str | None = None
+    # Every agency with a part in the case, now or before: owner, discoverer, police, procuratorate,
+    # the institutions asked, a transfer's target. The API shows a case to these agencies.
+    agencies: list[str] = field(default_factory=list)
 
 
 @dataclass

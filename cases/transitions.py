@@ -72,6 +72,7 @@ class ActionResult:
     seq: int
     stage: Stage
     refs: dict[str, str] = field(default_factory=dict)
+    at: datetime | None = None  # when the case recorded it (workflow time)
 
 
 @dataclass
@@ -145,7 +146,7 @@ class _Change:
             [entry],
             self.happenings,
             self.effects,
-            ActionResult(entry.seq, state.stage, self.refs),
+            ActionResult(entry.seq, state.stage, self.refs, entry.at),
             self.clocks_changed or bool(self.happenings),
         )
 
@@ -604,4 +605,19 @@ def projection(state: CaseState, now: datetime) -> CaseProjection:
         updated_at=now,
         closed_at=state.closed_at,
         delivery_error=state.referral.delivery_error,
+        agencies=participants(state),
     )
+
+
+def participants(state: CaseState) -> list[str]:
+    """Every agency that has had a part in the case, in a stable order."""
+    found = [
+        state.discovering_agency,
+        state.owner_agency,
+        state.police_agency,
+        state.procuratorate,
+        state.transfer.target if state.transfer else None,
+        *(r.agency for r in state.requests),
+        *(e.actor.agency for e in state.timeline if e.actor is not None),
+    ]
+    return sorted({a for a in found if a})

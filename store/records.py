@@ -10,12 +10,13 @@ from sqlmodel import Session, select
 
 from cases.effects import CaseRecord
 from store.db import session_scope, upsert
-from store.tables import CaseRow, ClockRow, EvidenceRow, TimelineRow
+from store.tables import CaseAgencyRow, CaseRow, ClockRow, EvidenceRow, TimelineRow
 
 
 def _projection_row(record: CaseRecord, last_seq: int) -> dict[str, Any]:
     p = record.projection
     row = asdict(p)
+    row.pop("agencies")
     row["stage"] = p.stage.value
     row["last_seq"] = last_seq
     return row
@@ -33,6 +34,12 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
     current = session.exec(select(CaseRow.last_seq).where(CaseRow.case_id == case_id)).first()
     if current is None or last_seq >= current:
         upsert(session, CaseRow, [_projection_row(record, last_seq)])
+        # Parts are only ever added: an agency that once had the case keeps seeing it.
+        upsert(
+            session,
+            CaseAgencyRow,
+            [{"case_id": case_id, "agency": a} for a in record.projection.agencies],
+        )
     upsert(
         session,
         TimelineRow,

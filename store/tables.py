@@ -70,6 +70,16 @@ class CaseRow(SQLModel, table=True):
     last_seq: int = 0  # the newest timeline entry the projection reflects
 
 
+class CaseAgencyRow(SQLModel, table=True):
+    """Which agencies have a part in a case (own it, received it, were asked): who may see it."""
+
+    __tablename__ = "case_agencies"
+    __table_args__ = (Index("ix_case_agencies_agency", "agency"),)
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    agency: str = Field(primary_key=True, max_length=40)
+
+
 class TimelineRow(SQLModel, table=True):
     """Every event of a case: who did what, when, and what it changed."""
 

@@ -45,3 +45,22 @@ def simulator_url() -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_tool("temporal"),
+        search_attributes=[
+            search.CASE_STAGE,
+            search.CASE_MECHANISM,
+            search.OWNING_AGENCY,
+            search.NEXT_DEADLINE,
+            search.ESCALATION_LEVEL,
+            search.KEY_CASE,
+        ],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,30 +27,9 @@ from cases.profiles import get_profile, profile_data
 from cases.transitions import ActionResult
 from store.db import make_engine
 from store.records import case_row, clocks, timeline
-from tests.conftest import venv_tool
 from tests.services import ROOT
 from tests.workflows.driver import EPB_HEAD, EPB_OFFICER, PSB_OFFICER, SHA
-from workflows import search
 from workflows.case import CaseInput, CaseWorkflow
-
-
-@pytest.fixture(scope="session")
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=venv_tool("temporal"),
-        search_attributes=[
-            search.CASE_STAGE,
-            search.CASE_MECHANISM,
-            search.OWNING_AGENCY,
-            search.NEXT_DEADLINE,
-            search.ESCALATION_LEVEL,
-            search.KEY_CASE,
-        ],
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

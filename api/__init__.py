@@ -1,0 +1,1 @@
+"""The HTTP API: intake, reads, actions, evidence, health and metrics. No business rule lives here."""

@@ -1,0 +1,66 @@
+"""The FastAPI application: one Temporal client and one engine for its lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+
+from api import errors
+from api.deps import Services
+from api.limits import BodyLimit
+from api.metrics import Metrics
+from api.routes import actions, cases, evidence, system
+from cases.agencies import default_registry
+from settings import Settings
+from store.db import create_tables, make_engine
+from worker import load_domain
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """
+Case orchestration for joint enforcement linkage (执法联动). Every case is a durable workflow; every
+step is an action on it. Authenticate with `Authorization: Bearer <api key>`. Errors always have the
+shape `{code, reason, fix, details}`; a refused action is a 409 whose `code` is the rule's reason.
+"""
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load_domain()
+        engine = make_engine(settings.database)
+        await run_in_threadpool(create_tables, engine)
+        temporal = client or await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        app.state.services = Services(settings, engine, temporal, default_registry())
+        log.info(
+            "api started",
+            temporal=settings.temporal_address,
+            database=engine.url.render_as_string(),
+        )
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="执法联动 Joint enforcement linkage",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+
+    app.include_router(cases.router)
+    app.include_router(actions.router)
+    app.include_router(evidence.router)
+    app.include_router(system.router)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(Metrics)
+    return app

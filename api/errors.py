@@ -1,0 +1,109 @@
+"""One error shape for every failure: a machine-readable code, the reason, and what to fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["wrong_stage"])
+    reason: str = Field(
+        examples=["'accept' belongs to stage(s) acceptance; the case is in 'evidence'"]
+    )
+    fix: str = Field(examples=["wait until the case reaches acceptance"])
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, reason: str, fix: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.body = ErrorBody(code=code, reason=reason, fix=fix, details=details)
+
+
+def unauthorized() -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        "no valid API key was given",
+        "send 'Authorization: Bearer <api key>' with a key that is not revoked",
+    )
+
+
+def not_found(case_id: str) -> ApiError:
+    # The same answer whether the case does not exist or the caller may not see it.
+    return ApiError(
+        404, "case_not_found", f"no case '{case_id}' is visible to you", "check the case id"
+    )
+
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+}
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": code.replace("_", " ")}
+    for status, code in STATUS_CODES.items()
+    if status in (401, 403, 404, 409, 413, 422)
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body.model_dump(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "at": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "problem": e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
+        body = ErrorBody(
+            code="invalid_input",
+            reason="; ".join(f"{p['at'] or 'body'}: {p['problem']}" for p in problems)[:2000],
+            fix="correct the fields named, as the API's schema at /docs describes them",
+            details={"problems": problems},
+        )
+        return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, "error")
+        fix = {
+            413: "send a smaller body: evidence files up to 20 MB, other bodies up to 256 KB",
+            405: "use the method /docs lists for this path",
+            404: "check the path against /docs",
+        }.get(exc.status_code, "see /docs for this endpoint")
+        body = ErrorBody(code=code, reason=str(exc.detail), fix=fix)
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", path=request.url.path)
+        body = ErrorBody(
+            code="internal_error",
+            reason="the service failed on its side; the request may or may not have taken effect",
+            fix="look at the case before repeating; if it persists, tell the operators the time of the request",
+        )
+        return JSONResponse(body.model_dump(), status_code=500)
