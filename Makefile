@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck suite venv clean histories
+.PHONY: test lint typecheck suite venv clean histories run demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ suite: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck suite
+
+# The whole stack on its embedded default (Temporal dev server, simulator, worker, API). Ctrl-C stops it.
+run: $(STAMP)
+	$(BIN)/python -m devstack
+
+# The same, with demonstration cases whose clocks run in seconds.
+demo: $(STAMP)
+	$(BIN)/python -m devstack --demo
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -48,6 +49,7 @@ from workflows.case import CaseInput, CaseView, CaseWorkflow
 router = APIRouter(prefix="/cases", tags=["cases"], responses=RESPONSES)
 log = structlog.get_logger(__name__)
 QUERY_TIMEOUT = timedelta(seconds=10)
+FIRST_RECORD_WAIT = 10.0  # seconds; a worker that is down makes intake slow, not lost
 CASE_ID_PATTERN = re.compile(CASE_ID)
 
 
@@ -126,8 +128,24 @@ async def open_case_route(
     else:
         CASES_OPENED.labels(mechanism=profile.name).inc()
         log.info("case opened", case_id=case_id, mechanism=profile.name)
+        # Read your writes: the caller may act on the case at once, and the API finds cases in
+        # the read model, which the workflow's first step writes a moment from now.
+        row = await _first_record(services, case_id)
+        if row is not None:
+            return summary_from_row(row, now)
     state = open_case(intake, profile, services.registry, now)
     return summary_from_state(state, now, now)
+
+
+async def _first_record(services: Services, case_id: str) -> CaseRow | None:
+    deadline = asyncio.get_running_loop().time() + FIRST_RECORD_WAIT
+    while asyncio.get_running_loop().time() < deadline:
+        row = await run_in_threadpool(case_row, services.engine, case_id)
+        if row is not None:
+            return row
+        await asyncio.sleep(0.05)
+    log.warning("the read model has not caught up with a new case", case_id=case_id)
+    return None
 
 
 @router.get("", operation_id="list_cases", response_model=CasePage)
