@@ -248,3 +248,35 @@ async def test_a_refused_action_is_a_409_with_the_workflows_reason(
     )
     assert not_yours.status_code == 422  # the body first: discharges count this one too
     assert not_yours.json()["code"] == "invalid_payload"
+
+
+async def test_an_archived_case_refuses_further_actions(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    case_id = await open_case(api, stack, facts={})
+    await ok(
+        act(
+            api,
+            stack,
+            case_id,
+            "classify",
+            OFFICER,
+            classification="administrative",
+            reasons="一般违法",
+        )
+    )
+    await ok(act(api, stack, case_id, "handle_administratively", OFFICER, reasons="行政处罚"))
+    await ok(act(api, stack, case_id, "impose_penalty", OFFICER, reference="罚字〔2026〕12号"))
+    await ok(act(api, stack, case_id, "archive", OFFICER))
+
+    async def closed() -> bool:
+        return (await detail(api, stack, case_id))["summary"]["closed_at"] is not None
+
+    await eventually(closed, "the case never closed")
+    late = await act(api, stack, case_id, "direct", ("JLO-DEMO", "coordinator"), note="复查")
+    assert late.status_code == 409, late.text
+    assert late.json()["code"] == "case_closed"
+    case = await detail(api, stack, case_id)
+    assert case["summary"]["stage"] == "archived"
+    assert case["open_clocks"] == []
+    assert case["allowed_actions"] == []
