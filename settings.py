@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     http_timeout: float = 10.0  # seconds, one exchange with an agency system
     heartbeat_every: float = 2.0  # seconds, while a call is in flight
 
-    # The API (agency callbacks from the simulator go there)
+    # The API (agency callbacks from the simulator go there) and the Temporal Web UI (linked from pages)
     api_url: str = "http://127.0.0.1:8000"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
 
     # Logs: JSON unless the process writes to a terminal
     log_json: bool | None = None

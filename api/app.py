@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlencode
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
@@ -15,6 +17,7 @@ from api.deps import Services
 from api.limits import BodyLimit
 from api.metrics import Metrics
 from api.routes import actions, cases, evidence, system
+from api.ui import routes as ui
 from cases.agencies import default_registry
 from settings import Settings
 from store.db import create_tables, make_engine
@@ -61,6 +64,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(actions.router)
     app.include_router(evidence.router)
     app.include_router(system.router)
+    app.include_router(ui.router)
+
+    @app.exception_handler(ui.SignIn)
+    async def sign_in_first(_request: Request, exc: ui.SignIn) -> RedirectResponse:
+        return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
+
     app.add_middleware(BodyLimit)
     app.add_middleware(Metrics)
     return app

@@ -30,6 +30,7 @@ _STATE = TypeAdapter(CaseState)
 def summary_from_row(row: CaseRow, now: datetime) -> CaseSummary:
     data = row.model_dump()
     data.pop("last_seq", None)
+    data.pop("referred", None)
     deadline = row.next_deadline
     return CaseSummary(**data, overdue=deadline is not None and deadline < now)
 

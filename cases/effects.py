@@ -117,6 +117,7 @@ class CaseProjection:
     updated_at: datetime
     closed_at: datetime | None = None
     delivery_error: str | None = None
+    referred: bool = False  # the referral was sent (whatever came of it)
     # Every agency with a part in the case, now or before: owner, discoverer, police, procuratorate,
     # the institutions asked, a transfer's target. The API shows a case to these agencies.
     agencies: list[str] = field(default_factory=list)

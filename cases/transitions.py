@@ -605,6 +605,7 @@ def projection(state: CaseState, now: datetime) -> CaseProjection:
         updated_at=now,
         closed_at=state.closed_at,
         delivery_error=state.referral.delivery_error,
+        referred=state.referral.sent_at is not None,
         agencies=participants(state),
     )
 

@@ -30,7 +30,7 @@ class CaseFilter:
     text: str | None = None
 
 
-def _visible(scope: Scope) -> ColumnElement[bool]:
+def visible(scope: Scope) -> ColumnElement[bool]:
     if scope.everything:
         return true()
     if scope.region is not None:
@@ -47,7 +47,7 @@ def list_cases(
     engine: Engine, scope: Scope, filters: CaseFilter, now: datetime, limit: int, offset: int
 ) -> tuple[list[CaseRow], int]:
     """A page of visible cases, newest first (case id breaks ties), and how many match."""
-    conditions: list[ColumnElement[bool]] = [_visible(scope)]
+    conditions: list[ColumnElement[bool]] = [visible(scope)]
     if filters.stage:
         conditions.append(col(CaseRow.stage) == filters.stage)
     if filters.agency:
@@ -94,7 +94,7 @@ def list_cases(
 def can_see(engine: Engine, scope: Scope, case_id: str) -> CaseRow | None:
     with Session(engine) as session:
         return session.exec(
-            select(CaseRow).where(col(CaseRow.case_id) == case_id, _visible(scope))
+            select(CaseRow).where(col(CaseRow.case_id) == case_id, visible(scope))
         ).first()
 
 

@@ -63,6 +63,7 @@ class CaseRow(SQLModel, table=True):
     supervised: bool = False
     escalation_level: int = 0
     delivery_error: str | None = Field(default=None, max_length=2000)
+    referred: bool = False
     next_deadline: datetime | None = _ts(nullable=True)
     opened_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)

@@ -7,10 +7,12 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.services import postgres_server, simulator_process
+from tests.stack import Stack, running_stack
 from workflows import search
 
 
@@ -64,3 +66,22 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def stack(dev_server: WorkflowEnvironment) -> Iterator[Stack]:
+    """The worker, simulator and API processes against the session's dev server."""
+    with running_stack(dev_server) as running:
+        yield running
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.api, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+async def sim(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.simulator, timeout=30) as client:
+        yield client

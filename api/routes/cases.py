@@ -39,7 +39,7 @@ from cases.allowed import Context, facts_problems
 from cases.calendar import default_calendar, snapshot
 from cases.lifecycle import CaseIntake, intake_problems, open_case
 from cases.model import Role, Stage
-from cases.profiles import UnknownMechanism, get_profile, profile_data
+from cases.profiles import Profile, UnknownMechanism, get_profile, profile_data
 from store.principals import Principal
 from store.queries import CaseFilter, can_see, list_cases
 from store.records import case_row, clocks, timeline
@@ -198,13 +198,18 @@ async def visible_case(case_id: str, principal: Principal, services: Services) -
 @router.get("/{case_id}", operation_id="get_case", response_model=CaseDetail)
 async def get_case(case_id: str, principal: CurrentPrincipal, services: ServicesDep) -> CaseDetail:
     """The case as it stands: state, open clocks, and the actions you may take now."""
+    return await case_detail(services, principal, case_id)
+
+
+async def case_detail(services: Services, principal: Principal, case_id: str) -> CaseDetail:
+    """The live case for this caller (the API and the dashboard both show this)."""
     row = await visible_case(case_id, principal, services)
     now = _now()
     handle: WorkflowHandle[CaseWorkflow, object] = services.temporal.get_workflow_handle_for(
         CaseWorkflow.run, f"case-{case_id}"
     )
     try:
-        profile = get_profile(row.mechanism)
+        profile: Profile | None = get_profile(row.mechanism)
     except UnknownMechanism:
         profile = None
     try:
@@ -216,10 +221,10 @@ async def get_case(case_id: str, principal: CurrentPrincipal, services: Services
         )
         rows = await run_in_threadpool(clocks, services.engine, case_id)
         return detail_from_rows(row, rows, profile, now)
-    if profile is None:
-        profile = get_profile("env-police")
     actor = actor_of(principal.agency, principal.role, principal.name)
-    return detail_from_view(view, actor, Context(profile, services.registry, now))
+    return detail_from_view(
+        view, actor, Context(profile or get_profile("env-police"), services.registry, now)
+    )
 
 
 @router.get(

@@ -44,7 +44,7 @@ _REQUEST_BODY = {
 }
 
 
-def _store(data_dir: Path, case_id: str, upload: UploadFile) -> tuple[str, str, int]:
+def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> tuple[str, str, int]:
     """Copy the upload under the data folder, named by its fingerprint; returns (sha256, path, size)."""
     folder = data_dir / "evidence" / case_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,7 +62,7 @@ def _store(data_dir: Path, case_id: str, upload: UploadFile) -> tuple[str, str, 
     return sha, f"evidence/{case_id}/{sha}", size
 
 
-def _check_kind(kind: str) -> None:
+def check_kind(kind: str) -> None:
     if kind not in CATALOGUE:
         raise ApiError(
             422, "invalid_input", f"unknown evidence kind '{kind}'",
@@ -102,9 +102,9 @@ async def add_evidence(
                 "'title' must be 1 to 400 characters",
                 "shorten or fill the title",
             )
-        _check_kind(kind)
+        check_kind(kind)
         sha, reference, size = await run_in_threadpool(
-            _store, services.settings.data_dir, case_id, upload
+            store_upload, services.settings.data_dir, case_id, upload
         )
         payload = ActionPayload(
             kind=kind, title=title.strip(), sha256=sha, reference=reference, size=size
@@ -122,7 +122,7 @@ async def add_evidence(
                     {"at": ".".join(map(str, p["loc"])), "problem": p["msg"]} for p in problems
                 ],
             ) from None  # fmt: skip
-        _check_kind(item.kind)
+        check_kind(item.kind)
         payload = ActionPayload(
             kind=item.kind,
             title=item.title,

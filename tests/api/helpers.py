@@ -77,9 +77,11 @@ HEAD = ("EPB-DEMO", "approver")
 POLICE = ("PSB-DEMO", "officer")
 
 
-async def to_sent(api: httpx.AsyncClient, stack: Stack, case_id: str) -> None:
-    await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
-    for kind in get_profile("env-police").referral_required:
+async def record_package(
+    api: httpx.AsyncClient, stack: Stack, case_id: str, mechanism: str = "env-police"
+) -> None:
+    """Every item the mechanism's referral checklist asks for, by reference."""
+    for kind in get_profile(mechanism).referral_required:
         await ok(
             api.post(
                 f"/cases/{case_id}/evidence",
@@ -92,6 +94,11 @@ async def to_sent(api: httpx.AsyncClient, stack: Stack, case_id: str) -> None:
                 headers=stack.auth(*OFFICER),
             )
         )
+
+
+async def to_sent(api: httpx.AsyncClient, stack: Stack, case_id: str) -> None:
+    await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
+    await record_package(api, stack, case_id)
     await ok(act(api, stack, case_id, "request_approval", OFFICER))
     await ok(act(api, stack, case_id, "approve_referral", HEAD))
     await ok(act(api, stack, case_id, "send_referral", OFFICER))

@@ -17,6 +17,7 @@ from tests.api.helpers import (
     eventually,
     ok,
     open_case,
+    record_package,
     to_sent,
 )
 
@@ -112,26 +113,7 @@ async def test_overdue_and_escalated_filters_on_a_demo_fast_case(
 ) -> None:
     case_id = await open_case(api, stack, mechanism="demo-fast")
     await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="x"))
-    for kind in (
-        "materials_list",
-        "referral_letter",
-        "investigation_report",
-        "monitoring_report",
-        "items_list",
-        "handling_opinion",
-    ):
-        await ok(
-            api.post(
-                f"/cases/{case_id}/evidence",
-                json={
-                    "kind": kind,
-                    "title": kind,
-                    "reference": f"https://f.example/{kind}",
-                    "sha256": "a" * 64,
-                },
-                headers=stack.auth(*OFFICER),
-            )
-        )
+    await record_package(api, stack, case_id, "demo-fast")
     await ok(act(api, stack, case_id, "request_approval", OFFICER))
 
     async def escalated() -> bool:

@@ -1,0 +1,113 @@
+"""The dashboard's words in Chinese (the default) and English."""
+
+from __future__ import annotations
+
+from cases.actions import ACTIONS, Action
+from cases.model import STAGE_LABELS, Stage
+
+LANGUAGES = ("zh", "en")
+
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("执法联动案件协同", "Joint enforcement linkage"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "api_key": ("API 密钥", "API key"),
+    "bad_key": ("密钥无效或已吊销", "The key is not valid or was revoked"),
+    "overview": ("总览", "Overview"),
+    "cases": ("案件", "Cases"),
+    "inbox": ("督办收件箱", "Escalation inbox"),
+    "by_stage": ("各阶段案件", "Cases by stage"),
+    "due_today": ("今日到期", "Due today"),
+    "overdue": ("已超期", "Overdue"),
+    "escalations": ("升级督办", "Escalations"),
+    "level": ("级别", "Level"),
+    "key_cases": ("重点联动案件", "Key linkage cases"),
+    "not_referred": ("应移未移风险(以罚代刑)", "Looks as if it should have been referred"),
+    "agencies": ("各单位指标", "Per agency"),
+    "agency": ("单位", "Agency"),
+    "accept_median": ("受理用时中位数(小时)", "Median hours to accept"),
+    "filing_rate": ("立案率", "Filing rate"),
+    "feedback_rate": ("反馈率", "Feedback rate"),
+    "overdue_count": ("超期数", "Overdue"),
+    "on_time_rate": ("按时率", "On-time rate"),
+    "case": ("案件", "Case"),
+    "subject": ("当事人", "Subject"),
+    "stage": ("阶段", "Stage"),
+    "clock": ("时限", "Clock"),
+    "owner": ("当前责任单位", "Whose move"),
+    "due": ("期限", "Due"),
+    "left": ("剩余", "Left"),
+    "late_by": ("超期", "Late by"),
+    "since": ("升级时间", "Since"),
+    "facts": ("案情", "Facts"),
+    "triage": ("研判", "Triage"),
+    "suggested": ("建议定性", "Suggested"),
+    "classification": ("确认定性", "Classification"),
+    "key_case": ("重点案件", "Key case"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "open_clocks": ("进行中的时限", "Open clocks"),
+    "actions": ("可办理事项", "What you can do"),
+    "no_actions": ("当前无可办理事项", "Nothing for you to do now"),
+    "timeline": ("办理记录", "Timeline"),
+    "evidence": ("证据", "Evidence"),
+    "checklist": ("移送材料清单", "Referral package"),
+    "fingerprint": ("指纹(SHA-256)", "Fingerprint (SHA-256)"),
+    "temporal_link": ("在 Temporal 中查看流程", "The workflow in Temporal"),
+    "filters": ("筛选", "Filters"),
+    "search": ("搜索", "Search"),
+    "all": ("全部", "All"),
+    "escalated": ("已升级", "Escalated"),
+    "previous": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "done": ("已办理", "Done"),
+    "refused": ("未能办理", "Refused"),
+    "nothing": ("无", "None"),
+    "live_updates": ("页面自动更新", "This page updates by itself"),
+    "met": ("已齐", "met"),
+    "missing": ("缺", "missing"),
+    "statutory": ("法定", "statutory"),
+    "not_statutory": ("非法定(督办值)", "not statutory"),
+    "paused": ("已中止(待补正)", "paused (supplements)"),
+    "who": ("办理人", "Who"),
+    "when": ("时间", "When"),
+    "what": ("事项", "What"),
+    "submit": ("提交", "Submit"),
+    "inbox_empty": ("没有升级到本单位的案件", "Nothing has escalated to you"),
+    "reached_you": ("升级至本单位", "Reached you"),
+    "mechanism": ("联动机制", "Mechanism"),
+    "on_time_chart": ("各单位按时办结率", "On-time rate per agency"),
+}
+
+SYSTEM_STEPS: dict[str, tuple[str, str]] = {
+    "open": ("立案登记", "Case opened"),
+    "referral_delivered": ("公安系统签收", "Police system receipt"),
+    "delivery_failed": ("送达失败", "Delivery failed"),
+    "request_failed": ("委托被拒", "Request refused"),
+    "reminder": ("到期提醒", "Reminder"),
+    "breach": ("超期", "Overdue"),
+    "escalation": ("升级督办", "Escalated"),
+    "calendar_published": ("节假日安排更新", "Holiday calendar published"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    zh, en = WORDS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def stage_label(stage: str, lang: str) -> str:
+    try:
+        zh, en = STAGE_LABELS[Stage(stage)]
+    except ValueError:
+        return stage
+    return en if lang == "en" else zh
+
+
+def action_label(action: str, lang: str) -> str:
+    try:
+        spec = ACTIONS[Action(action)]
+        return spec.label_en if lang == "en" else spec.label_zh
+    except ValueError:
+        zh, en = SYSTEM_STEPS.get(action, (action, action))
+        return en if lang == "en" else zh

@@ -1,0 +1,53 @@
+"""Sign-in with an API key, then a signed session cookie that names the principal, not the key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from store.principals import Principal
+from store.tables import PrincipalRow
+
+COOKIE = "linkage_session"
+LIFETIME = 12 * 3600  # seconds: a working day
+
+
+def secret_for(data_dir: Path) -> bytes:
+    """A per-installation secret kept in the data folder (made on first use)."""
+    file = data_dir / "session-secret"
+    if not file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        file.write_text(secrets.token_hex(32))
+        file.chmod(0o600)
+    return bytes.fromhex(file.read_text().strip())
+
+
+def _sign(secret: bytes, payload: str) -> str:
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def issue(secret: bytes, principal: Principal) -> str:
+    payload = f"{principal.id}.{int(time.time()) + LIFETIME}"
+    return f"{payload}.{_sign(secret, payload)}"
+
+
+def principal_of(secret: bytes, engine: Engine, cookie: str | None) -> Principal | None:
+    """The principal a cookie names, if the cookie is genuine, fresh, and the key not revoked."""
+    if not cookie or cookie.count(".") != 2:
+        return None
+    ident, expires, signature = cookie.split(".")
+    if not hmac.compare_digest(signature, _sign(secret, f"{ident}.{expires}")):
+        return None
+    if not (ident.isdigit() and expires.isdigit()) or int(expires) < time.time():
+        return None
+    with Session(engine) as session:
+        row = session.get(PrincipalRow, int(ident))
+    if row is None or row.revoked_at is not None or row.id is None:
+        return None
+    return Principal(row.id, row.name, row.agency, row.role)
