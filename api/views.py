@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -18,47 +19,31 @@ from api.schemas import (
 )
 from cases.actions import ACTIONS, Action
 from cases.allowed import Context, allowed_actions
-from cases.clocks import escalation_level, next_deadline
 from cases.model import Actor, CaseState, ClockState, Role
 from cases.profiles import Profile
+from cases.transitions import projection
 from store.tables import CaseRow, ClockRow
 from workflows.case import CaseView
 
 _STATE = TypeAdapter(CaseState)
 
 
-def summary_from_row(row: CaseRow, now: datetime) -> CaseSummary:
-    data = row.model_dump()
-    data.pop("last_seq", None)
-    data.pop("referred", None)
-    deadline = row.next_deadline
+def _summary(data: dict[str, Any], now: datetime) -> CaseSummary:
+    for key in ("last_seq", "referred", "agencies"):
+        data.pop(key, None)
+    deadline = data["next_deadline"]
     return CaseSummary(**data, overdue=deadline is not None and deadline < now)
 
 
+def summary_from_row(row: CaseRow, now: datetime) -> CaseSummary:
+    return _summary(row.model_dump(), now)
+
+
 def summary_from_state(state: CaseState, now: datetime, updated_at: datetime) -> CaseSummary:
-    deadline = next_deadline(state)
-    return CaseSummary(
-        case_id=state.case_id,
-        intake_ref=state.intake_ref,
-        mechanism=state.mechanism,
-        stage=state.stage.value,
-        subject=state.subject,
-        region=state.region,
-        discovering_agency=state.discovering_agency,
-        owner_agency=state.owner_agency,
-        police_agency=state.police_agency,
-        classification=state.classification.value if state.classification else None,
-        suggested=state.triage.suggested.value,
-        key_case=state.triage.key_case,
-        supervised=state.supervised,
-        next_deadline=deadline,
-        escalation_level=escalation_level(state),
-        overdue=deadline is not None and deadline < now,
-        opened_at=state.opened_at,
-        updated_at=updated_at,
-        closed_at=state.closed_at,
-        delivery_error=state.referral.delivery_error,
-    )
+    """The same summary as the read model's row, straight from the workflow's state."""
+    data = asdict(projection(state, updated_at))
+    data["stage"] = state.stage.value
+    return _summary(data, now)
 
 
 def clock_public(
