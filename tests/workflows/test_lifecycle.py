@@ -54,8 +54,11 @@ from tests.workflows.fakes import FakeAgencies
 from workflows import search
 
 # The history of a full env-police lifecycle (the path below: 7 package items, referral, acceptance,
-# filing, handover, feedback, archive). The budget is 150; this is what it takes today.
-LIFECYCLE_EVENTS = 139
+# filing, handover, feedback, archive) has a budget of 150 events. It takes 139 when every step gets a
+# workflow task of its own; on a loaded machine a step that lands while a task is in flight can add a
+# few (142 seen), so the budget, not the exact count, is what the test holds.
+EVENT_BUDGET = 150
+TYPICAL_EVENTS = 139
 
 
 async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -> None:
@@ -102,8 +105,8 @@ async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -
         assert case.fakes.records[-1].projection.stage is Stage.ARCHIVED
         # The history stays small.
         history = await case.handle.fetch_history()
-        assert len(history.events) <= 150
-        assert len(history.events) == LIFECYCLE_EVENTS
+        count = len(history.events)
+        assert TYPICAL_EVENTS - 5 <= count <= EVENT_BUDGET, f"{count} history events"
 
 
 async def test_search_attributes_follow_the_case(time_skipping: WorkflowEnvironment) -> None:
