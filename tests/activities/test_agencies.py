@@ -49,7 +49,8 @@ async def real_agencies(
     env: WorkflowEnvironment, simulator_url: str, engine: Engine, **overrides: Any
 ) -> AsyncIterator[Callable[[str], Worker]]:
     settings = Settings(
-        simulator_url=simulator_url, http_timeout=1.0, heartbeat_every=0.2, **overrides
+        simulator_url=simulator_url,
+        **{"http_timeout": 5.0, "heartbeat_every": 0.2, **overrides},  # roomy on a loaded machine
     )
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with http_client(settings) as http:
@@ -126,9 +127,9 @@ async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(
 async def test_a_hanging_agency_hits_the_timeout_and_the_retry_goes_through(
     time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:
-    await behave(sim, "PSB-DEMO", mode="hang", times=1, hang_seconds=4)
+    await behave(sim, "PSB-DEMO", mode="hang", times=1, hang_seconds=10)
     async with (
-        real_agencies(time_skipping, simulator_url, engine) as worker,
+        real_agencies(time_skipping, simulator_url, engine, http_timeout=2.0) as worker,
         running_case(time_skipping, worker=worker) as case,
     ):
         await send(case)
