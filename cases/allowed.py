@@ -94,10 +94,17 @@ class Context:
 # Who plays which part in a case
 
 
+# The agencies that play these parts are found by kind in the case's region.
 _REGIONAL = {
     Party.JOINT_OFFICE: AgencyKind.JOINT_OFFICE,
     Party.LEADERSHIP_GROUP: AgencyKind.LEADERSHIP_GROUP,
     Party.COUNTY_GOVERNMENT: AgencyKind.COUNTY_GOVERNMENT,
+}
+
+
+ESCALATION_PARTY: dict[AgencyKind, Party] = {
+    **{kind: party for party, kind in _REGIONAL.items()},
+    AgencyKind.PROCURATORATE: Party.PROCURATORATE,
 }
 
 
@@ -568,6 +575,19 @@ def resolve(name: str) -> Action | Decision:
         )
 
 
+def role_refusal(action: Action, role: Role) -> Decision | None:
+    """A role that can never take the action, whatever the case: the API's 403, asked before the case."""
+    spec = ACTIONS[action]
+    if role in spec.roles:
+        return None
+    roles = ", ".join(sorted(r.value for r in spec.roles))
+    return _refuse(
+        action,
+        Reason.ROLE_NOT_PERMITTED,
+        f"the role '{role}' may not '{action}'; it is for: {roles}",
+    )
+
+
 def check(state: CaseState, action: Action, actor: Actor, ctx: Context) -> Decision:
     """May ``actor`` take ``action`` on this case now? Always a Decision, never an exception."""
     spec = ACTIONS[action]
@@ -575,13 +595,8 @@ def check(state: CaseState, action: Action, actor: Actor, ctx: Context) -> Decis
         return _refuse(
             action, Reason.UNKNOWN_AGENCY, f"agency '{actor.agency}' is not in the registry"
         )
-    if actor.role not in spec.roles:
-        roles = ", ".join(sorted(r.value for r in spec.roles))
-        return _refuse(
-            action,
-            Reason.ROLE_NOT_PERMITTED,
-            f"the role '{actor.role}' may not '{action}'; it is for: {roles}",
-        )
+    if refused := role_refusal(action, actor.role):
+        return refused
     if refused := _stage_and_branch(spec, state, ctx):
         return refused
     played = parties_of(state, actor.agency, ctx.registry)
@@ -768,5 +783,6 @@ __all__ = [
     "payload_problems",
     "referral_lines",
     "resolve",
+    "role_refusal",
     "validate",
 ]

@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from cases.model import ClockState, DeliveryReceipt, EvidenceItem, Stage, TimelineEntry
+from cases.model import ClockState, EvidenceItem, Stage, TimelineEntry
 
-__all__ = ["DeliveryReceipt"]  # re-exported: the result of DELIVER_REFERRAL
-
-DELIVER_REFERRAL = "deliver_referral"
+DELIVER_REFERRAL = "deliver_referral"  # returns cases.model.DeliveryReceipt
 SEND_EXPERT_REQUEST = "send_expert_request"
 NOTIFY = "notify"
 RECORD_CASE_EVENTS = "record_case_events"

@@ -20,7 +20,7 @@ from api.routes.cases import visible_case
 from api.schemas import ActionOutcome
 from api.views import actor_of
 from cases.actions import ACTIONS, Action, ActionPayload, ActionRequest
-from cases.allowed import Reason, resolve
+from cases.allowed import Reason, resolve, role_refusal
 from cases.model import Actor, Role
 from cases.transitions import ActionResult
 from store.principals import Principal
@@ -74,14 +74,12 @@ async def send_action(
     services: Services, principal: Principal, case_id: str, action: Action, payload: ActionPayload
 ) -> ActionOutcome:
     """The one way an action reaches a case, from the action endpoint and the evidence endpoint."""
-    spec = ACTIONS[action]
-    role = Role(principal.role)
-    if role not in spec.roles:
+    forbidden = role_refusal(action, Role(principal.role))
+    if forbidden is not None:
         ACTION_COUNTER.labels(action.value, "forbidden").inc()
         raise ApiError(
-            403, Reason.ROLE_NOT_PERMITTED.value,
-            f"the role '{role}' may not '{action}'",
-            f"'{action}' is taken by: {', '.join(sorted(r.value for r in spec.roles))}",
+            403, Reason.ROLE_NOT_PERMITTED.value, forbidden.message,
+            "use a key whose role takes this action",
         )  # fmt: skip
     actor: Actor = actor_of(principal.agency, principal.role, principal.name)
     handle = services.temporal.get_workflow_handle(f"case-{case_id}")

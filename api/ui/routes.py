@@ -24,9 +24,10 @@ from api.ui import i18n
 from api.ui.session import COOKIE, LIFETIME, issue, principal_of, secret_for
 from cases.actions import ACTIONS, Action, ActionPayload
 from cases.agencies import AgencyKind
+from cases.allowed import ESCALATION_PARTY
 from cases.calendar import CHINA_TZ
 from cases.checklists import CATALOGUE
-from cases.model import Classification, FeedbackOutcome, Party, Stage
+from cases.model import Classification, FeedbackOutcome, Stage
 from cases.profiles import UnknownMechanism, get_profile
 from store.dashboard import ClockLine, inbox, overview
 from store.principals import Principal, authenticate
@@ -37,12 +38,6 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LANG = "linkage_lang"
 PAGE = 25
-PARTY_OF_KIND = {
-    AgencyKind.JOINT_OFFICE: Party.JOINT_OFFICE,
-    AgencyKind.LEADERSHIP_GROUP: Party.LEADERSHIP_GROUP,
-    AgencyKind.PROCURATORATE: Party.PROCURATORATE,
-    AgencyKind.COUNTY_GOVERNMENT: Party.COUNTY_GOVERNMENT,
-}
 # Actions whose body is too rich for a button's form; the API serves them.
 NOT_ON_BUTTONS = {Action.UPDATE_FACTS, Action.RECORD_EVIDENCE}
 
@@ -409,7 +404,7 @@ async def inbox_page(request: Request, services: ServicesDep) -> HTMLResponse:
 def _reached(line: ClockLine, agency: str, services: Services) -> datetime:
     """When the escalation reached this agency: the due time plus the delay of its rung."""
     found = services.registry.find(agency)
-    party = PARTY_OF_KIND.get(found.kind) if found else None
+    party = ESCALATION_PARTY.get(found.kind) if found else None
     try:
         spec = get_profile(line.mechanism).clocks.get(line.clock.name)
     except UnknownMechanism:
