@@ -7,19 +7,18 @@ agency serves this region, who is the joint office or leadership group a case es
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from cases.errors import ConfigError, read_toml
+from cases.ids import AGENCY_CODE_RE, REGION_CODE_RE
 
 AGENCIES_FILE = Path(__file__).parent / "data" / "agencies.toml"
-CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9-]{1,39}$")
-REGION_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
 
 class AgencyKind(StrEnum):
@@ -74,6 +73,15 @@ class UnknownAgency(KeyError):
     """Raised for a code the registry does not hold."""
 
 
+@dataclass
+class RegistrySnapshot:
+    """The registry as data, for a case to carry: a running case keeps the registry it started
+    with, and a replay of its history never depends on the files on a worker's disk."""
+
+    regions: list[Region] = field(default_factory=list)
+    agencies: list[Agency] = field(default_factory=list)
+
+
 class AgencyRegistry:
     """All agencies and regions, validated once at start-up."""
 
@@ -115,6 +123,22 @@ class AgencyRegistry:
         found = self.in_region(kind, region)
         return found[0] if found else None
 
+    def snapshot(self) -> RegistrySnapshot:
+        return RegistrySnapshot(list(self._regions.values()), list(self._agencies.values()))
+
+
+_FROM_SNAPSHOT: dict[str, AgencyRegistry] = {}
+
+
+def registry_from_snapshot(snapshot: RegistrySnapshot) -> AgencyRegistry:
+    """The registry a case carries, built once per distinct content (workflows ask on every step)."""
+    key = json.dumps(asdict(snapshot), sort_keys=True, ensure_ascii=False)
+    found = _FROM_SNAPSHOT.get(key)
+    if found is None:
+        found = AgencyRegistry(snapshot.regions, snapshot.agencies)
+        _FROM_SNAPSHOT[key] = found
+    return found
+
 
 def _text(entry: dict[str, Any], key: str, file: Path, where: str) -> str:
     value = entry.get(key)
@@ -134,7 +158,7 @@ def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
             raise ConfigError(path, where, "must be a [[region]] table")
         code = _text(entry, "code", path, where)
         where = f"region #{i} ({code})"
-        if not REGION_PATTERN.match(code):
+        if not REGION_CODE_RE.match(code):
             raise ConfigError(path, where, "code must be lower-case letters, digits and '-'")
         if code in regions:
             raise ConfigError(path, where, "duplicate region code")
@@ -155,7 +179,7 @@ def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
         extra = set(entry) - allowed_keys
         if extra:
             raise ConfigError(path, where, f"unknown keys {sorted(extra)}")
-        if not CODE_PATTERN.match(code):
+        if not AGENCY_CODE_RE.match(code):
             raise ConfigError(
                 path,
                 where,

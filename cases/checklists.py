@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, WithJsonSchema
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,20 @@ CATALOGUE: dict[str, ItemKind] = {
         ),
     ]
 }
+
+
+def _known(kind: str) -> str:
+    if kind not in CATALOGUE:
+        raise ValueError(f"unknown item kind '{kind}' (one of: {', '.join(sorted(CATALOGUE))})")
+    return kind
+
+
+# An item kind from the catalogue, as a field type: refused when unknown, listed in OpenAPI.
+KindKey = Annotated[
+    str,
+    AfterValidator(_known),
+    WithJsonSchema({"type": "string", "enum": sorted(CATALOGUE)}),
+]
 
 
 @dataclass

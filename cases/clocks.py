@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from cases.actions import Event
-from cases.allowed import Context, holders
 from cases.calendar import default_calendar, due_instant
+from cases.context import Context
 from cases.model import CaseState, ClockState
-from cases.profiles import ClockSpec, Period, Profile
+from cases.parties import holders
+from cases.profile import ClockSpec, Period, Profile
+from cases.vocabulary import Event
 
 
 class TickKind(StrEnum):
@@ -76,7 +77,7 @@ def _schedule(
     if due.at > now:
         clock.breached_at = None
         clock.escalation_level = 0
-        clock.escalated_to = []
+        clock.escalated_to = {}
 
 
 def start_clock(
@@ -85,8 +86,11 @@ def start_clock(
     at = ctx.now
     period = spec.period_for(urgent=state.facts.urgent)
     clock = ClockState(
+        ordinal=state.clocks_started,
         key=_key(spec, ref),
         name=spec.name,
+        title_zh=spec.title_zh,
+        title_en=spec.title_en,
         owner_party=spec.owner,
         owner_agency=_owner(state, spec, ctx, ref),
         owner_role=spec.owner_role,
@@ -97,6 +101,7 @@ def start_clock(
         source=spec.source,
         statutory=spec.statutory,
     )
+    state.clocks_started += 1
     _schedule(clock, spec, period, at, ctx, at)
     return clock
 
@@ -220,10 +225,25 @@ def fire(state: CaseState, ctx: Context) -> list[Tick]:
                 break
             clock.escalation_level += 1
             to = holders(state, rung.to, ctx.registry)
-            clock.escalated_to.extend(a for a in to if a not in clock.escalated_to)
+            for agency in to:
+                clock.escalated_to.setdefault(agency, at)
             ticks.append(Tick(TickKind.ESCALATION, clock, at, clock.escalation_level, to))
     ticks.sort(key=lambda t: t.at)
     return ticks
+
+
+def to_record(state: CaseState, since: datetime | None) -> list[ClockState]:
+    """The clocks the read model needs after the transitions since ``since``: every open clock, and
+    those closed at or after it (the read model keeps every clock; the case keeps the newest)."""
+    return [c for c in state.clocks if c.closed_at is None or since is None or c.closed_at >= since]
+
+
+def trim(state: CaseState, keep: int) -> None:
+    """Forget all but the newest ``keep`` closed clocks once the read model has them."""
+    closed = [c for c in state.clocks if c.closed_at is not None]
+    if len(closed) > keep:
+        forgotten = {id(c) for c in closed[: len(closed) - keep]}
+        state.clocks = [c for c in state.clocks if id(c) not in forgotten]
 
 
 def next_deadline(state: CaseState) -> datetime | None:
@@ -235,7 +255,6 @@ def escalation_level(state: CaseState) -> int:
 
 
 __all__ = [
-    "Context",
     "Happening",
     "Tick",
     "TickKind",
@@ -248,4 +267,6 @@ __all__ = [
     "reassign",
     "recount",
     "start_clock",
+    "to_record",
+    "trim",
 ]

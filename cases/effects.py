@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from cases.model import ClockState, EvidenceItem, Stage, TimelineEntry
+from cases.intake import CaseIntake
+from cases.model import ClockState, EvidenceItem, TimelineEntry
+from cases.projection import CaseProjection
 
 DELIVER_REFERRAL = "deliver_referral"  # returns cases.model.DeliveryReceipt
 SEND_EXPERT_REQUEST = "send_expert_request"
@@ -69,6 +71,7 @@ class NoticeKind(StrEnum):
     TRANSFER = "transfer"
     EARLY_INTERVENTION = "early_intervention"
     INSTRUCTION = "instruction"
+    CASE_ENDED = "case_ended"  # the case's workflow ended without the case being archived
 
 
 @dataclass
@@ -93,40 +96,18 @@ class NotificationBatch:
 
 
 @dataclass
-class CaseProjection:
-    """The case row of the read model: what lists and dashboards filter on."""
-
-    case_id: str
-    intake_ref: str
-    mechanism: str
-    region: str
-    stage: Stage
-    subject: str
-    discovering_agency: str
-    owner_agency: str
-    police_agency: str | None
-    classification: str | None
-    suggested: str
-    key_case: bool
-    supervised: bool
-    next_deadline: datetime | None
-    escalation_level: int
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None = None
-    delivery_error: str | None = None
-    referred: bool = False  # the referral was sent (whatever came of it)
-    # Every agency with a part in the case, now or before: owner, discoverer, police, procuratorate,
-    # the institutions asked, a transfer's target. The API shows a case to these agencies.
-    agencies: list[str] = field(default_factory=list)
-
-
-@dataclass
 class CaseRecord:
-    """One transition for the read model: idempotent on (case id, sequence of the entries)."""
+    """Transitions for the read model: idempotent on (case id, sequence of the entries).
+
+    ``agencies`` are every agency with a part in the case, now or before (the API shows a case to
+    these); ``clocks`` the open ones and those closed by these transitions; ``evidence`` the items
+    these transitions added; ``intake`` the opening request, with the first record only.
+    """
 
     case_id: str
     projection: CaseProjection
     entries: list[TimelineEntry]
+    agencies: list[str] = field(default_factory=list)
     clocks: list[ClockState] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
+    intake: CaseIntake | None = None

@@ -1,200 +1,89 @@
-"""Stages, roles, parties, actions and the case state: the vocabulary every other part speaks.
+"""The state of a case: what the workflow holds, its query returns and continue-as-new carries.
 
-The dataclasses here cross the workflow boundary (workflow input, query result, update arguments), so
-they hold only JSON-friendly types: strings, numbers, booleans, aware datetimes, lists, nested
-dataclasses and string enums.
+These types cross the workflow boundary, so they hold only JSON-friendly values: text, numbers,
+booleans, aware datetimes, lists, nested dataclasses and string enums. Fields a client can fill carry
+their limits on the type (``cases.limits``). What a case accumulates is capped or kept as a tail (the
+read model keeps everything), so that the state stays small enough to carry into a new run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from typing import Annotated
+
+from annotated_types import MaxLen
+from pydantic import ConfigDict
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
 
 from cases.calendar import Unit
-
-
-class Stage(StrEnum):
-    """Where a case stands. One enum, stamped with its time at every change (the timeline)."""
-
-    DISCOVERY = "discovery"  # 发现
-    EVIDENCE = "evidence"  # 固定证据
-    REFERRAL_APPROVAL = "referral_approval"  # 移送审批
-    REFERRAL_SENDING = "referral_sending"  # 移送送达
-    ACCEPTANCE = "acceptance"  # 受理
-    FILING_DECISION = "filing_decision"  # 立案审查
-    NOT_FILED = "not_filed"  # 不予立案
-    RECONSIDERATION = "reconsideration"  # 复议
-    SUPERVISION = "supervision"  # 检察院立案监督
-    HANDOVER = "handover"  # 移交涉案物品及材料
-    INVESTIGATION = "investigation"  # 调查/侦查
-    ADMIN_PENALTY = "admin_penalty"  # 行政处罚
-    ARCHIVING = "archiving"  # 待归档
-    ARCHIVED = "archived"  # 已归档
-
-    @property
-    def closed(self) -> bool:
-        return self is Stage.ARCHIVED
-
-
-STAGE_LABELS: dict[Stage, tuple[str, str]] = {
-    Stage.DISCOVERY: ("发现", "Discovery"),
-    Stage.EVIDENCE: ("固定证据", "Evidence fixing"),
-    Stage.REFERRAL_APPROVAL: ("移送审批", "Referral approval"),
-    Stage.REFERRAL_SENDING: ("移送送达", "Referral sending"),
-    Stage.ACCEPTANCE: ("受理", "Acceptance"),
-    Stage.FILING_DECISION: ("立案审查", "Filing decision"),
-    Stage.NOT_FILED: ("不予立案", "Not filed"),
-    Stage.RECONSIDERATION: ("复议", "Reconsideration"),
-    Stage.SUPERVISION: ("立案监督", "Procuratorate supervision"),
-    Stage.HANDOVER: ("移交涉案物品", "Handover of items"),
-    Stage.INVESTIGATION: ("侦查", "Investigation"),
-    Stage.ADMIN_PENALTY: ("行政处罚", "Administrative penalty"),
-    Stage.ARCHIVING: ("待归档", "Archiving"),
-    Stage.ARCHIVED: ("已归档", "Archived"),
-}
-
-# Stages every mechanism has; the others are switched on by a mechanism's stage list.
-CORE_STAGES: frozenset[Stage] = frozenset(
-    {
-        Stage.DISCOVERY,
-        Stage.EVIDENCE,
-        Stage.REFERRAL_APPROVAL,
-        Stage.REFERRAL_SENDING,
-        Stage.ACCEPTANCE,
-        Stage.FILING_DECISION,
-        Stage.NOT_FILED,
-        Stage.INVESTIGATION,
-        Stage.ADMIN_PENALTY,
-        Stage.ARCHIVING,
-        Stage.ARCHIVED,
-    }
+from cases.limits import (
+    MAX_MEASUREMENTS,
+    AgencyCode,
+    Amount,
+    Count,
+    Name,
+    Person,
+    PositiveAmount,
+    Summary,
+    UnitText,
 )
-
-
-class Role(StrEnum):
-    """What a person may do for their agency."""
-
-    INTAKE = "intake"  # an intake system: opens cases
-    OFFICER = "officer"  # 执法人员 / 民警: the day-to-day steps
-    APPROVER = "approver"  # 正职负责人 / 负责人: approvals
-    COORDINATOR = "coordinator"  # 联动执法办公室 coordinators
-    LEADER = "leader"  # 领导小组 members
-    PROCURATOR = "procurator"  # 检察官: supervision
-
-
-class Party(StrEnum):
-    """The part an agency plays in one case. An agency's relation to a case is a set of these."""
-
-    REFERRING = (
-        "referring"  # the administrative agency that owns the case (首问责任, then referrer)
-    )
-    RECEIVING = "receiving"  # the police agency the case goes (or went) to
-    PROCURATORATE = "procuratorate"
-    MONITORING = "monitoring"  # a monitoring station holding an open test request
-    APPRAISAL = "appraisal"  # an appraisal institution holding an open request
-    TRANSFER_TARGET = "transfer_target"  # the agency a jurisdiction transfer is pending to
-    COUNTY_GOVERNMENT = "county_government"  # decides jurisdiction disputes (D6 §一(三))
-    JOINT_OFFICE = "joint_office"
-    LEADERSHIP_GROUP = "leadership_group"
-
-
-class Classification(StrEnum):
-    ADMINISTRATIVE = "administrative"  # 一般行政违法
-    PUBLIC_SECURITY = "public_security"  # 涉嫌违反治安管理
-    CRIME = "crime"  # 涉嫌犯罪
-
-    @property
-    def referable(self) -> bool:
-        return self is not Classification.ADMINISTRATIVE
-
-
-class ExceedanceArithmetic(StrEnum):
-    """What "超过标准3倍" means: C ≥ 3·C0 (ratio) or (C−C0)/C0 ≥ 3 (excess, 超标倍数)."""
-
-    RATIO = "ratio"
-    EXCESS = "excess"
-
-
-class ViolationType(StrEnum):
-    """The key objects of referral, D1-rules §二 (移送重点对象), plus 'other'."""
-
-    DIRECT_DISCHARGE = "direct_discharge"  # 直排废水
-    EVASIVE_DISCHARGE = "evasive_discharge"  # 暗管、裂隙、渗井渗坑偷排
-    SERIOUS_EXCEEDANCE = "serious_exceedance"  # 严重超标排放
-    HEAVY_METAL = "heavy_metal"  # 涉重金属恶意超标排污
-    ILLEGAL_SMALL_PLANT = "illegal_small_plant"  # 非法小电镀、制革、印染、炼油等
-    DRINKING_WATER = "drinking_water"  # 向水体排放或倾倒危险物质污染饮用水源
-    RADIOACTIVE_SOURCE = "radioactive_source"  # 放射源丢弃或被盗
-    WASTE_DUMPING = "waste_dumping"  # 危险废物、污泥或工业固废非法倾倒或处置
-    OTHER = "other"
-
-    @property
-    def key_object(self) -> bool:
-        return self is not ViolationType.OTHER
-
-
-class CaseSource(StrEnum):
-    INSPECTION = "inspection"  # 检查
-    COMPLAINT = "complaint"  # 投诉举报
-    MONITORING_ALARM = "monitoring_alarm"  # 在线监测报警
-    AGENCY = "agency"  # another agency
-    REGION = "region"  # another region
-
-
-class RequestKind(StrEnum):
-    TEST = "test"  # monitoring / testing by a monitoring station
-    APPRAISAL = "appraisal"  # appraisal / damage assessment by an appraisal institution
-
-
-class FilingOutcome(StrEnum):
-    FILED = "filed"
-    NOT_FILED = "not_filed"
-    REVERSE_REFERRED = "reverse_referred"
-
-
-class FeedbackOutcome(StrEnum):
-    """What the police report back on closing (D1-rules §四)."""
-
-    PROSECUTION = "prosecution"  # 移送审查起诉
-    DETENTION = "detention"  # 治安拘留等治安处罚
-    OTHER_DISPOSAL = "other_disposal"
-    NO_VIOLATION = "no_violation"
+from cases.vocabulary import (
+    CaseSource,
+    Classification,
+    ExceedanceArithmetic,
+    FeedbackOutcome,
+    FilingOutcome,
+    Party,
+    RequestKind,
+    Role,
+    Stage,
+    ViolationType,
+)
 
 
 @dataclass
 class Actor:
     """Who acts: the agency, the role the person acts in, and the person."""
 
-    agency: str
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    agency: AgencyCode
     role: Role
-    person: str
+    person: Person
 
 
 @dataclass
 class Measurement:
     """One pollutant measured against one standard (D1-rules §二(2))."""
 
-    pollutant: str
-    measured: float
-    standard: float
-    unit: str = "mg/L"
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    pollutant: Name
+    measured: Amount
+    standard: PositiveAmount
+    unit: UnitText = "mg/L"
     total_control: bool = False  # True: the standard is the total-control quota (总量控制标准)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CaseFacts:
     """What the discovering agency records. Triage reads only these."""
 
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
     violation_type: ViolationType = ViolationType.OTHER
     hazardous_into_water: bool = False  # 向水体排放或倾倒危险物质
-    measurements: list[Measurement] = field(default_factory=list)
+    measurements: Annotated[list[Measurement], MaxLen(MAX_MEASUREMENTS)] = field(
+        default_factory=list
+    )
     # A multiple as reported (for example by an on-line monitor) when no measured values are recorded,
     # and the arithmetic it was reported in.
-    reported_multiple: float | None = None
+    reported_multiple: Amount | None = None
     reported_arithmetic: ExceedanceArithmetic = ExceedanceArithmetic.EXCESS
     # Illegal discharges into water within one year, this one included (D1-rules §二(1)).
-    discharges_past_year: int = 1
+    discharges_past_year: Count = 1
     drinking_water_threat: bool = False  # 对饮用水源安全造成严重威胁
     drinking_water_polluted: bool = False  # 污染饮用水源
     sensitive_area: bool = False  # 环境敏感区域
@@ -206,7 +95,7 @@ class CaseFacts:
     urgent: bool = False  # 情况紧急 (D6 §一(三))
     ongoing: bool = False  # 违法行为正在进行 (D6 §一(三))
     perishable_items: bool = False  # 易腐烂、变质、灭失 (D4 §5)
-    summary: str = ""
+    summary: Summary = ""
 
 
 @dataclass
@@ -284,7 +173,7 @@ class ReferralState:
     requested_at: datetime | None = None
     approved_at: datetime | None = None
     approved_by: Actor | None = None
-    refusals: list[str] = field(default_factory=list)  # recorded reasons (O310 Art. 5)
+    refusals: list[str] = field(default_factory=list)  # the newest recorded reasons (O310 Art. 5)
     sent_at: datetime | None = None
     attempts: int = 0
     receipt: DeliveryReceipt | None = None
@@ -323,29 +212,36 @@ class TransferState:
     disputed_at: datetime | None = None
 
 
-@dataclass
-class ClockState:
-    """One running (or finished) deadline, with its owner and where its escalation stands."""
+class ClockState(SQLModel):
+    """One running (or finished) deadline, with its owner and where its escalation stands.
 
-    key: str  # unique in the case: the clock name, or name:ref for per-request clocks
-    name: str
+    The read model's clock table and the API's clock schema extend this model: its fields are
+    written here once.
+    """
+
+    ordinal: int  # the order in which the case started its clocks; the read model's key
+    key: str = Field(max_length=80)  # unique among open clocks: the name, or name:ref per request
+    name: str = Field(max_length=60)
+    title_zh: str = Field(max_length=60)
+    title_en: str = Field(max_length=120)
     owner_party: Party
-    owner_agency: str
+    owner_agency: str = Field(max_length=40)
     owner_role: Role
     started_at: datetime
     length: int
     unit: Unit
     due_at: datetime
-    source: str
+    source: str = Field(max_length=500)
     statutory: bool
     provisional: bool = False  # counted across a year the calendar does not know
     reminders_sent: int = 0
     escalation_level: int = 0
-    escalated_to: list[str] = field(default_factory=list)
+    # Who the escalation reached, and when, in the order it reached them.
+    escalated_to: dict[str, datetime] = Field(default_factory=dict, sa_type=JSON)
     breached_at: datetime | None = None
     paused_at: datetime | None = None
     closed_at: datetime | None = None
-    closed_by: str | None = None
+    closed_by: str | None = Field(default=None, max_length=60)
 
     @property
     def open(self) -> bool:
@@ -395,8 +291,11 @@ class CaseState:
     consultation_open: bool = False
     supervised: bool = False  # 挂牌督办 (D7 §三): tracked until closed
     feedback: FeedbackOutcome | None = None
-    clocks: list[ClockState] = field(default_factory=list)
-    timeline: list[TimelineEntry] = field(default_factory=list)
+    clocks: list[ClockState] = field(default_factory=list)  # open ones, and the newest closed
+    clocks_started: int = 0
+    timeline: list[TimelineEntry] = field(default_factory=list)  # the newest entries
+    last_seq: int = 0  # the sequence number of the newest timeline entry
+    acted: list[str] = field(default_factory=list)  # every agency that has taken a step
     closed_at: datetime | None = None
 
     @property

@@ -19,15 +19,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cases.model import (
-    CaseFacts,
-    Classification,
-    CriterionResult,
-    ExceedanceArithmetic,
-    ExceedanceResult,
-    TriageResult,
-)
-from cases.profiles import TriageRules
+from cases.model import CaseFacts, CriterionResult, ExceedanceResult, TriageResult
+from cases.profile import TriageRules
+from cases.vocabulary import Classification, ExceedanceArithmetic
 
 EARLY_INTERVENTION_TRIGGERS: dict[str, str] = {
     "obvious_crime": "D1-rules §三(二)3",

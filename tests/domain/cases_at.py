@@ -6,23 +6,20 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cases.agencies import AgencyKind, AgencyRegistry, default_registry
-from cases.allowed import Context
 from cases.calendar import CHINA_TZ
-from cases.lifecycle import CaseIntake, open_case
-from cases.model import (
-    Actor,
-    CaseFacts,
+from cases.context import Context
+from cases.intake import CaseIntake, open_case
+from cases.model import Actor, CaseFacts, CaseState, DeliveryReceipt, EvidenceItem
+from cases.profile import Profile
+from cases.profiles import get_profile
+from cases.vocabulary import (
     CaseSource,
-    CaseState,
     Classification,
-    DeliveryReceipt,
-    EvidenceItem,
     FilingOutcome,
     Role,
     Stage,
     ViolationType,
 )
-from cases.profiles import Profile, get_profile
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ)  # a Monday
 EPB = "EPB-DEMO"
@@ -56,7 +53,6 @@ def discovering_agency(mechanism: str) -> str:
 
 def fresh(mechanism: str = "env-police", facts: CaseFacts | None = None) -> CaseState:
     intake = CaseIntake(
-        case_id="C-1",
         intake_ref="INTAKE-1",
         mechanism=mechanism,
         discovering_agency=discovering_agency(mechanism),

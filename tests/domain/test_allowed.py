@@ -7,33 +7,23 @@ from datetime import timedelta
 
 import pytest
 
-from cases.actions import Action, ActionPayload, Branch
-from cases.allowed import (
-    Context,
-    Decision,
-    Reason,
-    allowed_actions,
-    check,
-    moves,
-    parties_of,
-    resolve,
-    validate,
-)
+from cases import decide as rules
 from cases.calendar import Unit
+from cases.context import Context, Decision, Reason
+from cases.decide import decisions, moves, resolve
+from cases.limits import MAX_EVIDENCE
 from cases.model import (
     Actor,
     CaseFacts,
     CaseState,
-    Classification,
     ClockState,
     ExpertRequest,
-    Party,
-    RequestKind,
-    Role,
-    Stage,
     SupplementRequest,
     TransferState,
 )
+from cases.parties import parties_of
+from cases.steps import STEPS
+from cases.vocabulary import Branch, Classification, Party, RequestKind, Role, Stage
 from tests.domain.cases_at import (
     APR,
     EPB,
@@ -52,6 +42,17 @@ from tests.domain.cases_at import (
     with_items,
 )
 
+
+def check(state: CaseState, action: str, actor: Actor, context: Context) -> Decision:
+    return rules.check(state, STEPS[action], actor, context)
+
+
+def validate(
+    state: CaseState, action: str, actor: Actor, body: dict[str, object], context: Context
+) -> Decision:
+    return rules.validate(state, STEPS[action], actor, body, context)[0]
+
+
 # Short names for the roles, so that the expected tables below read as tables.
 OFF, APP, COO, LEAD, PROS, INTAKE = (
     Role.OFFICER,
@@ -62,109 +63,109 @@ OFF, APP, COO, LEAD, PROS, INTAKE = (
     Role.INTAKE,
 )
 OVERSIGHT = {
-    (JLO, COO, Action.SUPERVISE_CASE),
-    (JLO, COO, Action.DIRECT),
-    (LG, LEAD, Action.SUPERVISE_CASE),
-    (LG, LEAD, Action.DIRECT),
-    (PROC, PROS, Action.DIRECT),
+    (JLO, COO, "supervise_case"),
+    (JLO, COO, "direct"),
+    (LG, LEAD, "supervise_case"),
+    (LG, LEAD, "direct"),
+    (PROC, PROS, "direct"),
 }
 PRE_REFERRAL_AGENCY = {
-    (EPB, OFF, Action.CLASSIFY),
-    (EPB, OFF, Action.UPDATE_FACTS),
-    (EPB, OFF, Action.RECORD_EVIDENCE),
-    (EPB, OFF, Action.REQUEST_TEST),
-    (EPB, OFF, Action.REQUEST_APPRAISAL),
-    (EPB, OFF, Action.REQUEST_EARLY_INTERVENTION),
-    (EPB, OFF, Action.FIND_NOT_COMPETENT),
-    (EPB, OFF, Action.TRANSFER_JURISDICTION),
-    (EPB, OFF, Action.HANDLE_ADMINISTRATIVELY),
-    (EPB, APP, Action.CLASSIFY),
-    (EPB, APP, Action.REQUEST_EARLY_INTERVENTION),
-    (EPB, APP, Action.TRANSFER_JURISDICTION),
-    (EPB, APP, Action.HANDLE_ADMINISTRATIVELY),
+    (EPB, OFF, "classify"),
+    (EPB, OFF, "update_facts"),
+    (EPB, OFF, "record_evidence"),
+    (EPB, OFF, "request_test"),
+    (EPB, OFF, "request_appraisal"),
+    (EPB, OFF, "request_early_intervention"),
+    (EPB, OFF, "find_not_competent"),
+    (EPB, OFF, "transfer_jurisdiction"),
+    (EPB, OFF, "handle_administratively"),
+    (EPB, APP, "classify"),
+    (EPB, APP, "request_early_intervention"),
+    (EPB, APP, "transfer_jurisdiction"),
+    (EPB, APP, "handle_administratively"),
 }
 
 # Who may do what, for each stage of an env-police case (complete package from evidence on).
-EXPECTED: dict[Stage, set[tuple[str, Role, Action]]] = {
+EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
     Stage.DISCOVERY: PRE_REFERRAL_AGENCY,
     Stage.EVIDENCE: PRE_REFERRAL_AGENCY
-    | {(EPB, OFF, Action.REQUEST_APPROVAL), (PROC, PROS, Action.RECOMMEND_REFERRAL)},
+    | {(EPB, OFF, "request_approval"), (PROC, PROS, "recommend_referral")},
     Stage.REFERRAL_APPROVAL: {
-        (EPB, OFF, Action.RECORD_EVIDENCE),
-        (EPB, OFF, Action.REQUEST_EARLY_INTERVENTION),
-        (EPB, OFF, Action.WITHDRAW_REFERRAL),
-        (EPB, APP, Action.APPROVE_REFERRAL),
-        (EPB, APP, Action.REFUSE_REFERRAL),
-        (EPB, APP, Action.WITHDRAW_REFERRAL),
-        (EPB, APP, Action.REQUEST_EARLY_INTERVENTION),
+        (EPB, OFF, "record_evidence"),
+        (EPB, OFF, "request_early_intervention"),
+        (EPB, OFF, "withdraw_referral"),
+        (EPB, APP, "approve_referral"),
+        (EPB, APP, "refuse_referral"),
+        (EPB, APP, "withdraw_referral"),
+        (EPB, APP, "request_early_intervention"),
     },
     Stage.REFERRAL_SENDING: {
-        (EPB, OFF, Action.RECORD_EVIDENCE),
-        (EPB, OFF, Action.REQUEST_EARLY_INTERVENTION),
-        (EPB, OFF, Action.WITHDRAW_REFERRAL),
-        (EPB, OFF, Action.SEND_REFERRAL),
-        (EPB, APP, Action.REQUEST_EARLY_INTERVENTION),
-        (EPB, APP, Action.WITHDRAW_REFERRAL),
+        (EPB, OFF, "record_evidence"),
+        (EPB, OFF, "request_early_intervention"),
+        (EPB, OFF, "withdraw_referral"),
+        (EPB, OFF, "send_referral"),
+        (EPB, APP, "request_early_intervention"),
+        (EPB, APP, "withdraw_referral"),
     },
     Stage.ACCEPTANCE: {
-        (PSB, OFF, Action.ACCEPT),
-        (PSB, OFF, Action.REQUEST_SUPPLEMENTS),
-        (PSB, OFF, Action.RECORD_EVIDENCE),
+        (PSB, OFF, "accept"),
+        (PSB, OFF, "request_supplements"),
+        (PSB, OFF, "record_evidence"),
     },
     Stage.FILING_DECISION: {
-        (PSB, OFF, Action.FILE_CASE),
-        (PSB, OFF, Action.DECLINE_FILING),
-        (PSB, OFF, Action.REVERSE_REFER),
-        (PSB, OFF, Action.RECORD_EVIDENCE),
-        (PSB, APP, Action.FILE_CASE),
-        (PSB, APP, Action.DECLINE_FILING),
-        (PSB, APP, Action.REVERSE_REFER),
+        (PSB, OFF, "file_case"),
+        (PSB, OFF, "decline_filing"),
+        (PSB, OFF, "reverse_refer"),
+        (PSB, OFF, "record_evidence"),
+        (PSB, APP, "file_case"),
+        (PSB, APP, "decline_filing"),
+        (PSB, APP, "reverse_refer"),
     },
     Stage.NOT_FILED: {
-        (EPB, OFF, Action.HANDLE_ADMINISTRATIVELY),
-        (EPB, OFF, Action.REQUEST_RECONSIDERATION),
-        (EPB, OFF, Action.PROPOSE_SUPERVISION),
-        (EPB, APP, Action.HANDLE_ADMINISTRATIVELY),
-        (EPB, APP, Action.REQUEST_RECONSIDERATION),
-        (EPB, APP, Action.PROPOSE_SUPERVISION),
-        (PROC, PROS, Action.SUPERVISE_FILING),
+        (EPB, OFF, "handle_administratively"),
+        (EPB, OFF, "request_reconsideration"),
+        (EPB, OFF, "propose_supervision"),
+        (EPB, APP, "handle_administratively"),
+        (EPB, APP, "request_reconsideration"),
+        (EPB, APP, "propose_supervision"),
+        (PROC, PROS, "supervise_filing"),
     },
     Stage.RECONSIDERATION: {
-        (PSB, OFF, Action.DECIDE_RECONSIDERATION),
-        (PSB, APP, Action.DECIDE_RECONSIDERATION),
+        (PSB, OFF, "decide_reconsideration"),
+        (PSB, APP, "decide_reconsideration"),
     },
-    Stage.SUPERVISION: {(PROC, PROS, Action.SUPERVISE_FILING)},
+    Stage.SUPERVISION: {(PROC, PROS, "supervise_filing")},
     Stage.HANDOVER: {
-        (EPB, OFF, Action.HAND_OVER),
-        (EPB, OFF, Action.RECORD_EVIDENCE),
-        (PSB, OFF, Action.RECORD_EVIDENCE),
+        (EPB, OFF, "hand_over"),
+        (EPB, OFF, "record_evidence"),
+        (PSB, OFF, "record_evidence"),
     },
     Stage.INVESTIGATION: {
-        (PSB, OFF, Action.RECORD_EVIDENCE),
-        (PSB, OFF, Action.FEED_BACK),
-        (PSB, OFF, Action.REVERSE_REFER),
-        (PSB, APP, Action.FEED_BACK),
-        (PSB, APP, Action.REVERSE_REFER),
+        (PSB, OFF, "record_evidence"),
+        (PSB, OFF, "feed_back"),
+        (PSB, OFF, "reverse_refer"),
+        (PSB, APP, "feed_back"),
+        (PSB, APP, "reverse_refer"),
     },
     Stage.ADMIN_PENALTY: {
-        (EPB, OFF, Action.RECORD_EVIDENCE),
-        (EPB, OFF, Action.REQUEST_TEST),
-        (EPB, OFF, Action.REQUEST_APPRAISAL),
-        (EPB, OFF, Action.IMPOSE_PENALTY),
-        (EPB, APP, Action.IMPOSE_PENALTY),
-        (PROC, PROS, Action.RECOMMEND_REFERRAL),
+        (EPB, OFF, "record_evidence"),
+        (EPB, OFF, "request_test"),
+        (EPB, OFF, "request_appraisal"),
+        (EPB, OFF, "impose_penalty"),
+        (EPB, APP, "impose_penalty"),
+        (PROC, PROS, "recommend_referral"),
     },
-    Stage.ARCHIVING: {(EPB, OFF, Action.ARCHIVE)},
+    Stage.ARCHIVING: {(EPB, OFF, "archive")},
     Stage.ARCHIVED: set(),
 }
 
 
-def everything_allowed(state: CaseState, context: Context) -> set[tuple[str, Role, Action]]:
+def everything_allowed(state: CaseState, context: Context) -> set[tuple[str, Role, str]]:
     return {
         (agency.code, role, action)
         for agency in registry()
         for role in Role
-        for action in Action
+        for action in STEPS
         if check(state, action, Actor(agency.code, role, "x"), context).allowed
     }
 
@@ -189,13 +190,13 @@ def test_moves_agree_with_check(stage: Stage) -> None:
     assert listed == expected
 
 
-def test_allowed_actions_lists_every_action_with_its_reason() -> None:
-    decisions = allowed_actions(case_at(Stage.ACCEPTANCE), OFFICER, ctx())
-    assert [d.action for d in decisions] == list(Action)
-    by_action = {d.action: d for d in decisions}
-    assert by_action[Action.ACCEPT].reason is Reason.NOT_YOUR_MOVE
-    assert by_action[Action.APPROVE_REFERRAL].reason is Reason.ROLE_NOT_PERMITTED
-    assert not any(d.allowed for d in decisions)
+def test_decisions_list_every_step_with_its_reason() -> None:
+    found = decisions(case_at(Stage.ACCEPTANCE), OFFICER, ctx())
+    assert [d.action for d in found] == list(STEPS)
+    by_action = {d.action: d for d in found}
+    assert by_action["accept"].reason is Reason.NOT_YOUR_MOVE
+    assert by_action["approve_referral"].reason is Reason.ROLE_NOT_PERMITTED
+    assert not any(d.allowed for d in found)
 
 
 # --- Relations ---------------------------------------------------------------------------------------
@@ -221,25 +222,25 @@ def test_a_monitoring_station_holds_the_move_only_for_its_open_request() -> None
         ExpertRequest("T1", RequestKind.TEST, MON, NOW - timedelta(hours=1), OFFICER, "COD")
     )
     station = Actor(MON, OFF, "监测员")
-    assert check(s, Action.RECORD_TEST_RESULT, station, ctx()).allowed
-    assert check(s, Action.RECORD_APPRAISAL, station, ctx()).reason is Reason.NOT_YOUR_MOVE
-    assert check(s, Action.RECORD_TEST_RESULT, Actor(APR, OFF, "x"), ctx()).reason is (
+    assert check(s, "record_test_result", station, ctx()).allowed
+    assert check(s, "record_appraisal", station, ctx()).reason is Reason.NOT_YOUR_MOVE
+    assert check(s, "record_test_result", Actor(APR, OFF, "x"), ctx()).reason is (
         Reason.NOT_YOUR_MOVE
     )
     s.requests[0].answered_at = NOW
-    assert check(s, Action.RECORD_TEST_RESULT, station, ctx()).reason is Reason.NOT_YOUR_MOVE
+    assert check(s, "record_test_result", station, ctx()).reason is Reason.NOT_YOUR_MOVE
 
 
 def test_a_transfer_target_holds_the_transfer_moves() -> None:
     s = case_at(Stage.EVIDENCE)
     s.transfer = TransferState("NRB-DEMO", NOW - timedelta(hours=1), "土地违法,属自然资源局管辖")
     target = Actor("NRB-DEMO", OFF, "张")
-    assert check(s, Action.ACCEPT_TRANSFER, target, ctx()).allowed
-    assert check(s, Action.DISPUTE_JURISDICTION, target, ctx()).allowed
-    assert check(s, Action.ACCEPT_TRANSFER, OFFICER, ctx()).reason is Reason.NOT_YOUR_MOVE
+    assert check(s, "accept_transfer", target, ctx()).allowed
+    assert check(s, "dispute_jurisdiction", target, ctx()).allowed
+    assert check(s, "accept_transfer", OFFICER, ctx()).reason is Reason.NOT_YOUR_MOVE
     s.transfer.disputed_at = NOW
-    assert check(s, Action.DECIDE_JURISDICTION, Actor(GOV, APP, "县长"), ctx()).allowed
-    assert check(s, Action.DECIDE_JURISDICTION, Actor("GOV-EAST", APP, "x"), ctx()).reason is (
+    assert check(s, "decide_jurisdiction", Actor(GOV, APP, "县长"), ctx()).allowed
+    assert check(s, "decide_jurisdiction", Actor("GOV-EAST", APP, "x"), ctx()).reason is (
         Reason.NOT_YOUR_MOVE
     )
 
@@ -258,9 +259,7 @@ def national_filing(accepted_hours_ago: int) -> CaseState:
     return s
 
 
-def decide(
-    state: CaseState, action: Action, actor: Actor, context: Context | None = None
-) -> Decision:
+def decide(state: CaseState, action: str, actor: Actor, context: Context | None = None) -> Decision:
     return check(state, action, actor, context or ctx(state.mechanism))
 
 
@@ -285,65 +284,65 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
     (
         "an agency not in the registry",
         Reason.UNKNOWN_AGENCY,
-        lambda: decide(case_at(Stage.ACCEPTANCE), Action.ACCEPT, Actor("PSB-NOWHERE", OFF, "x")),
+        lambda: decide(case_at(Stage.ACCEPTANCE), "accept", Actor("PSB-NOWHERE", OFF, "x")),
     ),
     (
         "an intake system may not accept",
         Reason.ROLE_NOT_PERMITTED,
-        lambda: decide(case_at(Stage.ACCEPTANCE), Action.ACCEPT, Actor(PSB, INTAKE, "system")),
+        lambda: decide(case_at(Stage.ACCEPTANCE), "accept", Actor(PSB, INTAKE, "system")),
     ),
     (
         "an officer may not approve a referral",
         Reason.ROLE_NOT_PERMITTED,
-        lambda: decide(case_at(Stage.REFERRAL_APPROVAL), Action.APPROVE_REFERRAL, OFFICER),
+        lambda: decide(case_at(Stage.REFERRAL_APPROVAL), "approve_referral", OFFICER),
     ),
     (
         "the police head may approve, but not a referral: that is the agency head's",
         Reason.ROLE_NOT_PERMITTED,
-        lambda: decide(case_at(Stage.ACCEPTANCE), Action.ACCEPT, POLICE_HEAD),
+        lambda: decide(case_at(Stage.ACCEPTANCE), "accept", POLICE_HEAD),
     ),
     (
         "nothing happens to an archived case",
         Reason.CASE_CLOSED,
-        lambda: decide(case_at(Stage.ARCHIVED), Action.DIRECT, Actor(LG, LEAD, "组长")),
+        lambda: decide(case_at(Stage.ARCHIVED), "direct", Actor(LG, LEAD, "组长")),
     ),
     (
         "env-police has no extension of the filing decision",
         Reason.NOT_IN_MECHANISM,
-        lambda: decide(case_at(Stage.FILING_DECISION), Action.APPROVE_EXTENSION, POLICE_HEAD),
+        lambda: decide(case_at(Stage.FILING_DECISION), "approve_extension", POLICE_HEAD),
     ),
     (
         "a mechanism without the administrative-only path",
         Reason.NOT_IN_MECHANISM,
         lambda: decide(
-            case_at(Stage.EVIDENCE), Action.HANDLE_ADMINISTRATIVELY, OFFICER, no_admin_only()
+            case_at(Stage.EVIDENCE), "handle_administratively", OFFICER, no_admin_only()
         ),
     ),
     (
         "acceptance before the referral is sent",
         Reason.WRONG_STAGE,
-        lambda: decide(case_at(Stage.REFERRAL_SENDING), Action.ACCEPT, POLICE),
+        lambda: decide(case_at(Stage.REFERRAL_SENDING), "accept", POLICE),
     ),
     (
         "the agency cannot accept its own referral",
         Reason.NOT_YOUR_MOVE,
-        lambda: decide(case_at(Stage.ACCEPTANCE), Action.ACCEPT, OFFICER),
+        lambda: decide(case_at(Stage.ACCEPTANCE), "accept", OFFICER),
     ),
     (
         "another region's police cannot accept it",
         Reason.NOT_YOUR_MOVE,
-        lambda: decide(case_at(Stage.ACCEPTANCE), Action.ACCEPT, Actor("PSB-EAST", OFF, "x")),
+        lambda: decide(case_at(Stage.ACCEPTANCE), "accept", Actor("PSB-EAST", OFF, "x")),
     ),
     (
         "approval asked for an incomplete package",
         Reason.PACKAGE_INCOMPLETE,
-        lambda: decide(case_at(Stage.EVIDENCE, complete=False), Action.REQUEST_APPROVAL, OFFICER),
+        lambda: decide(case_at(Stage.EVIDENCE, complete=False), "request_approval", OFFICER),
     ),
     (
         "approval asked before classification",
         Reason.CLASSIFICATION_REQUIRED,
         lambda: decide(
-            replace(case_at(Stage.EVIDENCE), classification=None), Action.REQUEST_APPROVAL, OFFICER
+            replace(case_at(Stage.EVIDENCE), classification=None), "request_approval", OFFICER
         ),
     ),
     (
@@ -351,38 +350,36 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         Reason.NOT_REFERABLE,
         lambda: decide(
             replace(case_at(Stage.EVIDENCE), classification=Classification.ADMINISTRATIVE),
-            Action.REQUEST_APPROVAL,
+            "request_approval",
             OFFICER,
         ),
     ),
     (
         "acceptance before the police system confirmed receipt",
         Reason.NOT_DELIVERED,
-        lambda: decide(undelivered(case_at(Stage.ACCEPTANCE)), Action.ACCEPT, POLICE),
+        lambda: decide(undelivered(case_at(Stage.ACCEPTANCE)), "accept", POLICE),
     ),
     (
         "acceptance waits for the supplements (env-police)",
         Reason.AWAITING_SUPPLEMENTS,
-        lambda: decide(supplements_pending(case_at(Stage.ACCEPTANCE)), Action.ACCEPT, POLICE),
+        lambda: decide(supplements_pending(case_at(Stage.ACCEPTANCE)), "accept", POLICE),
     ),
     (
         "national-2017: accept at once, then ask",
         Reason.ACCEPT_FIRST,
-        lambda: decide(
-            case_at(Stage.ACCEPTANCE, "national-2017"), Action.REQUEST_SUPPLEMENTS, POLICE
-        ),
+        lambda: decide(case_at(Stage.ACCEPTANCE, "national-2017"), "request_supplements", POLICE),
     ),
     (
         "national-2017: supplements asked for after the 24 hours",
         Reason.WINDOW_CLOSED,
-        lambda: decide(national_filing(25), Action.REQUEST_SUPPLEMENTS, POLICE),
+        lambda: decide(national_filing(25), "request_supplements", POLICE),
     ),
     (
         "reconsideration asked for after the 3 days",
         Reason.WINDOW_CLOSED,
         lambda: decide(
             case_at(Stage.NOT_FILED),
-            Action.REQUEST_RECONSIDERATION,
+            "request_reconsideration",
             OFFICER,
             ctx(now=NOW + timedelta(days=4)),
         ),
@@ -392,7 +389,7 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         Reason.ALREADY_DONE,
         lambda: decide(
             replace(case_at(Stage.EVIDENCE), early_intervention_at=NOW),
-            Action.INTERVENE_EARLY,
+            "intervene_early",
             POLICE,
         ),
     ),
@@ -400,37 +397,42 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         "supplements asked for twice",
         Reason.ALREADY_PENDING,
         lambda: decide(
-            supplements_pending(case_at(Stage.ACCEPTANCE)), Action.REQUEST_SUPPLEMENTS, POLICE
+            supplements_pending(case_at(Stage.ACCEPTANCE)), "request_supplements", POLICE
         ),
     ),
     (
         "resending what did not fail",
         Reason.NOTHING_PENDING,
-        lambda: decide(case_at(Stage.ACCEPTANCE), Action.RESEND_REFERRAL, OFFICER),
+        lambda: decide(case_at(Stage.ACCEPTANCE), "resend_referral", OFFICER),
     ),
     (
         "declining what the procuratorate ordered filed",
         Reason.FILING_ORDERED,
-        lambda: decide(ordered(case_at(Stage.FILING_DECISION)), Action.DECLINE_FILING, POLICE),
+        lambda: decide(ordered(case_at(Stage.FILING_DECISION)), "decline_filing", POLICE),
     ),
     (
         "approval asked while a transfer is pending",
         Reason.TRANSFER_PENDING,
-        lambda: decide(transferring(case_at(Stage.EVIDENCE)), Action.REQUEST_APPROVAL, OFFICER),
+        lambda: decide(transferring(case_at(Stage.EVIDENCE)), "request_approval", OFFICER),
     ),
     (
         "joint consultation on an ordinary case",
         Reason.NOT_MAJOR_CASE,
+        lambda: decide(case_at(Stage.INVESTIGATION), "convene_consultation", Actor(JLO, COO, "x")),
+    ),
+    (
+        "evidence beyond what a case may hold",
+        Reason.LIMIT_REACHED,
         lambda: decide(
-            case_at(Stage.INVESTIGATION), Action.CONVENE_CONSULTATION, Actor(JLO, COO, "x")
+            with_items(case_at(Stage.EVIDENCE), *["complaint"] * MAX_EVIDENCE),
+            "record_evidence",
+            OFFICER,
         ),
     ),
     (
         "a refusal of the referral without reasons",
         Reason.INVALID_PAYLOAD,
-        lambda: validate(
-            case_at(Stage.REFERRAL_APPROVAL), Action.REFUSE_REFERRAL, HEAD, ActionPayload(), ctx()
-        ),
+        lambda: validate(case_at(Stage.REFERRAL_APPROVAL), "refuse_referral", HEAD, {}, ctx()),
     ),
 ]
 
@@ -469,7 +471,7 @@ def test_each_refusal_reason(title: str, reason: Reason, scenario: object) -> No
 
 def test_an_incomplete_package_lists_exactly_what_is_missing() -> None:
     s = case_at(Stage.EVIDENCE, complete=False)
-    d = check(s, Action.REQUEST_APPROVAL, OFFICER, ctx())
+    d = check(s, "request_approval", OFFICER, ctx())
     assert d.missing == [
         "materials_list",
         "referral_letter",
@@ -483,53 +485,49 @@ def test_an_incomplete_package_lists_exactly_what_is_missing() -> None:
     assert "D1-rules §五" in d.message
     # A certified monitoring report serves as discharge evidence and as the test report.
     s = with_items(s, "monitoring_report", "materials_list", "referral_letter")
-    d = check(s, Action.REQUEST_APPROVAL, OFFICER, ctx())
+    d = check(s, "request_approval", OFFICER, ctx())
     assert d.missing == ["investigation_report", "items_list", "handling_opinion"]
     s = with_items(s, "investigation_report", "items_list", "handling_opinion")
-    assert check(s, Action.REQUEST_APPROVAL, OFFICER, ctx()).allowed
+    assert check(s, "request_approval", OFFICER, ctx()).allowed
 
 
 def test_each_mechanism_checks_its_own_referral_checklist() -> None:
     s = case_at(Stage.EVIDENCE, "township-county", complete=False)
     assert s.owner_agency == "TWP-DEMO-XX"
-    d = check(s, Action.REQUEST_APPROVAL, OFFICER, ctx("township-county"))
+    d = check(s, "request_approval", OFFICER, ctx("township-county"))
     assert d.reason is Reason.NOT_YOUR_MOVE  # the environment bureau has no part in this case
-    d = check(s, Action.REQUEST_APPROVAL, OFFICER_TOWNSHIP, ctx("township-county"))
+    d = check(s, "request_approval", OFFICER_TOWNSHIP, ctx("township-county"))
     assert d.missing == ["referral_letter", "source_materials", "basic_facts_evidence"]
     s = with_items(s, "referral_letter", "complaint", "party_interviews")
-    assert check(s, Action.REQUEST_APPROVAL, OFFICER_TOWNSHIP, ctx("township-county")).allowed
+    assert check(s, "request_approval", OFFICER_TOWNSHIP, ctx("township-county")).allowed
 
 
 OFFICER_TOWNSHIP = Actor("TWP-DEMO-XX", OFF, "乡执法队员")
 
 
 def test_national_2017_supplements_within_24_hours_of_acceptance() -> None:
+    assert check(national_filing(23), "request_supplements", POLICE, ctx("national-2017")).allowed
     assert check(
-        national_filing(23), Action.REQUEST_SUPPLEMENTS, POLICE, ctx("national-2017")
-    ).allowed
-    assert check(
-        national_filing(24), Action.REQUEST_SUPPLEMENTS, POLICE, ctx("national-2017")
+        national_filing(24), "request_supplements", POLICE, ctx("national-2017")
     ).reason is (Reason.WINDOW_CLOSED)
     # Under env-police supplements come before acceptance, never in the filing stage.
-    d = check(case_at(Stage.FILING_DECISION), Action.REQUEST_SUPPLEMENTS, POLICE, ctx())
+    d = check(case_at(Stage.FILING_DECISION), "request_supplements", POLICE, ctx())
     assert d.reason is Reason.WRONG_STAGE
     # And under national-2017 a pending request does not block acceptance.
     s = supplements_pending(case_at(Stage.ACCEPTANCE, "national-2017"))
-    assert check(s, Action.ACCEPT, POLICE, ctx("national-2017")).allowed
+    assert check(s, "accept", POLICE, ctx("national-2017")).allowed
 
 
 def test_national_2017_extension_once_by_the_police_head() -> None:
     s = case_at(Stage.FILING_DECISION, "national-2017")
     c = ctx("national-2017")
-    assert check(s, Action.APPROVE_EXTENSION, POLICE_HEAD, c).allowed
-    assert check(s, Action.APPROVE_EXTENSION, POLICE, c).reason is Reason.ROLE_NOT_PERMITTED
-    bad = validate(
-        s, Action.APPROVE_EXTENSION, POLICE_HEAD, ActionPayload(extension="forever", reasons="x"), c
-    )
+    assert check(s, "approve_extension", POLICE_HEAD, c).allowed
+    assert check(s, "approve_extension", POLICE, c).reason is Reason.ROLE_NOT_PERMITTED
+    bad = validate(s, "approve_extension", POLICE_HEAD, {"extension": "forever", "reasons": "x"}, c)
     assert bad.reason is Reason.INVALID_PAYLOAD
     assert "clues_check" in bad.message
     s.filing.extension_days = 7
-    assert check(s, Action.APPROVE_EXTENSION, POLICE_HEAD, c).reason is Reason.ALREADY_DONE
+    assert check(s, "approve_extension", POLICE_HEAD, c).reason is Reason.ALREADY_DONE
 
 
 def test_the_reconsideration_window_counts_days_by_the_period_rule() -> None:
@@ -537,51 +535,48 @@ def test_the_reconsideration_window_counts_days_by_the_period_rule() -> None:
     s.filing.decided_at = NOW  # Monday 10:00: 3 days end at 24:00 on Thursday
     thursday_night = NOW.replace(hour=23, minute=59) + timedelta(days=3)
     friday = NOW.replace(hour=0, minute=0) + timedelta(days=4)
-    assert check(s, Action.REQUEST_RECONSIDERATION, OFFICER, ctx(now=thursday_night)).allowed
-    late = check(s, Action.REQUEST_RECONSIDERATION, OFFICER, ctx(now=friday))
+    assert check(s, "request_reconsideration", OFFICER, ctx(now=thursday_night)).allowed
+    late = check(s, "request_reconsideration", OFFICER, ctx(now=friday))
     assert late.reason is Reason.WINDOW_CLOSED
     # Supervision can still be proposed after the window (O310 Art. 9).
-    assert check(s, Action.PROPOSE_SUPERVISION, OFFICER, ctx(now=friday)).allowed
+    assert check(s, "propose_supervision", OFFICER, ctx(now=friday)).allowed
     s.filing.reconsideration_requested_at = NOW
-    assert check(s, Action.REQUEST_RECONSIDERATION, OFFICER, ctx()).reason is Reason.ALREADY_DONE
+    assert check(s, "request_reconsideration", OFFICER, ctx()).reason is Reason.ALREADY_DONE
 
 
 def test_early_intervention_needs_a_request_or_a_trigger() -> None:
     s = case_at(Stage.EVIDENCE)
-    assert check(s, Action.INTERVENE_EARLY, POLICE, ctx()).reason is Reason.NOTHING_PENDING
+    assert check(s, "intervene_early", POLICE, ctx()).reason is Reason.NOTHING_PENDING
     violent = fresh(facts=CaseFacts(violent_resistance=True))
-    assert check(violent, Action.INTERVENE_EARLY, POLICE, ctx()).allowed
+    assert check(violent, "intervene_early", POLICE, ctx()).allowed
     s.early_intervention_requested_at = NOW
-    assert check(s, Action.INTERVENE_EARLY, POLICE, ctx()).allowed
-    assert (
-        check(s, Action.REQUEST_EARLY_INTERVENTION, OFFICER, ctx()).reason is Reason.ALREADY_PENDING
-    )
+    assert check(s, "intervene_early", POLICE, ctx()).allowed
+    assert check(s, "request_early_intervention", OFFICER, ctx()).reason is Reason.ALREADY_PENDING
 
 
 def test_consultation_for_major_cases_and_one_at_a_time() -> None:
     s = replace(case_at(Stage.INVESTIGATION), facts=CaseFacts(major_or_difficult=True))
     coordinator = Actor(JLO, COO, "协调员")
-    assert check(s, Action.CONVENE_CONSULTATION, coordinator, ctx()).allowed
-    assert check(s, Action.CONVENE_CONSULTATION, POLICE, ctx()).allowed
-    assert (
-        check(s, Action.CONCLUDE_CONSULTATION, coordinator, ctx()).reason is Reason.NOTHING_PENDING
-    )
+    assert check(s, "convene_consultation", coordinator, ctx()).allowed
+    assert check(s, "convene_consultation", POLICE, ctx()).allowed
+    assert check(s, "conclude_consultation", coordinator, ctx()).reason is Reason.NOTHING_PENDING
     s.consultation_open = True
-    assert (
-        check(s, Action.CONVENE_CONSULTATION, coordinator, ctx()).reason is Reason.ALREADY_PENDING
-    )
-    assert check(s, Action.CONCLUDE_CONSULTATION, coordinator, ctx()).allowed
-    assert check(s, Action.CONCLUDE_CONSULTATION, POLICE, ctx()).reason is Reason.ROLE_NOT_PERMITTED
+    assert check(s, "convene_consultation", coordinator, ctx()).reason is Reason.ALREADY_PENDING
+    assert check(s, "conclude_consultation", coordinator, ctx()).allowed
+    assert check(s, "conclude_consultation", POLICE, ctx()).reason is Reason.ROLE_NOT_PERMITTED
     east = Actor("JLO-EAST", COO, "x")
-    assert check(s, Action.CONCLUDE_CONSULTATION, east, ctx()).reason is Reason.NOT_YOUR_MOVE
+    assert check(s, "conclude_consultation", east, ctx()).reason is Reason.NOT_YOUR_MOVE
 
 
 def test_jurisdiction_found_once_then_transferred() -> None:
     s = case_at(Stage.EVIDENCE)
     s.clocks.append(
         ClockState(
+            ordinal=0,
             key="jurisdiction_transfer",
             name="jurisdiction_transfer",
+            title_zh="移送有管辖权部门",
+            title_en="Transfer",
             owner_party=Party.REFERRING,
             owner_agency=EPB,
             owner_role=OFF,
@@ -593,74 +588,85 @@ def test_jurisdiction_found_once_then_transferred() -> None:
             statutory=False,
         )
     )
-    assert check(s, Action.FIND_NOT_COMPETENT, OFFICER, ctx()).reason is Reason.ALREADY_DONE
-    assert check(s, Action.TRANSFER_JURISDICTION, OFFICER, ctx()).allowed
+    assert check(s, "find_not_competent", OFFICER, ctx()).reason is Reason.ALREADY_DONE
+    assert check(s, "transfer_jurisdiction", OFFICER, ctx()).allowed
 
 
 @pytest.mark.parametrize(
-    ("action", "payload", "fragment"),
+    ("action", "body", "fragment"),
     [
+        ("classify", {"classification": "administrative"}, "needs 'reasons'"),
+        ("classify", {"classification": "felony"}, "classification: Input should be"),
+        ("classify", {"classification": "crime", "colour": "red"}, "colour: unknown field"),
+        ("request_test", {"agency": PSB, "subject": "COD"}, "not a monitoring_station"),
+        ("request_test", {"agency": "NOPE", "subject": "COD"}, "not in the registry"),
+        ("request_test", {"agency": "mon demo", "subject": "COD"}, "agency: String should match"),
+        ("transfer_jurisdiction", {"agency": EPB, "reasons": "x"}, "agency that owns it"),
+        ("transfer_jurisdiction", {"agency": PSB, "reasons": "x"}, "not an administrative"),
+        ("transfer_jurisdiction", {"agency": "EPB-EAST", "reasons": "  "}, "reasons: String"),
         (
-            Action.CLASSIFY,
-            ActionPayload(classification=Classification.ADMINISTRATIVE),
-            "needs 'reasons'",
-        ),
-        (Action.REQUEST_TEST, ActionPayload(agency=PSB, subject="COD"), "not a monitoring_station"),
-        (Action.REQUEST_TEST, ActionPayload(agency="NOPE", subject="COD"), "not in the registry"),
-        (
-            Action.TRANSFER_JURISDICTION,
-            ActionPayload(agency=EPB, reasons="x"),
-            "agency that owns it",
-        ),
-        (
-            Action.TRANSFER_JURISDICTION,
-            ActionPayload(agency=PSB, reasons="x"),
-            "not an administrative",
+            "record_evidence",
+            {"items": [{"kind": "rumour", "title": "x", "reference": "https://u.example/x"}]},
+            "unknown item kind 'rumour'",
         ),
         (
-            Action.RECORD_EVIDENCE,
-            ActionPayload(kind="rumour", title="x", reference="u"),
-            "unknown evidence kind",
-        ),
-        (
-            Action.RECORD_EVIDENCE,
-            ActionPayload(kind="complaint", title="x"),
+            "record_evidence",
+            {"items": [{"kind": "complaint", "title": "x"}]},
             "'sha256') or a 'reference'",
         ),
         (
-            Action.RECORD_EVIDENCE,
-            ActionPayload(kind="complaint", title="x", sha256="ABC"),
-            "64 lower-case",
+            "record_evidence",
+            {"items": [{"kind": "complaint", "title": "x", "sha256": "ABC"}]},
+            "items.0.sha256: String should match",
         ),
-        (Action.UPDATE_FACTS, ActionPayload(facts=CaseFacts(discharges_past_year=0)), "at least 1"),
+        (
+            "record_evidence",
+            {"items": [{"kind": "complaint", "title": "x", "reference": "file:///etc/passwd"}]},
+            "items.0.reference: String should match",
+        ),
+        (
+            "record_evidence",
+            {"items": [{"kind": "complaint", "title": "x" * 201, "sha256": "a" * 64}]},
+            "items.0.title: String should have at most 200 characters",
+        ),
+        ("record_evidence", {"items": []}, "items: List should have at least 1 item"),
+        ("update_facts", {"facts": {"discharges_past_year": 0}}, "greater than or equal to 1"),
+        (
+            "update_facts",
+            {"facts": {"measurements": [{"pollutant": "COD", "measured": 1, "standard": 0}]}},
+            "standard: Input should be greater than 0",
+        ),
+        ("update_facts", {"facts": {"summary": "长" * 2001}}, "at most 2000 characters"),
     ],
 )
 def test_payload_problems_say_what_to_fix(
-    action: Action, payload: ActionPayload, fragment: str
+    action: str, body: dict[str, object], fragment: str
 ) -> None:
-    d = validate(case_at(Stage.EVIDENCE), action, OFFICER, payload, ctx())
+    d = validate(case_at(Stage.EVIDENCE), action, OFFICER, body, ctx())
     assert d.reason is Reason.INVALID_PAYLOAD
     assert fragment in d.message
 
 
 def test_a_test_result_must_answer_an_open_request_of_that_station() -> None:
     s = case_at(Stage.EVIDENCE)
-    s.requests.append(ExpertRequest("T1", RequestKind.TEST, MON, NOW, OFFICER, "COD"))
+    s.requests.append(ExpertRequest("test-1", RequestKind.TEST, MON, NOW, OFFICER, "COD"))
     station = Actor(MON, OFF, "监测员")
     wrong = validate(
-        s,
-        Action.RECORD_TEST_RESULT,
-        station,
-        ActionPayload(request_id="T9", conclusion="ok"),
-        ctx(),
+        s, "record_test_result", station, {"request_id": "test-9", "conclusion": "ok"}, ctx()
     )
     assert wrong.reason is Reason.INVALID_PAYLOAD
-    assert "open: T1" in wrong.message
+    assert "open: test-1" in wrong.message
     right = validate(
-        s,
-        Action.RECORD_TEST_RESULT,
-        station,
-        ActionPayload(request_id="T1", conclusion="ok"),
-        ctx(),
+        s, "record_test_result", station, {"request_id": "test-1", "conclusion": "ok"}, ctx()
     )
     assert right.allowed
+
+
+def test_a_case_holds_a_bounded_number_of_items() -> None:
+    s = case_at(Stage.EVIDENCE)
+    s = with_items(s, *["complaint"] * (MAX_EVIDENCE - 1 - len(s.evidence)))
+    item = {"kind": "complaint", "title": "x", "sha256": "a" * 64}
+    too_many = validate(s, "record_evidence", OFFICER, {"items": [item, item]}, ctx())
+    assert too_many.reason is Reason.INVALID_PAYLOAD
+    assert "room for 1 more" in too_many.message
+    assert validate(s, "record_evidence", OFFICER, {"items": [item]}, ctx()).allowed

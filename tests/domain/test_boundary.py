@@ -1,32 +1,29 @@
-"""The dataclasses that cross the workflow boundary survive Temporal's default data converter."""
+"""The types that cross the workflow boundary survive the project's data converter."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.converter import DataConverter
-
-from cases.actions import ActionPayload, ActionRequest
 from cases.calendar import Unit
 from cases.model import (
     Actor,
     CaseFacts,
     CaseState,
-    Classification,
     ClockState,
     ExpertRequest,
     Measurement,
-    Party,
-    RequestKind,
-    Role,
-    Stage,
     TimelineEntry,
 )
+from cases.steps import STEPS
+from cases.steps.discovery import UpdateFacts
+from cases.vocabulary import Party, RequestKind, Role, Stage
 from tests.domain.cases_at import EPB, MON, NOW, OFFICER, case_at
+from workflows.engine import DATA_CONVERTER
+from workflows.messages import ActionRequest
 
 
 async def roundtrip(value: object, as_type: type) -> object:
-    converter = DataConverter.default
+    converter = DATA_CONVERTER
     payloads = await converter.encode([value])
     (decoded,) = await converter.decode(payloads, [as_type])
     return decoded
@@ -37,8 +34,11 @@ async def test_a_full_case_state_roundtrips() -> None:
     state.requests.append(ExpertRequest("T1", RequestKind.TEST, MON, NOW, OFFICER, "COD"))
     state.clocks.append(
         ClockState(
+            ordinal=0,
             key="filing_decision",
             name="filing_decision",
+            title_zh="立案审查",
+            title_en="Filing decision",
             owner_party=Party.RECEIVING,
             owner_agency="PSB-DEMO",
             owner_role=Role.OFFICER,
@@ -48,7 +48,7 @@ async def test_a_full_case_state_roundtrips() -> None:
             due_at=NOW + timedelta(days=3),
             source="D4 §5",
             statutory=True,
-            escalated_to=["JLO-DEMO"],
+            escalated_to={"JLO-DEMO": NOW + timedelta(days=3)},
         )
     )
     state.timeline.append(
@@ -64,13 +64,15 @@ async def test_a_full_case_state_roundtrips() -> None:
     assert decoded.opened_at.tzinfo is not None
 
 
-async def test_an_action_request_roundtrips() -> None:
-    request = ActionRequest(
-        Actor(EPB, Role.OFFICER, "王"),
-        ActionPayload(
-            classification=Classification.CRIME,
-            facts=CaseFacts(measurements=[Measurement("COD", 0.4, 0.1)], hazardous_into_water=True),
-            items=["monitoring_report"],
-        ),
+async def test_an_action_request_roundtrips_and_its_body_reads_as_the_step_type() -> None:
+    body = UpdateFacts(
+        facts=CaseFacts(
+            measurements=[Measurement(pollutant="COD", measured=0.4, standard=0.1)],
+            hazardous_into_water=True,
+        )
     )
-    assert await roundtrip(request, ActionRequest) == request
+    request = ActionRequest(Actor(EPB, Role.OFFICER, "王"), body)
+    decoded = await roundtrip(request, ActionRequest)
+    assert isinstance(decoded, ActionRequest)
+    assert decoded.actor == request.actor
+    assert STEPS["update_facts"].read(decoded.body) == body

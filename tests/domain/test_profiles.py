@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cases.actions import Branch, Event
 from cases.agencies import AGENCIES_FILE, AgencyKind, load_registry
 from cases.calendar import Unit
 from cases.errors import ConfigError
-from cases.model import Party, Role
-from cases.profiles import MECHANISMS_DIR, load_profile, load_profiles
+from cases.profile import MECHANISMS_DIR
+from cases.profiles import load_profile, load_profiles
+from cases.vocabulary import Branch, Event, Party, Role
 
 EXPECTED = {
     "env-police",

@@ -6,16 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from cases.model import (
-    CaseFacts,
-    Classification,
-    ExceedanceArithmetic,
-    Measurement,
-    TriageResult,
-    ViolationType,
-)
-from cases.profiles import TriageRules, load_profiles
+from cases.model import CaseFacts, Measurement, TriageResult
+from cases.profile import TriageRules
+from cases.profiles import load_profiles
 from cases.triage import triage
+from cases.vocabulary import Classification, ExceedanceArithmetic, ViolationType
 
 RATIO = load_profiles()["env-police"].triage
 EXCESS = load_profiles()["national-2017"].triage

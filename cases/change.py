@@ -1,0 +1,162 @@
+"""One change of a case: what a step (or the workflow itself) does, collected, then recorded.
+
+A step's effect receives a ``Change`` and says what happens in the words of the lifecycle: move to a
+stage, emit an event (the clocks start, stop and pause on events), note details for the timeline, ask
+for an outside effect. ``finish`` writes the one timeline entry and runs the clocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cases.agencies import AgencyKind
+from cases.clocks import Happening, close_all, on_events, reassign
+from cases.context import Context
+from cases.effects import Notice
+from cases.limits import KEPT_TIMELINE
+from cases.model import Actor, CaseState, EvidenceItem, TimelineEntry
+from cases.vocabulary import Event, Stage
+
+
+@dataclass
+class Deliver:
+    """Deliver the referral package (this attempt) to the police system."""
+
+    attempt: int
+
+
+@dataclass
+class AskExpert:
+    request_id: str
+
+
+Effect = Deliver | AskExpert | Notice
+
+
+@dataclass
+class ActionResult:
+    """What the caller of a step gets back."""
+
+    seq: int
+    stage: Stage
+    refs: dict[str, str] = field(default_factory=dict)
+    at: datetime | None = None  # when the case recorded it (workflow time)
+
+
+@dataclass
+class Transition:
+    """One change of a case: its timeline entries (usually one), what drove the clocks, what to do."""
+
+    entries: list[TimelineEntry]
+    happenings: list[Happening]
+    effects: list[Effect]
+    result: ActionResult
+    clocks_changed: bool = False  # the next wake-up may have moved
+
+
+def append_entry(state: CaseState, entry: TimelineEntry) -> None:
+    """Add an entry; the case keeps the newest (the read model keeps them all)."""
+    state.timeline.append(entry)
+    state.last_seq = entry.seq
+    if len(state.timeline) > 2 * KEPT_TIMELINE:
+        del state.timeline[: len(state.timeline) - KEPT_TIMELINE]
+    if entry.actor is not None and entry.actor.agency not in state.acted:
+        state.acted.append(entry.actor.agency)
+
+
+class Change:
+    """Collects what one step does, then writes its timeline entry."""
+
+    def __init__(self, state: CaseState, action: str, actor: Actor | None, ctx: Context) -> None:
+        self.case = state
+        self.action = action
+        self.actor = actor
+        self.ctx = ctx
+        self.now = ctx.now
+        self.stage_from = state.stage
+        self.happenings: list[Happening] = []
+        self.effects: list[Effect] = []
+        self.details: dict[str, str] = {}
+        self.refs: dict[str, str] = {}
+        self.clocks_changed = False
+
+    @property
+    def by(self) -> Actor:
+        """The actor of a step (system changes have none)."""
+        assert self.actor is not None, "a step is always taken by someone"
+        return self.actor
+
+    def emit(self, event: Event, ref: str | None = None, extension: str | None = None) -> None:
+        self.happenings.append(Happening(event, ref, extension))
+
+    def note(self, **details: str | None) -> None:
+        self.details.update({k: v for k, v in details.items() if v})
+
+    def move(self, stage: Stage) -> None:
+        self.case.stage = stage
+
+    def tell(self, notice: Notice) -> None:
+        self.effects.append(notice)
+
+    def add_item(
+        self,
+        kind: str,
+        title: str,
+        *,
+        sha256: str | None = None,
+        reference: str | None = None,
+        size: int | None = None,
+    ) -> EvidenceItem:
+        item = EvidenceItem(
+            seq=len(self.case.evidence) + 1,
+            kind=kind,
+            title=title,
+            recorded_by=self.by,
+            recorded_at=self.now,
+            sha256=sha256,
+            reference=reference,
+            size=size,
+        )
+        self.case.evidence.append(item)
+        return item
+
+    def hand_to(self, agency: str) -> None:
+        """The competent agency takes the case over: its region's police and procuratorate come
+        with it, and it gets a fresh clock for every move it now holds."""
+        state, registry = self.case, self.ctx.registry
+        new_owner = registry.get(agency)
+        state.owner_agency = new_owner.code
+        if new_owner.region != state.region:
+            state.region = new_owner.region
+            state.police_agency = registry.code_in_region(AgencyKind.POLICE, new_owner.region)
+            state.procuratorate = registry.code_in_region(
+                AgencyKind.PROCURATORATE, new_owner.region
+            )
+        state.transfer = None
+        reassign(state, self.ctx)
+
+    def finish(self) -> Transition:
+        state = self.case
+        entry = TimelineEntry(
+            seq=state.last_seq + 1,
+            at=self.now,
+            action=self.action,
+            actor=self.actor,
+            stage_from=self.stage_from,
+            stage_to=state.stage,
+            details=self.details,
+        )
+        append_entry(state, entry)
+        if self.happenings:
+            on_events(state, self.happenings, self.ctx)
+        if state.stage.closed:
+            state.closed_at = self.now
+            close_all(state, self.now, "archived")
+        return Transition(
+            [entry],
+            self.happenings,
+            self.effects,
+            ActionResult(entry.seq, state.stage, self.refs, entry.at),
+            self.clocks_changed or bool(self.happenings),
+        )

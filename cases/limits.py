@@ -1,0 +1,82 @@
+"""How large anything a client sends may be, and how large a case may grow.
+
+A case is a workflow whose history Temporal ends at 50 MB or 51,200 events: every text field has a
+length limit (declared on the type, so the API documents it in OpenAPI and the workflow enforces it on
+every path), lists have a count limit, and the lists a case accumulates are capped. The workflow also
+continues as new before its history grows large (see ``HISTORY_EVENTS`` and ``HISTORY_BYTES``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+
+from cases.ids import AGENCY_CODE, CASE_ID, INTAKE_REF
+
+
+def _no_numbers(value: Any) -> Any:
+    """JSON has no date type: a number would be read as Unix seconds, which OpenAPI does not say."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date-time string with its offset, not a number")
+    return value
+
+
+# Free text a person writes.
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reasons = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Conclusion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# Short text: titles, names, subjects, document numbers, list lines.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Person = Annotated[str, StringConstraints(max_length=200)]
+DocumentNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+OptionalDocumentNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Instruction = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Lines = Annotated[list[Line], Field(min_length=1, max_length=50)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+UnitText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+# Identifiers.
+AgencyCode = Annotated[str, StringConstraints(pattern=rf"^{AGENCY_CODE}$")]
+IntakeRef = Annotated[str, StringConstraints(pattern=rf"^{INTAKE_REF}$")]
+CaseId = Annotated[str, StringConstraints(pattern=rf"^{CASE_ID}$")]
+RequestId = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[0-9]{1,6}$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# Where an evidence item is kept: a web address, or a file this service stored by its fingerprint.
+Location = Annotated[
+    str,
+    StringConstraints(
+        max_length=1000,
+        pattern=r"^(https?://[^\s<>\"]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64})$",
+    ),
+]
+# Numbers.
+Amount = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+PositiveAmount = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
+Size = Annotated[int, Field(ge=0, le=10**12)]
+Count = Annotated[int, Field(ge=1, le=10_000)]
+# An instant a client states: with its offset, as text.
+Instant = Annotated[AwareDatetime, BeforeValidator(_no_numbers)]
+
+# What a case may accumulate. A refusal names the limit.
+MAX_EVIDENCE = 300
+MAX_EVIDENCE_PER_ACTION = 50
+MAX_MEASUREMENTS = 50
+MAX_REQUESTS = 50
+MAX_SUPPLEMENT_REQUESTS = 20
+KEPT_REFUSALS = 10  # the head's recorded refusals kept on the case (all are in the timeline)
+KEPT_TIMELINE = 50  # the newest entries the workflow keeps; the read model keeps them all
+KEPT_CLOSED_CLOCKS = 30  # closed clocks the workflow keeps; the read model keeps them all
+
+# The workflow continues as new when its history passes either budget (or when the server suggests
+# it), well below Temporal's limits of 51,200 events and 50 MB.
+HISTORY_EVENTS = 4_000
+HISTORY_BYTES = 4 * 1024 * 1024

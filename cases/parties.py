@@ -1,0 +1,97 @@
+"""Who plays which part in a case, and which roles a person of an agency may hold.
+
+A part (``Party``) is a relation between an agency and one case: the owner refers, the police receive,
+a monitoring station holds an open request, the region's joint office oversees. Steps name the parts
+that may take them; these functions say which agencies play a part now.
+"""
+
+from __future__ import annotations
+
+from cases.agencies import AgencyKind, AgencyRegistry
+from cases.model import CaseState
+from cases.vocabulary import Party, RequestKind, Role
+
+# The agencies that play these parts are found by kind in the case's region.
+REGIONAL: dict[Party, AgencyKind] = {
+    Party.JOINT_OFFICE: AgencyKind.JOINT_OFFICE,
+    Party.LEADERSHIP_GROUP: AgencyKind.LEADERSHIP_GROUP,
+    Party.COUNTY_GOVERNMENT: AgencyKind.COUNTY_GOVERNMENT,
+}
+
+# The part an agency of this kind plays when an escalation reaches it.
+ESCALATION_PARTY: dict[AgencyKind, Party] = {
+    **{kind: party for party, kind in REGIONAL.items()},
+    AgencyKind.PROCURATORATE: Party.PROCURATORATE,
+}
+
+# The agency kinds a role may belong to; ``None``: any agency that is not an oversight body.
+_ROLE_KINDS: dict[Role, frozenset[AgencyKind] | None] = {
+    Role.PROCURATOR: frozenset({AgencyKind.PROCURATORATE}),
+    Role.COORDINATOR: frozenset({AgencyKind.JOINT_OFFICE}),
+    Role.LEADER: frozenset({AgencyKind.LEADERSHIP_GROUP}),
+    Role.INTAKE: None,
+    Role.OFFICER: None,
+    Role.APPROVER: None,
+}
+_OVERSIGHT = frozenset(
+    {AgencyKind.JOINT_OFFICE, AgencyKind.LEADERSHIP_GROUP, AgencyKind.PROCURATORATE}
+)
+
+
+def role_fits(role: Role, kind: AgencyKind) -> bool:
+    """May a person of an agency of ``kind`` act in ``role``? (Checked when a key is made.)"""
+    kinds = _ROLE_KINDS[role]
+    return kind not in _OVERSIGHT if kinds is None else kind in kinds
+
+
+def parties_of(state: CaseState, agency: str, registry: AgencyRegistry) -> set[Party]:
+    """The parts ``agency`` plays in this case (an empty set: it has no part)."""
+    parties: set[Party] = set()
+    if agency == state.owner_agency:
+        parties.add(Party.REFERRING)
+    if agency == state.police_agency:
+        parties.add(Party.RECEIVING)
+    if agency == state.procuratorate:
+        parties.add(Party.PROCURATORATE)
+    if state.transfer is not None and agency == state.transfer.target:
+        parties.add(Party.TRANSFER_TARGET)
+    for request in state.open_requests():
+        if request.agency == agency:
+            parties.add(Party.MONITORING if request.kind is RequestKind.TEST else Party.APPRAISAL)
+    known = registry.find(agency)
+    if known is not None and known.region == state.region:
+        for party, kind in REGIONAL.items():
+            if known.kind is kind:
+                parties.add(party)
+    return parties
+
+
+def holders(state: CaseState, party: Party, registry: AgencyRegistry) -> list[str]:
+    """The agencies that play ``party`` in this case."""
+    if party is Party.REFERRING:
+        return [state.owner_agency]
+    if party is Party.RECEIVING:
+        return [state.police_agency] if state.police_agency else []
+    if party is Party.PROCURATORATE:
+        return [state.procuratorate] if state.procuratorate else []
+    if party is Party.TRANSFER_TARGET:
+        return [state.transfer.target] if state.transfer else []
+    if party in (Party.MONITORING, Party.APPRAISAL):
+        kind = RequestKind.TEST if party is Party.MONITORING else RequestKind.APPRAISAL
+        return list(dict.fromkeys(r.agency for r in state.open_requests(kind)))
+    return [a.code for a in registry.in_region(REGIONAL[party], state.region)]
+
+
+def participants(state: CaseState) -> list[str]:
+    """Every agency that has had a part in the case, now or before, in a stable order: the API shows
+    a case to these agencies."""
+    found = [
+        state.discovering_agency,
+        state.owner_agency,
+        state.police_agency,
+        state.procuratorate,
+        state.transfer.target if state.transfer else None,
+        *(r.agency for r in state.requests),
+        *state.acted,
+    ]
+    return sorted({a for a in found if a})

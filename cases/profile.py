@@ -1,0 +1,151 @@
+"""Mechanism profiles as types: which process a linkage mechanism runs and every clock of it.
+
+A profile (``data/mechanisms/<name>.toml``, read by ``cases.profiles``) sets its stages and branches;
+each clock's owner, start and stop events, length and unit, reminder points, escalation ladder and
+source (or "not statutory"); its referral checklist; whether a request for supplements blocks
+acceptance; and the exceedance arithmetic of triage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from cases.calendar import Unit
+from cases.vocabulary import Branch, Classification, Event, ExceedanceArithmetic, Party, Role, Stage
+
+MECHANISMS_DIR = Path(__file__).parent / "data" / "mechanisms"
+DEFAULT_MECHANISM = "env-police"
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+ESCALATION_TARGETS = frozenset(
+    {Party.JOINT_OFFICE, Party.LEADERSHIP_GROUP, Party.PROCURATORATE, Party.COUNTY_GOVERNMENT}
+)
+# Events that concern one request among several: clocks on them run once per request.
+PER_REQUEST_EVENTS = frozenset(
+    {
+        Event.TEST_REQUESTED,
+        Event.TEST_ANSWERED,
+        Event.APPRAISAL_REQUESTED,
+        Event.APPRAISAL_ANSWERED,
+        Event.REQUEST_FAILED,
+    }
+)
+# A stage that exists only when its branch is switched on.
+STAGE_BRANCH = {
+    Stage.RECONSIDERATION: Branch.RECONSIDERATION,
+    Stage.SUPERVISION: Branch.PROCURATORATE_SUPERVISION,
+}
+OPTIONAL_STAGES = frozenset({Stage.RECONSIDERATION, Stage.SUPERVISION, Stage.HANDOVER})
+
+
+def parse_duration(text: str) -> timedelta:
+    """'1d', '12h', '1d12h', '30m', '45s', '0s'."""
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not match or not text.strip():
+        raise ValueError(f"{text!r} is not a duration (write e.g. '1d', '12h', '30m', '45s')")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class Period:
+    length: int
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of an escalation ladder: to whom, and how long after the breach."""
+
+    to: Party
+    after: timedelta
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    name: str
+    title_zh: str
+    title_en: str
+    owner: Party
+    owner_role: Role
+    starts_on: frozenset[Event]
+    stops_on: frozenset[Event]
+    pauses_on: frozenset[Event]
+    restarts_on: frozenset[Event]  # the period starts again in full (补正)
+    extended_on: frozenset[Event]  # an approved extension replaces the period
+    period: Period
+    urgent: Period | None  # the period when the case is urgent (D6: 24 hours)
+    reminders: tuple[timedelta, ...]  # before the due instant, latest last
+    escalation: tuple[Rung, ...]
+    statutory: bool
+    source: str
+    per_request: bool
+
+    def period_for(self, *, urgent: bool) -> Period:
+        return self.urgent if urgent and self.urgent is not None else self.period
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    period: Period
+    source: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """How long a party may still exercise a right (not a duty: no escalation)."""
+
+    name: str
+    period: Period
+    source: str
+
+
+@dataclass(frozen=True)
+class TriageRules:
+    arithmetic: ExceedanceArithmetic
+    arithmetic_note: str
+    exceedance_threshold: float
+    repeat_threshold: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title_zh: str
+    title_en: str
+    description: str
+    sources: tuple[str, ...]
+    demo: bool
+    referring_kinds: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    branches: frozenset[Branch]
+    supplements_block_acceptance: bool
+    copy_procuratorate: bool
+    triage: TriageRules
+    referral_required: tuple[str, ...]
+    referral_optional: tuple[str, ...]
+    referral_source: str
+    evidence_checklists: Mapping[Classification, tuple[str, ...]]
+    evidence_source: str
+    clocks: Mapping[str, ClockSpec]
+    windows: Mapping[str, Window]
+    extensions: Mapping[str, Extension]
+    file: str
+
+    def has(self, branch: Branch) -> bool:
+        return branch in self.branches
+
+    def has_stage(self, stage: Stage) -> bool:
+        return stage in self.stages
+
+    def clocks_on(self, event: Event) -> list[ClockSpec]:
+        return [c for c in self.clocks.values() if event in c.starts_on]
+
+
+# --------------------------------------------------------------------------------------------------

@@ -1,0 +1,347 @@
+"""Reading one mechanism profile: every problem becomes a ConfigError naming the file, the place and
+the problem, so that whoever edited the file can fix it without reading a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cases.calendar import Unit
+from cases.checklists import CATALOGUE
+from cases.errors import ConfigError
+from cases.profile import (
+    ESCALATION_TARGETS,
+    NAME_PATTERN,
+    PER_REQUEST_EVENTS,
+    STAGE_BRANCH,
+    ClockSpec,
+    Extension,
+    Period,
+    Profile,
+    Rung,
+    TriageRules,
+    Window,
+    parse_duration,
+)
+from cases.vocabulary import (
+    CORE_STAGES,
+    Branch,
+    Classification,
+    Event,
+    ExceedanceArithmetic,
+    Party,
+    Role,
+    Stage,
+)
+
+_TOP_KEYS = {
+    "name", "title_zh", "title_en", "description", "sources", "extends", "demo", "referring_kinds",
+    "stages", "branches", "supplements_block_acceptance", "copy_procuratorate", "triage",
+    "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
+}  # fmt: skip
+_CLOCK_KEYS = {
+    "title_zh", "title_en", "owner", "owner_role", "starts_on", "stops_on", "pauses_on",
+    "restarts_on", "extended_on", "length", "unit", "urgent", "reminders", "escalation",
+    "statutory", "source",
+}  # fmt: skip
+MERGED_TABLES = ("triage", "referral_checklist", "evidence_checklist", "windows", "extensions")
+
+
+class Reader:
+    """Reads one profile's raw table, turning every problem into a ConfigError naming the place."""
+
+    def __init__(self, file: Path, raw: dict[str, Any], demo: bool) -> None:
+        self.file = file
+        self.raw = raw
+        self.demo = demo
+
+    def fail(self, where: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, where, problem)
+
+    def text(
+        self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False
+    ) -> str:
+        value = table.get(key)
+        if value is None and optional:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"'{key}' is missing or not text")
+        return value.strip()
+
+    def boolean(self, table: Mapping[str, Any], key: str, where: str) -> bool:
+        value = table.get(key)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"'{key}' must be true or false")
+        return value
+
+    def strings(
+        self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False
+    ) -> list[str]:
+        value = table.get(key)
+        if value is None and optional:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(where, f"'{key}' must be a list of text")
+        return value
+
+    def events(
+        self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False
+    ) -> frozenset[Event]:
+        result = set()
+        for value in self.strings(table, key, where, optional=optional):
+            try:
+                result.add(Event(value))
+            except ValueError:
+                raise self.fail(where, f"'{key}': unknown event '{value}'") from None
+        if not result and not optional:
+            raise self.fail(where, f"'{key}' needs at least one event")
+        return frozenset(result)
+
+    def period(self, table: Mapping[str, Any], where: str) -> Period:
+        length = table.get("length")
+        if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
+            raise self.fail(where, f"'length' must be a positive whole number, got {length!r}")
+        unit_text = table.get("unit")
+        try:
+            unit = Unit(str(unit_text))
+        except ValueError:
+            units = ", ".join(u.value for u in Unit)
+            raise self.fail(where, f"unknown unit {unit_text!r} (one of: {units})") from None
+        if unit.is_demo and not self.demo:
+            raise self.fail(
+                where, f"unit '{unit}' is for demonstration mechanisms only (set demo = true)"
+            )
+        return Period(length, unit)
+
+    def duration(self, value: Any, where: str) -> timedelta:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(where, str(exc)) from None
+
+    def clock(self, name: str, table: Any) -> ClockSpec:
+        where = f"clock '{name}'"
+        if not isinstance(table, dict):
+            raise self.fail(where, "must be a table [clocks.<name>]")
+        extra = set(table) - _CLOCK_KEYS
+        if extra:
+            raise self.fail(where, f"unknown keys {sorted(extra)}")
+        try:
+            owner = Party(str(table.get("owner")))
+        except ValueError:
+            raise self.fail(where, f"unknown owner {table.get('owner')!r}") from None
+        try:
+            owner_role = Role(table.get("owner_role", "officer"))
+        except ValueError:
+            raise self.fail(where, f"unknown owner_role {table.get('owner_role')!r}") from None
+        starts_on = self.events(table, "starts_on", where)
+        stops_on = self.events(table, "stops_on", where)
+        pauses_on = self.events(table, "pauses_on", where, optional=True)
+        restarts_on = self.events(table, "restarts_on", where, optional=True)
+        extended_on = self.events(table, "extended_on", where, optional=True)
+        if starts_on & stops_on:
+            raise self.fail(where, f"events both start and stop it: {sorted(starts_on & stops_on)}")
+        if bool(pauses_on) != bool(restarts_on):
+            raise self.fail(where, "a clock that pauses must also say what restarts it, and back")
+        per_request = bool(starts_on & PER_REQUEST_EVENTS)
+        if per_request and not starts_on <= PER_REQUEST_EVENTS:
+            raise self.fail(where, "a per-request clock must start only on request events")
+        period = self.period(table, where)
+        urgent = None
+        if "urgent" in table:
+            if not isinstance(table["urgent"], dict):
+                raise self.fail(where, "'urgent' must be a table with length and unit")
+            urgent = self.period(table["urgent"], f"{where} urgent")
+        reminders_raw = table.get("reminders", [])
+        if not isinstance(reminders_raw, list):
+            raise self.fail(where, "'reminders' must be a list of durations before the due time")
+        reminders = [self.duration(r, f"{where} reminders") for r in reminders_raw]
+        if any(r <= timedelta(0) for r in reminders):
+            raise self.fail(where, "reminders must be positive durations before the due time")
+        if len(set(reminders)) != len(reminders):
+            raise self.fail(where, "reminders repeat a point")
+        ladder_raw = table.get("escalation", [])
+        if not isinstance(ladder_raw, list) or not ladder_raw:
+            raise self.fail(where, "'escalation' must list at least one rung {to, after}")
+        ladder: list[Rung] = []
+        for i, rung in enumerate(ladder_raw, start=1):
+            rung_where = f"{where} escalation rung {i}"
+            if not isinstance(rung, dict) or set(rung) - {"to", "after"}:
+                raise self.fail(rung_where, "must be {to = ..., after = ...}")
+            try:
+                to = Party(str(rung.get("to")))
+            except ValueError:
+                to = None
+            if to not in ESCALATION_TARGETS:
+                targets = ", ".join(sorted(t.value for t in ESCALATION_TARGETS))
+                raise self.fail(
+                    rung_where, f"cannot escalate to {rung.get('to')!r} (one of: {targets})"
+                )
+            after = self.duration(rung.get("after", "0s"), rung_where)
+            if ladder and after < ladder[-1].after:
+                raise self.fail(rung_where, "rungs must come in order: 'after' may not go back")
+            if any(r.to is to for r in ladder):
+                raise self.fail(rung_where, f"'{to}' is already a rung of this ladder")
+            ladder.append(Rung(to, after))
+        statutory = self.boolean(table, "statutory", where)
+        source = self.text(table, "source", where)
+        return ClockSpec(
+            name=name,
+            title_zh=self.text(table, "title_zh", where),
+            title_en=self.text(table, "title_en", where),
+            owner=owner,
+            owner_role=owner_role,
+            starts_on=starts_on,
+            stops_on=stops_on,
+            pauses_on=pauses_on,
+            restarts_on=restarts_on,
+            extended_on=extended_on,
+            period=period,
+            urgent=urgent,
+            reminders=tuple(sorted(reminders, reverse=True)),
+            escalation=tuple(ladder),
+            statutory=statutory,
+            source=source,
+            per_request=per_request,
+        )
+
+    def checklist_keys(self, keys: list[str], where: str) -> tuple[str, ...]:
+        for key in keys:
+            if key not in CATALOGUE:
+                raise self.fail(where, f"unknown item kind '{key}'")
+        if len(set(keys)) != len(keys):
+            raise self.fail(where, "an item is listed twice")
+        return tuple(keys)
+
+    def profile(self) -> Profile:
+        raw = self.raw
+        extra = set(raw) - _TOP_KEYS
+        if extra:
+            raise self.fail("", f"unknown keys {sorted(extra)}")
+        name = self.text(raw, "name", "")
+        if not NAME_PATTERN.match(name):
+            raise self.fail("", f"name {name!r} must be lower-case letters, digits and '-'")
+        if self.file.stem != name:
+            raise self.fail("", f"name '{name}' must match the file name '{self.file.stem}'")
+
+        stages: list[Stage] = []
+        for value in self.strings(raw, "stages", "stages"):
+            try:
+                stages.append(Stage(value))
+            except ValueError:
+                raise self.fail("stages", f"unknown stage '{value}'") from None
+        missing_core = CORE_STAGES - set(stages)
+        if missing_core:
+            raise self.fail("stages", f"missing core stages {sorted(missing_core)}")
+        branches: set[Branch] = set()
+        for value in self.strings(raw, "branches", "branches"):
+            try:
+                branches.add(Branch(value))
+            except ValueError:
+                raise self.fail("branches", f"unknown branch '{value}'") from None
+        for stage, branch in STAGE_BRANCH.items():
+            if (stage in stages) != (branch in branches):
+                raise self.fail(
+                    "stages",
+                    f"stage '{stage}' and branch '{branch}' go together: list both or neither",
+                )
+
+        triage_raw = raw.get("triage")
+        if not isinstance(triage_raw, dict):
+            raise self.fail("triage", "missing [triage] table")
+        try:
+            arithmetic = ExceedanceArithmetic(str(triage_raw.get("arithmetic")))
+        except ValueError:
+            raise self.fail(
+                "triage",
+                f"arithmetic must be 'ratio' or 'excess', got {triage_raw.get('arithmetic')!r}",
+            ) from None
+        threshold = triage_raw.get("exceedance_threshold")
+        repeat = triage_raw.get("repeat_threshold")
+        if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold <= 0:
+            raise self.fail("triage", "'exceedance_threshold' must be a positive number")
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat <= 0:
+            raise self.fail("triage", "'repeat_threshold' must be a positive whole number")
+        triage = TriageRules(
+            arithmetic, self.text(triage_raw, "arithmetic_note", "triage"), float(threshold), repeat
+        )
+
+        referral = raw.get("referral_checklist")
+        if not isinstance(referral, dict):
+            raise self.fail("referral_checklist", "missing [referral_checklist] table")
+        referral_required = self.checklist_keys(
+            self.strings(referral, "required", "referral_checklist"), "referral_checklist"
+        )
+        referral_optional = self.checklist_keys(
+            self.strings(referral, "optional", "referral_checklist", optional=True),
+            "referral_checklist",
+        )
+        if set(referral_required) & set(referral_optional):
+            raise self.fail("referral_checklist", "an item is both required and optional")
+        if not referral_required:
+            raise self.fail("referral_checklist", "'required' lists nothing")
+
+        evidence = raw.get("evidence_checklist")
+        if not isinstance(evidence, dict):
+            raise self.fail("evidence_checklist", "missing [evidence_checklist] table")
+        evidence_lists = {
+            c: self.checklist_keys(
+                self.strings(evidence, c.value, "evidence_checklist"), "evidence_checklist"
+            )
+            for c in Classification
+        }
+
+        clocks_raw = raw.get("clocks")
+        if not isinstance(clocks_raw, dict) or not clocks_raw:
+            raise self.fail("clocks", "missing [clocks.<name>] tables")
+        clocks = {name: self.clock(name, table) for name, table in clocks_raw.items()}
+
+        windows: dict[str, Window] = {}
+        for key, table in (raw.get("windows") or {}).items():
+            where = f"window '{key}'"
+            if not isinstance(table, dict):
+                raise self.fail(where, "must be a table with length, unit and source")
+            windows[key] = Window(key, self.period(table, where), self.text(table, "source", where))
+        extensions: dict[str, Extension] = {}
+        for key, table in (raw.get("extensions") or {}).items():
+            where = f"extension '{key}'"
+            if not isinstance(table, dict):
+                raise self.fail(where, "must be a table with length, unit and source")
+            extensions[key] = Extension(
+                key, self.period(table, where), self.text(table, "source", where)
+            )
+        if (Branch.EXTENSION in branches) != bool(extensions):
+            raise self.fail("extensions", "the extension branch and [extensions.*] go together")
+        if Branch.RECONSIDERATION in branches and "reconsideration" not in windows:
+            raise self.fail("windows", "the reconsideration branch needs [windows.reconsideration]")
+        uses_extension = any(c.extended_on for c in clocks.values())
+        if uses_extension and Branch.EXTENSION not in branches:
+            raise self.fail(
+                "clocks", "a clock is extended_on an event, but the extension branch is off"
+            )
+
+        return Profile(
+            name=name,
+            title_zh=self.text(raw, "title_zh", ""),
+            title_en=self.text(raw, "title_en", ""),
+            description=self.text(raw, "description", ""),
+            sources=tuple(self.strings(raw, "sources", "sources")),
+            demo=self.demo,
+            referring_kinds=tuple(self.strings(raw, "referring_kinds", "referring_kinds")),
+            stages=tuple(stages),
+            branches=frozenset(branches),
+            supplements_block_acceptance=self.boolean(raw, "supplements_block_acceptance", ""),
+            copy_procuratorate=self.boolean(raw, "copy_procuratorate", ""),
+            triage=triage,
+            referral_required=referral_required,
+            referral_optional=referral_optional,
+            referral_source=self.text(referral, "source", "referral_checklist"),
+            evidence_checklists=evidence_lists,
+            evidence_source=self.text(evidence, "source", "evidence_checklist"),
+            clocks=clocks,
+            windows=windows,
+            extensions=extensions,
+            file=str(self.file),
+        )

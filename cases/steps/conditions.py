@@ -1,0 +1,68 @@
+"""Conditions several steps share, each a rule in its own words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cases.calendar import due_instant
+from cases.checklists import CATALOGUE, ChecklistLine, checklist, missing
+from cases.context import Context, Reason, Refusal
+from cases.model import CaseState, ClockState
+from cases.profile import Profile
+from cases.vocabulary import Stage
+
+PRE_REFERRAL = frozenset({Stage.DISCOVERY, Stage.EVIDENCE})
+
+
+def open_clock(state: CaseState, name: str) -> ClockState | None:
+    return next((c for c in state.open_clocks() if c.name == name), None)
+
+
+def window_closed(start: datetime | None, window: str, ctx: Context) -> bool:
+    """Has the period for exercising a right (the mechanism's window) run out?"""
+    spec = ctx.profile.windows.get(window)
+    if spec is None or start is None:
+        return False
+    due = due_instant(start, spec.period.length, spec.period.unit, ctx.calendar)
+    return ctx.now >= due.at
+
+
+def transfer_pending(state: CaseState) -> Refusal | None:
+    """While a jurisdiction transfer is pending, the owner's moves wait (D6 §一(三))."""
+    if state.transfer is None:
+        return None
+    return Refusal(
+        Reason.TRANSFER_PENDING,
+        f"the case is being transferred to {state.transfer.target}; wait until it accepts or the "
+        "county government decides",
+    )
+
+
+def referral_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
+    return checklist(
+        profile.referral_required,
+        profile.referral_optional,
+        ((item.seq, item.kind) for item in state.evidence),
+    )
+
+
+def evidence_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
+    classification = state.classification or state.triage.suggested
+    return checklist(
+        profile.evidence_checklists[classification],
+        (),
+        ((item.seq, item.kind) for item in state.evidence),
+    )
+
+
+def package_incomplete(state: CaseState, ctx: Context) -> Refusal | None:
+    """The referral package holds every document the mechanism's checklist requires."""
+    lacking = missing(referral_lines(state, ctx.profile))
+    if not lacking:
+        return None
+    labels = "; ".join(f"{CATALOGUE[k].label_zh} ({k})" for k in lacking)
+    return Refusal(
+        Reason.PACKAGE_INCOMPLETE,
+        f"the referral package lacks: {labels} ({ctx.profile.referral_source})",
+        tuple(lacking),
+    )

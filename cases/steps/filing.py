@@ -1,0 +1,214 @@
+"""The filing decision and what follows a refusal: filed, not filed, handed back for a penalty,
+reconsidered (O310 Art. 8, 9, 13; N2017 Art. 9, 11, 17; D4 §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cases.change import Change
+from cases.context import Context, Reason, Refusal
+from cases.limits import Key, OptionalDocumentNumber, Reasons
+from cases.model import Actor, CaseState
+from cases.payloads import Payload, Reasoned
+from cases.steps.base import APPROVER, OFFICER_OR_APPROVER, step
+from cases.steps.conditions import window_closed
+from cases.vocabulary import Branch, Event, FilingOutcome, Party, Stage
+
+
+def drop_supplements(c: Change) -> None:
+    """The police decide without the material they asked for: the request lapses."""
+    pending = c.case.pending_supplements
+    if pending is not None:
+        pending.dropped_at = c.now
+        c.note(supplements="dropped: decided without them")
+        c.emit(Event.SUPPLEMENTS_DROPPED)
+
+
+def _decided(c: Change, outcome: FilingOutcome, reasons: str = "") -> None:
+    filing = c.case.filing
+    drop_supplements(c)
+    filing.outcome = outcome
+    filing.decided_at = c.now
+    filing.reasons = reasons
+
+
+@dataclass(kw_only=True)
+class Extend(Payload):
+    extension: Key
+    reasons: Reasons
+
+
+def _not_yet_extended(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if state.filing.extension_days is not None:
+        return Refusal(Reason.ALREADY_DONE, "the filing decision was already extended")
+    return None
+
+
+def _a_known_extension(state: CaseState, actor: Actor, p: Extend, ctx: Context) -> list[str]:
+    if p.extension in ctx.profile.extensions:
+        return []
+    known = ", ".join(ctx.profile.extensions) or "none"
+    return [f"unknown extension '{p.extension}' (this mechanism has: {known})"]
+
+
+def _extensions(state: CaseState, ctx: Context) -> dict[str, list[str]]:
+    return {"extension": list(ctx.profile.extensions)}
+
+
+@step(
+    "approve_extension",
+    "批准延长立案审查期限",
+    "Approve an extension of the filing decision",
+    source="N2017 Art. 9: 7 days when the clues need checking; 30 days for major cases, approved",
+    stages={Stage.FILING_DECISION},
+    movers={Party.RECEIVING: APPROVER},
+    guard=_not_yet_extended,
+    check=_a_known_extension,
+    choices=_extensions,
+    branch=Branch.EXTENSION,
+    example={"extension": "major_complex", "reasons": "案情重大复杂"},
+)
+def approve_extension(c: Change, p: Extend) -> None:
+    """The filing decision's period is replaced, counted from the same acceptance."""
+    extension = c.ctx.profile.extensions[p.extension]
+    c.case.filing.extension_days = extension.period.length
+    c.note(extension=p.extension, source=extension.source)
+    c.emit(Event.EXTENSION_APPROVED, extension=p.extension)
+
+
+@dataclass(kw_only=True)
+class File(Payload):
+    reference: OptionalDocumentNumber = ""  # the filing decision's number (立案决定书)
+
+
+def filed(c: Change, reference: str) -> None:
+    """Filed: the agency hands over items and materials, where the mechanism has that stage."""
+    _decided(c, FilingOutcome.FILED)
+    c.case.filing.filing_ordered = False
+    c.note(reference=reference)
+    c.emit(Event.FILED)
+    if c.ctx.profile.has_stage(Stage.HANDOVER):
+        c.move(Stage.HANDOVER)
+    else:
+        c.move(Stage.INVESTIGATION)
+        c.emit(Event.HANDED_OVER)
+
+
+@step(
+    "file_case",
+    "立案",
+    "File the case",
+    source="O310 Art. 8; N2017 Art. 9: decided within 3 days of accepting, notified in writing",
+    stages={Stage.FILING_DECISION},
+    movers={Party.RECEIVING: OFFICER_OR_APPROVER},
+    example={"reference": "立案决定书 2026-001"},
+)
+def file_case(c: Change, p: File) -> None:
+    """The case is filed for investigation."""
+    filed(c, p.reference)
+
+
+def _not_ordered_filed(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if state.filing.filing_ordered and state.stage is Stage.FILING_DECISION:
+        return Refusal(Reason.FILING_ORDERED, "the procuratorate has ordered the case filed")
+    return None
+
+
+@step(
+    "decline_filing",
+    "不予立案",
+    "Decline to file",
+    source="O310 Art. 8: with reasons, notified in writing, the file returned; N2017 Art. 9",
+    stages={Stage.FILING_DECISION},
+    movers={Party.RECEIVING: OFFICER_OR_APPROVER},
+    guard=_not_ordered_filed,
+    example={"reasons": "证据不足,不构成犯罪"},
+)
+def decline_filing(c: Change, p: Reasoned) -> None:
+    """Not filed: the agency may ask for reconsideration, propose supervision, or handle it."""
+    _decided(c, FilingOutcome.NOT_FILED, p.reasons)
+    c.move(Stage.NOT_FILED)
+    c.emit(Event.NOT_FILED)
+
+
+@step(
+    "reverse_refer",
+    "反向移送行政处罚",
+    "Return for administrative penalty",
+    source="O310 Art. 13; N2017 Art. 17: no crime, but a penalty is due: handed back in time",
+    stages={Stage.FILING_DECISION, Stage.INVESTIGATION},
+    movers={Party.RECEIVING: OFFICER_OR_APPROVER},
+    guard=_not_ordered_filed,
+    branch=Branch.REVERSE_REFERRAL,
+    example={"reasons": "不构成犯罪,应予行政处罚"},
+)
+def reverse_refer(c: Change, p: Reasoned) -> None:
+    """The police hand the case back; at the filing decision this is their decision on it."""
+    if c.case.stage is Stage.FILING_DECISION:
+        _decided(c, FilingOutcome.REVERSE_REFERRED, p.reasons)
+    else:
+        drop_supplements(c)
+    c.move(Stage.ADMIN_PENALTY)
+    c.emit(Event.REVERSE_REFERRED)
+
+
+def _reconsideration_open(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    filing = state.filing
+    if filing.reconsideration_requested_at is not None:
+        return Refusal(Reason.ALREADY_DONE, "reconsideration was already asked for")
+    if filing.supervision_proposed_at is not None:
+        return Refusal(Reason.ALREADY_PENDING, "the case is already before the procuratorate")
+    if window_closed(filing.decided_at, "reconsideration", ctx):
+        source = ctx.profile.windows["reconsideration"].source
+        return Refusal(
+            Reason.WINDOW_CLOSED,
+            f"reconsideration must be asked for within the window after the notice ({source}); "
+            "procuratorate supervision may still be proposed",
+        )
+    return None
+
+
+@step(
+    "request_reconsideration",
+    "提请复议",
+    "Ask the police to reconsider",
+    source="O310 Art. 9 ¶1; N2017 Art. 11",
+    stages={Stage.NOT_FILED},
+    movers={Party.REFERRING: OFFICER_OR_APPROVER},
+    guard=_reconsideration_open,
+    branch=Branch.RECONSIDERATION,
+    example={"reasons": "监测数据足以证明涉嫌犯罪"},
+)
+def request_reconsideration(c: Change, p: Reasoned) -> None:
+    """The police must decide the reconsideration within the mechanism's period."""
+    c.case.filing.reconsideration_requested_at = c.now
+    c.move(Stage.RECONSIDERATION)
+    c.emit(Event.RECONSIDERATION_REQUESTED)
+
+
+@dataclass(kw_only=True)
+class Reconsidered(Payload):
+    upheld: bool  # True: the refusal to file stands
+    reasons: Reasons
+    reference: OptionalDocumentNumber = ""
+
+
+@step(
+    "decide_reconsideration",
+    "作出复议决定",
+    "Decide the reconsideration",
+    source="O310 Art. 9 ¶2; N2017 Art. 11",
+    stages={Stage.RECONSIDERATION},
+    movers={Party.RECEIVING: OFFICER_OR_APPROVER},
+    branch=Branch.RECONSIDERATION,
+    example={"upheld": True, "reasons": "维持不予立案决定"},
+)
+def decide_reconsideration(c: Change, p: Reconsidered) -> None:
+    """Upheld, the case is not filed again (supervision may still be proposed); reversed, filed."""
+    c.case.filing.reconsideration_upheld = p.upheld
+    c.note(upheld=str(p.upheld).lower())
+    c.emit(Event.RECONSIDERATION_DECIDED)
+    if p.upheld:
+        c.move(Stage.NOT_FILED)
+    else:
+        filed(c, p.reference)

@@ -1,0 +1,179 @@
+"""Referral: the team reports, the head decides within 3 days, an approved case reaches the police
+within 24 hours with its package (O310 Art. 5, 6; N2017 Art. 5, 6; D1-rules §五)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cases.agencies import AgencyKind
+from cases.change import Change, Deliver
+from cases.context import Context, Reason, Refusal
+from cases.limits import KEPT_REFUSALS, AgencyCode
+from cases.model import Actor, CaseState
+from cases.payloads import Payload, Reasoned
+from cases.steps.base import APPROVER, OFFICER, OFFICER_OR_APPROVER, step
+from cases.steps.conditions import package_incomplete, transfer_pending
+from cases.vocabulary import Branch, Event, Party, Stage
+
+
+def _ready_to_report(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    """A referral is reported for a case classified as referable, with its package complete."""
+    if state.classification is None:
+        return Refusal(
+            Reason.CLASSIFICATION_REQUIRED,
+            f"confirm the classification first (triage suggests '{state.triage.suggested}')",
+        )
+    if not state.classification.referable:
+        return Refusal(
+            Reason.NOT_REFERABLE,
+            "the case is classified as administrative only; reclassify it to refer it",
+        )
+    return transfer_pending(state) or package_incomplete(state, ctx)
+
+
+@step(
+    "request_approval",
+    "提请移送审批",
+    "Ask the head to approve the referral",
+    source="O310 Art. 5 ¶1: the team's written report goes to the head",
+    stages={Stage.EVIDENCE},
+    movers={Party.REFERRING: OFFICER},
+    guard=_ready_to_report,
+)
+def request_approval(c: Change, p: Payload) -> None:
+    """The head's 3 days run from receiving the report."""
+    c.case.referral.requested_at = c.now
+    c.move(Stage.REFERRAL_APPROVAL)
+    c.emit(Event.REFERRAL_REQUESTED)
+
+
+@step(
+    "approve_referral",
+    "批准移送",
+    "Approve the referral",
+    source="O310 Art. 5 ¶2: the head decides within 3 days; approved, sent within 24 hours",
+    stages={Stage.REFERRAL_APPROVAL},
+    movers={Party.REFERRING: APPROVER},
+    guard=lambda state, party, ctx: package_incomplete(state, ctx),
+)
+def approve_referral(c: Change, p: Payload) -> None:
+    """Approved: the 24 hours to reach the police start."""
+    referral = c.case.referral
+    referral.approved_at = c.now
+    referral.approved_by = c.by
+    c.move(Stage.REFERRAL_SENDING)
+    c.emit(Event.REFERRAL_APPROVED)
+
+
+@step(
+    "refuse_referral",
+    "不批准移送",
+    "Refuse the referral",
+    source="O310 Art. 5 ¶2: the reasons of a refusal are recorded; N2017 Art. 5",
+    stages={Stage.REFERRAL_APPROVAL},
+    movers={Party.REFERRING: APPROVER},
+    example={"reasons": "证据不足以证明涉嫌犯罪"},
+)
+def refuse_referral(c: Change, p: Reasoned) -> None:
+    """Refused: the reasons are on the record and the case goes back to evidence fixing."""
+    referral = c.case.referral
+    referral.refusals = [*referral.refusals, p.reasons][-KEPT_REFUSALS:]
+    referral.requested_at = None
+    c.move(Stage.EVIDENCE)
+    c.emit(Event.REFERRAL_REFUSED)
+
+
+@step(
+    "withdraw_referral",
+    "撤回移送",
+    "Withdraw the referral",
+    source="the mechanism's withdrawal branch: a referral not yet sent may be taken back",
+    stages={Stage.REFERRAL_APPROVAL, Stage.REFERRAL_SENDING},
+    movers={Party.REFERRING: OFFICER_OR_APPROVER},
+    branch=Branch.WITHDRAWAL,
+    example={"reasons": "发现新的证据需要补充"},
+)
+def withdraw_referral(c: Change, p: Reasoned) -> None:
+    """Taken back before sending: approval and sending clocks stop, evidence fixing resumes."""
+    referral = c.case.referral
+    referral.withdrawn_at = c.now
+    referral.requested_at = None
+    referral.approved_at = None
+    referral.approved_by = None
+    c.move(Stage.EVIDENCE)
+    c.emit(Event.REFERRAL_WITHDRAWN)
+
+
+@dataclass(kw_only=True)
+class Send(Payload):
+    agency: AgencyCode | None = (
+        None  # another police agency than the region's, if it has jurisdiction
+    )
+
+
+def _a_police_agency(state: CaseState, actor: Actor, p: Send, ctx: Context) -> list[str]:
+    if p.agency is None:
+        return []
+    agency = ctx.registry.find(p.agency)
+    if agency is None:
+        return [f"agency '{p.agency}' is not in the registry"]
+    if agency.kind is not AgencyKind.POLICE:
+        return [f"agency '{p.agency}' is a {agency.kind}, not a {AgencyKind.POLICE}"]
+    return []
+
+
+def _police_agencies(state: CaseState, ctx: Context) -> dict[str, list[str]]:
+    return {"agency": [a.code for a in ctx.registry if a.kind is AgencyKind.POLICE]}
+
+
+def _send(c: Change, p: Send) -> None:
+    s = c.case
+    if p.agency:
+        s.police_agency = p.agency
+    s.referral.sent_at = c.now
+    s.referral.attempts += 1
+    s.referral.delivery_error = None
+    c.note(police_agency=s.police_agency, attempt=str(s.referral.attempts))
+    c.move(Stage.ACCEPTANCE)
+    c.effects.append(Deliver(s.referral.attempts))
+
+
+@step(
+    "send_referral",
+    "书面移送公安",
+    "Send the referral",
+    source="O310 Art. 5 ¶2, Art. 6; N2017 Art. 6: the package, within 24 hours of approval",
+    stages={Stage.REFERRAL_SENDING},
+    movers={Party.REFERRING: OFFICER},
+    check=_a_police_agency,
+    choices=_police_agencies,
+)
+def send_referral(c: Change, p: Send) -> None:
+    """The package goes to the police system; its receipt, not the sending, stops the clock."""
+    _send(c, p)
+    c.emit(Event.REFERRAL_SENT)
+
+
+def _delivery_failed(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if state.referral.delivery_error is None:
+        return Refusal(
+            Reason.NOTHING_PENDING, "the last delivery did not fail; there is nothing to resend"
+        )
+    return None
+
+
+@step(
+    "resend_referral",
+    "重新送达",
+    "Resend the referral",
+    source="O310 Art. 5 ¶2: the case must still reach the police",
+    stages={Stage.ACCEPTANCE},
+    movers={Party.REFERRING: OFFICER},
+    guard=_delivery_failed,
+    check=_a_police_agency,
+    choices=_police_agencies,
+    example={"note": "已补签移送书"},
+)
+def resend_referral(c: Change, p: Send) -> None:
+    """A delivery the police system refused goes again, as a new attempt with its own key."""
+    _send(c, p)

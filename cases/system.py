@@ -1,0 +1,181 @@
+"""The case's own steps, taken by the workflow rather than a person: the opening, the police system's
+receipt or refusal, an institution's refusal, the clocks' reminders and escalations, and newly
+published calendars and registries. Each is one timeline entry, like a person's step.
+
+Also the inputs of the outside effects, built from the state.
+"""
+
+from __future__ import annotations
+
+from cases.change import ActionResult, Change, Effect, Transition, append_entry
+from cases.clocks import Tick, TickKind, reassign, recount
+from cases.context import Context
+from cases.effects import ExpertRequestCall, Notice, NoticeKind, PackageItem, ReferralDelivery
+from cases.ids import step_key
+from cases.model import CaseState, DeliveryReceipt, TimelineEntry
+from cases.parties import holders
+from cases.vocabulary import Event, Party
+
+
+def record_opening(state: CaseState, ctx: Context, outside_jurisdiction: bool) -> Transition:
+    c = Change(state, "open", None, ctx)
+    c.note(
+        mechanism=state.mechanism,
+        suggested=state.triage.suggested.value,
+        key_case=str(state.triage.key_case).lower(),
+    )
+    c.emit(Event.CASE_OPENED)
+    if outside_jurisdiction:
+        c.emit(Event.NOT_COMPETENT_FOUND)
+    return c.finish()
+
+
+def record_delivery(state: CaseState, receipt: DeliveryReceipt, ctx: Context) -> Transition:
+    c = Change(state, "referral_delivered", None, ctx)
+    state.referral.receipt = receipt
+    state.referral.delivery_error = None
+    c.note(reference=receipt.reference, received_at=receipt.received_at.isoformat())
+    c.emit(Event.REFERRAL_DELIVERED)
+    return c.finish()
+
+
+def record_delivery_failure(state: CaseState, reason: str, ctx: Context) -> Transition:
+    c = Change(state, "delivery_failed", None, ctx)
+    state.referral.delivery_error = reason[:2000]
+    c.note(reason=reason[:2000], attempt=str(state.referral.attempts))
+    c.emit(Event.DELIVERY_FAILED)
+    c.tell(
+        Notice(
+            NoticeKind.DELIVERY_FAILED,
+            [state.owner_agency],
+            f"the referral of case {state.case_id} was not delivered: {reason[:500]}; resend or "
+            "correct it",
+        )
+    )
+    return c.finish()
+
+
+def record_request_failure(
+    state: CaseState, request_id: str, reason: str, ctx: Context
+) -> Transition:
+    """The institution's system refused the request: it is closed, and the agency is told."""
+    c = Change(state, "request_failed", None, ctx)
+    request = next(r for r in state.requests if r.request_id == request_id)
+    request.failed_at = ctx.now
+    request.error = reason[:2000]
+    c.note(request_id=request_id, reason=reason[:2000])
+    c.emit(Event.REQUEST_FAILED, request_id)
+    c.tell(
+        Notice(
+            NoticeKind.REQUEST_FAILED,
+            [state.owner_agency],
+            f"request {request_id} of case {state.case_id} was refused: {reason[:500]}; ask again "
+            "or elsewhere",
+        )
+    )
+    return c.finish()
+
+
+def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transition:
+    """Reminders, breaches and escalations found at one wake-up: one entry each, one transition."""
+    entries: list[TimelineEntry] = []
+    notices: list[Effect] = []
+    for tick in ticks:
+        clock = tick.clock
+        title = f"{clock.title_zh} ({clock.title_en})"
+        details = {
+            "clock": clock.key,
+            "owner": clock.owner_agency,
+            "due_at": clock.due_at.isoformat(),
+        }
+        due = clock.due_at.isoformat()
+        if tick.kind is TickKind.REMINDER:
+            text = f"reminder: {title} of case {state.case_id} is due at {due}"
+            kind, to = NoticeKind.REMINDER, [clock.owner_agency]
+        elif tick.kind is TickKind.BREACH:
+            text = f"overdue: {title} of case {state.case_id} was due at {due}"
+            kind, to = NoticeKind.BREACH, [clock.owner_agency]
+        else:
+            details["level"] = str(tick.level)
+            details["to"] = ", ".join(tick.to)
+            text = (
+                f"escalated (level {tick.level}): {title} of case {state.case_id} is overdue; "
+                f"the move is {clock.owner_agency}'s"
+            )
+            kind, to = NoticeKind.ESCALATION, [*tick.to, clock.owner_agency]
+        entry = TimelineEntry(
+            seq=state.last_seq + 1,
+            at=tick.at,
+            action=tick.kind.value,
+            actor=None,
+            stage_from=state.stage,
+            stage_to=state.stage,
+            details=details,
+        )
+        append_entry(state, entry)
+        entries.append(entry)
+        notices.append(
+            Notice(
+                kind, [a for a in dict.fromkeys(to) if a], text, clock.key, tick.level, clock.due_at
+            )
+        )
+    return Transition(
+        entries, [], notices, ActionResult(entries[-1].seq, state.stage), clocks_changed=True
+    )
+
+
+def record_calendar(state: CaseState, known_years: list[int], ctx: Context) -> Transition:
+    """A newly published arrangement: open calendar clocks are counted again on it."""
+    c = Change(state, "calendar_published", None, ctx)
+    before = {k.key: k.due_at for k in state.open_clocks()}
+    recount(state, ctx)
+    moved = [k.key for k in state.open_clocks() if before.get(k.key) != k.due_at]
+    c.note(known_years=", ".join(map(str, known_years)), moved=", ".join(moved))
+    c.clocks_changed = bool(moved)
+    return c.finish()
+
+
+def record_registry(state: CaseState, ctx: Context) -> Transition:
+    """A changed agency registry reaches the case: a move whose holder changed goes to the new
+    holder, with a fresh period."""
+    c = Change(state, "registry_published", None, ctx)
+    before = {k.key: k.owner_agency for k in state.open_clocks()}
+    reassign(state, ctx)
+    moved = [k.key for k in state.open_clocks() if before.get(k.key) != k.owner_agency]
+    c.note(agencies=str(sum(1 for _ in ctx.registry)), moved=", ".join(moved))
+    c.clocks_changed = bool(moved)
+    return c.finish()
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs of the outside effects, built from the state
+
+
+def referral_delivery(state: CaseState, ctx: Context, attempt: int) -> ReferralDelivery:
+    copy_to = (
+        holders(state, Party.PROCURATORATE, ctx.registry) if ctx.profile.copy_procuratorate else []
+    )
+    return ReferralDelivery(
+        case_id=state.case_id,
+        idempotency_key=step_key(state.case_id, "referral", attempt),
+        attempt=attempt,
+        police_agency=state.police_agency or "",
+        copy_to=copy_to,
+        mechanism=state.mechanism,
+        referring_agency=state.owner_agency,
+        classification=(state.classification or state.triage.suggested).value,
+        items=[PackageItem(i.kind, i.title, i.sha256, i.reference) for i in state.evidence],
+    )
+
+
+def expert_call(state: CaseState, request_id: str) -> ExpertRequestCall:
+    request = next(r for r in state.requests if r.request_id == request_id)
+    return ExpertRequestCall(
+        case_id=state.case_id,
+        idempotency_key=step_key(state.case_id, request_id),
+        request_id=request_id,
+        kind=request.kind.value,
+        agency=request.agency,
+        requesting_agency=state.owner_agency,
+        subject=request.subject,
+    )

@@ -1,0 +1,63 @@
+"""What a caller sees of a live case, computed inside the case with its own rules and time: the
+state, its summary, who holds which move, the caller's own allowed steps with the choices their forms
+offer, and the checklists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cases.checklists import ChecklistLine
+from cases.context import Context
+from cases.decide import Move, allowed_steps, moves
+from cases.model import Actor, CaseState
+from cases.projection import CaseProjection, projection
+from cases.steps.conditions import evidence_lines, referral_lines
+from cases.vocabulary import Role, Stage
+
+
+@dataclass
+class Caller:
+    """Who asks: their agency and role (the person does not change what they may do)."""
+
+    agency: str
+    role: Role
+
+
+@dataclass
+class Allowed:
+    """A step the caller may take now, with the values its form may choose from."""
+
+    action: str
+    choices: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class CaseView:
+    state: CaseState
+    summary: CaseProjection
+    moves: list[Move]
+    allowed: list[Allowed]
+    referral_checklist: list[ChecklistLine]
+    evidence_checklist: list[ChecklistLine]
+    stages: list[Stage]  # the mechanism's stages, in order
+    now: datetime
+
+
+def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
+    allowed: list[Allowed] = []
+    if caller is not None:
+        actor = Actor(caller.agency, caller.role, "")
+        for step in allowed_steps(state, actor, ctx):
+            choices = step.choices(state, ctx) if step.choices else {}
+            allowed.append(Allowed(step.name, choices))
+    return CaseView(
+        state=state,
+        summary=projection(state, ctx.now),
+        moves=moves(state, ctx),
+        allowed=allowed,
+        referral_checklist=referral_lines(state, ctx.profile),
+        evidence_checklist=evidence_lines(state, ctx.profile),
+        stages=list(ctx.profile.stages),
+        now=ctx.now,
+    )

@@ -1,0 +1,227 @@
+"""The words every part speaks: stages, roles, parties, classifications, events and branches.
+
+String enums only, so that they cross the workflow boundary and the API as their values.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a case stands. One enum, stamped with its time at every change (the timeline)."""
+
+    DISCOVERY = "discovery"  # 发现
+    EVIDENCE = "evidence"  # 固定证据
+    REFERRAL_APPROVAL = "referral_approval"  # 移送审批
+    REFERRAL_SENDING = "referral_sending"  # 移送送达
+    ACCEPTANCE = "acceptance"  # 受理
+    FILING_DECISION = "filing_decision"  # 立案审查
+    NOT_FILED = "not_filed"  # 不予立案
+    RECONSIDERATION = "reconsideration"  # 复议
+    SUPERVISION = "supervision"  # 检察院立案监督
+    HANDOVER = "handover"  # 移交涉案物品及材料
+    INVESTIGATION = "investigation"  # 调查/侦查
+    ADMIN_PENALTY = "admin_penalty"  # 行政处罚
+    ARCHIVING = "archiving"  # 待归档
+    ARCHIVED = "archived"  # 已归档
+
+    @property
+    def closed(self) -> bool:
+        return self is Stage.ARCHIVED
+
+
+STAGE_LABELS: dict[Stage, tuple[str, str]] = {
+    Stage.DISCOVERY: ("发现", "Discovery"),
+    Stage.EVIDENCE: ("固定证据", "Evidence fixing"),
+    Stage.REFERRAL_APPROVAL: ("移送审批", "Referral approval"),
+    Stage.REFERRAL_SENDING: ("移送送达", "Referral sending"),
+    Stage.ACCEPTANCE: ("受理", "Acceptance"),
+    Stage.FILING_DECISION: ("立案审查", "Filing decision"),
+    Stage.NOT_FILED: ("不予立案", "Not filed"),
+    Stage.RECONSIDERATION: ("复议", "Reconsideration"),
+    Stage.SUPERVISION: ("立案监督", "Procuratorate supervision"),
+    Stage.HANDOVER: ("移交涉案物品", "Handover of items"),
+    Stage.INVESTIGATION: ("侦查", "Investigation"),
+    Stage.ADMIN_PENALTY: ("行政处罚", "Administrative penalty"),
+    Stage.ARCHIVING: ("待归档", "Archiving"),
+    Stage.ARCHIVED: ("已归档", "Archived"),
+}
+
+# Stages every mechanism has; the others are switched on by a mechanism's stage list.
+CORE_STAGES: frozenset[Stage] = frozenset(
+    {
+        Stage.DISCOVERY,
+        Stage.EVIDENCE,
+        Stage.REFERRAL_APPROVAL,
+        Stage.REFERRAL_SENDING,
+        Stage.ACCEPTANCE,
+        Stage.FILING_DECISION,
+        Stage.NOT_FILED,
+        Stage.INVESTIGATION,
+        Stage.ADMIN_PENALTY,
+        Stage.ARCHIVING,
+        Stage.ARCHIVED,
+    }
+)
+OPEN_STAGES: frozenset[Stage] = frozenset(s for s in Stage if not s.closed)
+# Side stages a case passes through after a refusal to file: not on the progress strip.
+SIDE_STAGES: frozenset[Stage] = frozenset(
+    {Stage.NOT_FILED, Stage.RECONSIDERATION, Stage.SUPERVISION}
+)
+
+
+class Role(StrEnum):
+    """What a person may do for their agency."""
+
+    INTAKE = "intake"  # an intake system: opens cases
+    OFFICER = "officer"  # 执法人员 / 民警: the day-to-day steps
+    APPROVER = "approver"  # 正职负责人 / 负责人: approvals
+    COORDINATOR = "coordinator"  # 联动执法办公室 coordinators
+    LEADER = "leader"  # 领导小组 members
+    PROCURATOR = "procurator"  # 检察官: supervision
+
+
+class Party(StrEnum):
+    """The part an agency plays in one case. An agency's relation to a case is a set of these."""
+
+    REFERRING = (
+        "referring"  # the administrative agency that owns the case (首问责任, then referrer)
+    )
+    RECEIVING = "receiving"  # the police agency the case goes (or went) to
+    PROCURATORATE = "procuratorate"
+    MONITORING = "monitoring"  # a monitoring station holding an open test request
+    APPRAISAL = "appraisal"  # an appraisal institution holding an open request
+    TRANSFER_TARGET = "transfer_target"  # the agency a jurisdiction transfer is pending to
+    COUNTY_GOVERNMENT = "county_government"  # decides jurisdiction disputes (D6 §一(三))
+    JOINT_OFFICE = "joint_office"
+    LEADERSHIP_GROUP = "leadership_group"
+
+
+class Classification(StrEnum):
+    ADMINISTRATIVE = "administrative"  # 一般行政违法
+    PUBLIC_SECURITY = "public_security"  # 涉嫌违反治安管理
+    CRIME = "crime"  # 涉嫌犯罪
+
+    @property
+    def referable(self) -> bool:
+        return self is not Classification.ADMINISTRATIVE
+
+
+class ExceedanceArithmetic(StrEnum):
+    """What "超过标准3倍" means: C ≥ 3·C0 (ratio) or (C−C0)/C0 ≥ 3 (excess, 超标倍数)."""
+
+    RATIO = "ratio"
+    EXCESS = "excess"
+
+
+class ViolationType(StrEnum):
+    """The key objects of referral, D1-rules §二 (移送重点对象), plus 'other'."""
+
+    DIRECT_DISCHARGE = "direct_discharge"  # 直排废水
+    EVASIVE_DISCHARGE = "evasive_discharge"  # 暗管、裂隙、渗井渗坑偷排
+    SERIOUS_EXCEEDANCE = "serious_exceedance"  # 严重超标排放
+    HEAVY_METAL = "heavy_metal"  # 涉重金属恶意超标排污
+    ILLEGAL_SMALL_PLANT = "illegal_small_plant"  # 非法小电镀、制革、印染、炼油等
+    DRINKING_WATER = "drinking_water"  # 向水体排放或倾倒危险物质污染饮用水源
+    RADIOACTIVE_SOURCE = "radioactive_source"  # 放射源丢弃或被盗
+    WASTE_DUMPING = "waste_dumping"  # 危险废物、污泥或工业固废非法倾倒或处置
+    OTHER = "other"
+
+    @property
+    def key_object(self) -> bool:
+        return self is not ViolationType.OTHER
+
+
+class CaseSource(StrEnum):
+    INSPECTION = "inspection"  # 检查
+    COMPLAINT = "complaint"  # 投诉举报
+    MONITORING_ALARM = "monitoring_alarm"  # 在线监测报警
+    AGENCY = "agency"  # another agency
+    REGION = "region"  # another region
+
+
+class RequestKind(StrEnum):
+    TEST = "test"  # monitoring / testing by a monitoring station
+    APPRAISAL = "appraisal"  # appraisal / damage assessment by an appraisal institution
+
+
+class FilingOutcome(StrEnum):
+    FILED = "filed"
+    NOT_FILED = "not_filed"
+    REVERSE_REFERRED = "reverse_referred"
+
+
+class FeedbackOutcome(StrEnum):
+    """What the police report back on closing (D1-rules §四)."""
+
+    PROSECUTION = "prosecution"  # 移送审查起诉
+    DETENTION = "detention"  # 治安拘留等治安处罚
+    OTHER_DISPOSAL = "other_disposal"
+    NO_VIOLATION = "no_violation"
+
+
+class Branch(StrEnum):
+    """Optional paths a mechanism switches on. A step of a branch the mechanism lacks is refused."""
+
+    EXPERT_REQUESTS = "expert_requests"  # tests and appraisals by other institutions
+    EARLY_INTERVENTION = "early_intervention"
+    JURISDICTION_TRANSFER = "jurisdiction_transfer"
+    ADMIN_ONLY = "admin_only"  # cases handled administratively without referral
+    WITHDRAWAL = "withdrawal"
+    SUPPLEMENTS = "supplements"
+    EXTENSION = "extension"
+    RECONSIDERATION = "reconsideration"
+    PROCURATORATE_SUPERVISION = "procuratorate_supervision"
+    REVERSE_REFERRAL = "reverse_referral"
+    JOINT_CONSULTATION = "joint_consultation"
+
+
+class Event(StrEnum):
+    """What a step (or the workflow itself) makes happen; clocks start, stop and pause on these."""
+
+    CASE_OPENED = "case_opened"
+    CLASSIFIED = "classified"
+    REFERABLE_FOUND = "referable_found"
+    NOT_COMPETENT_FOUND = "not_competent_found"
+    TRANSFER_SENT = "transfer_sent"
+    TRANSFER_ACCEPTED = "transfer_accepted"
+    JURISDICTION_DISPUTED = "jurisdiction_disputed"
+    JURISDICTION_DECIDED = "jurisdiction_decided"
+    TEST_REQUESTED = "test_requested"
+    TEST_ANSWERED = "test_answered"
+    APPRAISAL_REQUESTED = "appraisal_requested"
+    APPRAISAL_ANSWERED = "appraisal_answered"
+    REQUEST_FAILED = "request_failed"
+    EARLY_INTERVENTION_REQUESTED = "early_intervention_requested"
+    EARLY_INTERVENTION_DONE = "early_intervention_done"
+    ADMINISTRATIVE_HANDLING = "administrative_handling"
+    REFERRAL_REQUESTED = "referral_requested"
+    REFERRAL_APPROVED = "referral_approved"
+    REFERRAL_REFUSED = "referral_refused"
+    REFERRAL_WITHDRAWN = "referral_withdrawn"
+    REFERRAL_SENT = "referral_sent"
+    REFERRAL_DELIVERED = "referral_delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    ACCEPTED = "accepted"
+    SUPPLEMENTS_REQUESTED = "supplements_requested"
+    SUPPLEMENTS_SUPPLIED = "supplements_supplied"
+    SUPPLEMENTS_DROPPED = "supplements_dropped"
+    EXTENSION_APPROVED = "extension_approved"
+    FILED = "filed"
+    NOT_FILED = "not_filed"
+    REVERSE_REFERRED = "reverse_referred"
+    RECONSIDERATION_REQUESTED = "reconsideration_requested"
+    RECONSIDERATION_DECIDED = "reconsideration_decided"
+    SUPERVISION_PROPOSED = "supervision_proposed"
+    SUPERVISION_DECIDED = "supervision_decided"
+    FILING_ORDERED = "filing_ordered"
+    REFERRAL_RECOMMENDED = "referral_recommended"
+    HANDED_OVER = "handed_over"
+    CONSULTATION_CONVENED = "consultation_convened"
+    CONSULTATION_CONCLUDED = "consultation_concluded"
+    FED_BACK = "fed_back"
+    PENALTY_IMPOSED = "penalty_imposed"
+    ARCHIVED = "archived"
+    SUPERVISED_LISTED = "supervised_listed"
+    DIRECTED = "directed"
