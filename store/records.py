@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from cases.effects import CaseRecord
+from cases.intake import CaseIntake
 from store.db import session_scope, upsert
 from store.tables import CaseAgencyRow, CaseRow, ClockRow, EvidenceRow, TimelineRow
 
+INTAKE: TypeAdapter[CaseIntake] = TypeAdapter(CaseIntake)
 
-def _projection_row(record: CaseRecord, last_seq: int) -> dict[str, Any]:
-    p = record.projection
-    row = asdict(p)
-    row.pop("agencies")
-    row["stage"] = p.stage.value
+
+def _case_row(record: CaseRecord, last_seq: int) -> dict[str, Any]:
+    row = record.projection.model_dump()
     row["last_seq"] = last_seq
+    if record.intake is not None:
+        row["intake"] = INTAKE.dump_python(record.intake, mode="json")
     return row
 
 
 def record_case_events(engine: Engine, record: CaseRecord) -> None:
-    """Write one transition. Replaying the same record, or an older one, changes nothing."""
+    """Write transitions. Replaying the same record, or an older one, changes nothing."""
     last_seq = max((e.seq for e in record.entries), default=0)
     with session_scope(engine) as session:
         _write(session, record, last_seq)
@@ -32,14 +35,11 @@ def record_case_events(engine: Engine, record: CaseRecord) -> None:
 def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
     case_id = record.case_id
     current = session.exec(select(CaseRow.last_seq).where(CaseRow.case_id == case_id)).first()
-    if current is None or last_seq >= current:
-        upsert(session, CaseRow, [_projection_row(record, last_seq)])
+    newer = current is None or last_seq >= current
+    if newer:
+        upsert(session, CaseRow, [_case_row(record, last_seq)])
         # Parts are only ever added: an agency that once had the case keeps seeing it.
-        upsert(
-            session,
-            CaseAgencyRow,
-            [{"case_id": case_id, "agency": a} for a in record.projection.agencies],
-        )
+        upsert(session, CaseAgencyRow, [{"case_id": case_id, "agency": a} for a in record.agencies])
     upsert(
         session,
         TimelineRow,
@@ -59,37 +59,8 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
             for e in record.entries
         ],
     )
-    if current is None or last_seq >= current:
-        upsert(
-            session,
-            ClockRow,
-            [
-                {
-                    "case_id": case_id,
-                    "ordinal": ordinal,
-                    "key": c.key,
-                    "name": c.name,
-                    "owner_party": c.owner_party.value,
-                    "owner_agency": c.owner_agency,
-                    "owner_role": c.owner_role.value,
-                    "length": c.length,
-                    "unit": c.unit.value,
-                    "source": c.source,
-                    "statutory": c.statutory,
-                    "provisional": c.provisional,
-                    "reminders_sent": c.reminders_sent,
-                    "escalation_level": c.escalation_level,
-                    "escalated_to": list(c.escalated_to),
-                    "started_at": c.started_at,
-                    "due_at": c.due_at,
-                    "breached_at": c.breached_at,
-                    "paused_at": c.paused_at,
-                    "closed_at": c.closed_at,
-                    "closed_by": c.closed_by,
-                }
-                for ordinal, c in enumerate(record.clocks)
-            ],
-        )
+    if newer:
+        upsert(session, ClockRow, [{"case_id": case_id, **c.model_dump()} for c in record.clocks])
     upsert(
         session,
         EvidenceRow,
@@ -110,6 +81,22 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
             for item in record.evidence
         ],
     )
+
+
+def mark_ended(engine: Engine, case_id: str, status: str, at: datetime) -> bool:
+    """Mark a case whose workflow ended without archiving; True only for the call that marked it."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(CaseRow)
+            .where(col(CaseRow.case_id) == case_id, col(CaseRow.workflow_status).is_(None))
+            .values(workflow_status=status, workflow_ended_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def stored_intake(row: CaseRow) -> CaseIntake | None:
+    """The intake a case was opened with, from its row."""
+    return None if row.intake is None else INTAKE.validate_python(row.intake)
 
 
 def timeline(engine: Engine, case_id: str) -> list[TimelineRow]:

@@ -1,14 +1,25 @@
-"""SQLModel tables of the read model. API schemas live with the API, not here."""
+"""SQLModel tables of the read model. API schemas live with the API, not here.
+
+The case and clock tables extend the domain's models (``CaseProjection``, ``ClockState``): their fields
+are written once, there. One column policy holds for every table: instants are stored in UTC and read
+back aware; enums are stored as their values; JSON columns are written and read as their field's type.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from pydantic import TypeAdapter
+from sqlalchemy import JSON, Column, DateTime, Index, PrimaryKeyConstraint, String
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from cases.model import ClockState
+from cases.projection import CaseProjection
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -31,44 +42,69 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _ts(*, nullable: bool) -> Any:
-    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable)
-    return Field(default=None, sa_column=column) if nullable else Field(sa_column=column)
+class TypedJSON(TypeDecorator[Any]):
+    """A JSON column read back as its field's type (datetimes as datetimes, not strings)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, annotation: Any) -> None:
+        super().__init__()
+        self.annotation = annotation
+        self._adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._adapter.dump_python(value, mode="json")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._adapter.validate_python(value)
 
 
-class CaseRow(SQLModel, table=True):
-    """One row per case: the projection lists and dashboards filter on."""
+def _values(enum: type[Enum]) -> list[str]:
+    return [str(member.value) for member in enum]
+
+
+def _apply_column_policy(model: type[SQLModel]) -> None:
+    table = model.__table__  # type: ignore[attr-defined]
+    for name, info in model.model_fields.items():
+        column = table.columns.get(name)
+        if column is None:
+            continue
+        if isinstance(column.type, SAEnum) and column.type.enum_class is not None:
+            column.type = SAEnum(
+                column.type.enum_class,
+                native_enum=False,
+                create_constraint=False,
+                length=40,
+                values_callable=_values,
+            )
+        elif isinstance(column.type, DateTime):
+            column.type = UTCDateTime()
+        elif type(column.type) is JSON:
+            column.type = TypedJSON(info.annotation)
+
+
+class CaseRow(CaseProjection, table=True):
+    """One row per case: the projection lists and dashboards filter on, and the record of a case
+    whose workflow history Temporal no longer keeps."""
 
     __tablename__ = "cases"
     __table_args__ = (
+        PrimaryKeyConstraint("case_id"),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_owner", "owner_agency"),
         Index("ix_cases_police", "police_agency"),
         Index("ix_cases_region", "region"),
         Index("ix_cases_deadline", "next_deadline"),
+        Index("ix_cases_intake_ref", "intake_ref"),
     )
 
-    case_id: str = Field(primary_key=True, max_length=64)
-    intake_ref: str = Field(max_length=200, unique=True)
-    mechanism: str = Field(max_length=40)
-    region: str = Field(max_length=40)
-    stage: str = Field(max_length=40)
-    subject: str = Field(max_length=400)
-    discovering_agency: str = Field(max_length=40)
-    owner_agency: str = Field(max_length=40)
-    police_agency: str | None = Field(default=None, max_length=40)
-    classification: str | None = Field(default=None, max_length=40)
-    suggested: str = Field(max_length=40)
-    key_case: bool = False
-    supervised: bool = False
-    escalation_level: int = 0
-    delivery_error: str | None = Field(default=None, max_length=2000)
-    referred: bool = False
-    next_deadline: datetime | None = _ts(nullable=True)
-    opened_at: datetime = _ts(nullable=False)
-    updated_at: datetime = _ts(nullable=False)
-    closed_at: datetime | None = _ts(nullable=True)
     last_seq: int = 0  # the newest timeline entry the projection reflects
+    # The intake that opened the case, as it came: a repeat is compared with it.
+    intake: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # Set when the case's workflow was found ended without archiving (terminated, failed…).
+    workflow_status: str | None = Field(default=None, sa_type=String(20))
+    workflow_ended_at: datetime | None = None
 
 
 class CaseAgencyRow(SQLModel, table=True):
@@ -77,7 +113,7 @@ class CaseAgencyRow(SQLModel, table=True):
     __tablename__ = "case_agencies"
     __table_args__ = (Index("ix_case_agencies_agency", "agency"),)
 
-    case_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(primary_key=True, max_length=110)
     agency: str = Field(primary_key=True, max_length=40)
 
 
@@ -86,9 +122,9 @@ class TimelineRow(SQLModel, table=True):
 
     __tablename__ = "timeline"
 
-    case_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(primary_key=True, max_length=110)
     seq: int = Field(primary_key=True)
-    at: datetime = _ts(nullable=False)
+    at: datetime
     action: str = Field(max_length=60)
     actor_agency: str | None = Field(default=None, max_length=40)
     actor_role: str | None = Field(default=None, max_length=20)
@@ -98,39 +134,22 @@ class TimelineRow(SQLModel, table=True):
     details: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class ClockRow(SQLModel, table=True):
+class ClockRow(ClockState, table=True):
     """Each clock of a case, open or closed, in the order the case started them."""
 
     __tablename__ = "clocks"
-    __table_args__ = (Index("ix_clocks_open_due", "closed_at", "due_at"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("case_id", "ordinal"),
+        Index("ix_clocks_open_due", "closed_at", "due_at"),
+    )
 
-    case_id: str = Field(primary_key=True, max_length=64)
-    ordinal: int = Field(primary_key=True)
-    key: str = Field(max_length=80)
-    name: str = Field(max_length=60)
-    owner_party: str = Field(max_length=40)
-    owner_agency: str = Field(max_length=40)
-    owner_role: str = Field(max_length=20)
-    length: int
-    unit: str = Field(max_length=20)
-    source: str = Field(max_length=500)
-    statutory: bool
-    provisional: bool = False
-    reminders_sent: int = 0
-    escalation_level: int = 0
-    escalated_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    started_at: datetime = _ts(nullable=False)
-    due_at: datetime = _ts(nullable=False)
-    breached_at: datetime | None = _ts(nullable=True)
-    paused_at: datetime | None = _ts(nullable=True)
-    closed_at: datetime | None = _ts(nullable=True)
-    closed_by: str | None = Field(default=None, max_length=60)
+    case_id: str = Field(max_length=110)
 
 
 class EvidenceRow(SQLModel, table=True):
     __tablename__ = "evidence"
 
-    case_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(primary_key=True, max_length=110)
     seq: int = Field(primary_key=True)
     kind: str = Field(max_length=60)
     title: str = Field(max_length=400)
@@ -140,7 +159,7 @@ class EvidenceRow(SQLModel, table=True):
     recorded_by_agency: str = Field(max_length=40)
     recorded_by_role: str = Field(max_length=20)
     recorded_by_person: str = Field(max_length=200)
-    recorded_at: datetime = _ts(nullable=False)
+    recorded_at: datetime
 
 
 class PrincipalRow(SQLModel, table=True):
@@ -154,5 +173,9 @@ class PrincipalRow(SQLModel, table=True):
     role: str = Field(max_length=20)
     key_prefix: str = Field(max_length=16, index=True, unique=True)
     key_hash: str = Field(max_length=128)
-    created_at: datetime = _ts(nullable=False)
-    revoked_at: datetime | None = _ts(nullable=True)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+for _model in (CaseRow, CaseAgencyRow, TimelineRow, ClockRow, EvidenceRow, PrincipalRow):
+    _apply_column_policy(_model)

@@ -11,11 +11,17 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from cases.agencies import default_registry
+from cases.clocks import Happening, on_events
+from cases.context import Context
 from cases.effects import CaseRecord
-from cases.model import Actor, EvidenceItem, Role, Stage, TimelineEntry
-from cases.transitions import projection
+from cases.intake import CaseIntake
+from cases.model import Actor, EvidenceItem, TimelineEntry
+from cases.profiles import get_profile
+from cases.projection import projection
+from cases.vocabulary import Event, Role, Stage
 from store.db import create_tables, make_engine
-from store.records import case_row, clocks, record_case_events, timeline
+from store.records import case_row, clocks, mark_ended, record_case_events, stored_intake, timeline
 from store.tables import CaseRow, EvidenceRow, TimelineRow
 from tests.domain.cases_at import case_at
 
@@ -43,16 +49,25 @@ def entry(seq: int, stage: Stage = Stage.EVIDENCE) -> TimelineEntry:
     return TimelineEntry(seq, T0 + timedelta(minutes=seq), f"step-{seq}", OFFICER, stage, stage)
 
 
+CASE = case_at(Stage.EVIDENCE).case_id
+
+
 def record(
-    seq: int, *, stage: Stage = Stage.EVIDENCE, evidence: list[EvidenceItem] | None = None
+    seq: int,
+    *,
+    stage: Stage = Stage.EVIDENCE,
+    evidence: list[EvidenceItem] | None = None,
+    intake: CaseIntake | None = None,
 ) -> CaseRecord:
     state = replace(case_at(Stage.EVIDENCE), stage=stage)
     return CaseRecord(
         case_id=state.case_id,
         projection=projection(state, T0 + timedelta(minutes=seq)),
         entries=[entry(seq, stage)],
+        agencies=[state.owner_agency],
         clocks=list(state.clocks),
         evidence=evidence or [],
+        intake=intake,
     )
 
 
@@ -78,7 +93,7 @@ def test_the_same_event_recorded_twice_leaves_one_row(engine: Engine) -> None:
 def test_the_timeline_is_in_order_whatever_order_it_arrives_in(engine: Engine) -> None:
     for seq in (3, 1, 2, 5, 4):
         record_case_events(engine, record(seq))
-    rows = timeline(engine, "C-1")
+    rows = timeline(engine, CASE)
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
     assert [r.at for r in rows] == sorted(r.at for r in rows)
     assert rows[0].actor_agency == "EPB-DEMO"
@@ -89,28 +104,25 @@ def test_a_late_retry_does_not_take_the_projection_back(engine: Engine) -> None:
     record_case_events(engine, record(1, stage=Stage.EVIDENCE))
     record_case_events(engine, record(2, stage=Stage.REFERRAL_APPROVAL))
     record_case_events(engine, record(1, stage=Stage.EVIDENCE))  # the retry of an older write
-    row = case_row(engine, "C-1")
+    row = case_row(engine, CASE)
     assert row is not None
-    assert row.stage == "referral_approval"
+    assert row.stage is Stage.REFERRAL_APPROVAL
     assert row.last_seq == 2
     assert count(engine, TimelineRow) == 2
 
 
 def test_clocks_are_kept_open_and_closed(engine: Engine) -> None:
-    from cases.actions import Event
-    from cases.agencies import default_registry
-    from cases.allowed import Context
-    from cases.clocks import Happening, on_events
-    from cases.profiles import get_profile
-
     state = case_at(Stage.REFERRAL_APPROVAL)
     ctx = Context(get_profile("env-police"), default_registry(), T0)
     on_events(state, [Happening(Event.REFERRAL_REQUESTED)], ctx)
-    rec = CaseRecord(state.case_id, projection(state, T0), [entry(1)], list(state.clocks))
+    rec = CaseRecord(state.case_id, projection(state, T0), [entry(1)], clocks=list(state.clocks))
     record_case_events(engine, rec)
     later = Context(ctx.profile, ctx.registry, T0 + timedelta(hours=3))
     on_events(state, [Happening(Event.REFERRAL_APPROVED)], later)
-    rec = CaseRecord(state.case_id, projection(state, later.now), [entry(2)], list(state.clocks))
+    state.clocks[0].escalated_to = {"JLO-DEMO": T0 + timedelta(hours=1)}
+    rec = CaseRecord(
+        state.case_id, projection(state, later.now), [entry(2)], clocks=list(state.clocks)
+    )
     record_case_events(engine, rec)
     rows = clocks(engine, state.case_id)
     assert [(r.name, r.closed_by) for r in rows] == [
@@ -119,3 +131,47 @@ def test_clocks_are_kept_open_and_closed(engine: Engine) -> None:
     ]
     assert rows[0].due_at == state.clocks[0].due_at
     assert rows[1].statutory
+    # A clock's fields come back as the domain declares them: enums, and instants inside JSON too.
+    assert rows[0].owner_party.value == "referring"
+    assert rows[0].escalated_to == {"JLO-DEMO": T0 + timedelta(hours=1)}
+
+
+def test_two_agencies_may_use_the_same_intake_ref(engine: Engine) -> None:
+    """The case id (agency and ref) is the key; a ref is unique only within its agency."""
+    first = record(1)
+    other = replace(
+        first,
+        case_id="EPB-EAST.INTAKE-1",
+        projection=first.projection.model_copy(
+            update={"case_id": "EPB-EAST.INTAKE-1", "discovering_agency": "EPB-EAST"}
+        ),
+    )
+    record_case_events(engine, first)
+    record_case_events(engine, other)
+    assert count(engine, CaseRow) == 2
+    assert {
+        r.intake_ref for r in (case_row(engine, CASE), case_row(engine, other.case_id)) if r
+    } == {"INTAKE-1"}
+
+
+def test_the_opening_intake_is_kept_as_it_came(engine: Engine) -> None:
+    intake = CaseIntake(
+        intake_ref="INTAKE-1",
+        discovering_agency="EPB-DEMO",
+        subject="某化工有限公司",
+        discovered_at=T0,
+    )
+    record_case_events(engine, record(1, intake=intake))
+    record_case_events(engine, record(2))  # later writes leave it as it was
+    row = case_row(engine, CASE)
+    assert row is not None
+    assert stored_intake(row) == intake
+
+
+def test_a_case_is_marked_ended_once(engine: Engine) -> None:
+    record_case_events(engine, record(1))
+    assert mark_ended(engine, CASE, "terminated", T0)
+    assert not mark_ended(engine, CASE, "failed", T0 + timedelta(hours=1))
+    row = case_row(engine, CASE)
+    assert row is not None
+    assert (row.workflow_status, row.workflow_ended_at) == ("terminated", T0)
