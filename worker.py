@@ -26,6 +26,8 @@ from logs import configure_logging
 from settings import Settings
 from store.db import create_tables, make_engine
 from workflows.case import CaseWorkflow
+from workflows.engine import connect
+from workflows.notice import NoticeWorkflow
 
 log = structlog.get_logger(__name__)
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -62,7 +64,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, NoticeWorkflow],
         activities=[
             agencies.deliver_referral,
             agencies.send_expert_request,
@@ -80,7 +82,7 @@ async def main() -> None:
     load_domain()
     engine = make_engine(settings.database)
     create_tables(engine)
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.services import postgres_server, simulator_process
 from tests.stack import Stack, running_stack
 from workflows import search
+from workflows.engine import DATA_CONVERTER
 
 
 def venv_tool(name: str) -> str:
@@ -28,7 +29,7 @@ def venv_tool(name: str) -> str:
 @pytest.fixture(scope="session")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_tool("temporal-test-server")
+        test_server_existing_path=venv_tool("temporal-test-server"), data_converter=DATA_CONVERTER
     )
     await search.register(env.client)
     try:
@@ -53,6 +54,7 @@ def postgres_url() -> Iterator[str]:
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_tool("temporal"),
+        data_converter=DATA_CONVERTER,
         search_attributes=[
             search.CASE_STAGE,
             search.CASE_MECHANISM,

@@ -1,10 +1,13 @@
 """``CaseWorkflow``: one durable workflow per case, running its lifecycle under a mechanism profile.
 
-Every human or agency step is an Update named after its action (``accept``, ``file_case``…) whose
-validator asks ``cases.allowed`` and refuses, with a reason code, what is not allowed now. Clocks are one
-durable timer (``workflow.wait_condition`` with a timeout) set to the next instant any clock has something
-to do; the rules of what that is live in ``cases.clocks``. Outside effects are activities called by
-name; every transition is recorded in the read model by one local activity.
+Every human or agency step is an Update named after the step (``accept``, ``file_case``…) whose
+validator asks ``cases.decide``, inside the case with its own profile, registry, calendar and time, and
+refuses with a reason code what is not allowed now. Intake is the ``open`` update, sent with the start
+(update-with-start), so that it returns once the case's opening is in the read model. Clocks are one
+durable timer (``workflow.wait_condition`` with a timeout), re-armed only when the next instant any
+clock has something to do moves. Outside effects are activities called by name; every transition is
+recorded in the read model by one local activity. When its history grows long, the case continues as
+new with its whole state.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,25 +24,14 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from cases.actions import Action, ActionRequest
-    from cases.agencies import default_registry
-    from cases.allowed import (
-        Context,
-        Decision,
-        Move,
-        Reason,
-        evidence_lines,
-        moves,
-        referral_lines,
-        resolve,
-    )
-    from cases.allowed import validate as validate_action
+    from cases.agencies import AgencyRegistry, RegistrySnapshot, registry_from_snapshot
     from cases.calendar import CalendarSnapshot, merge_snapshots
-    from cases.checklists import ChecklistLine
-    from cases.clocks import escalation_level, fire, next_deadline, next_wakeup
+    from cases.change import ActionResult, AskExpert, Deliver, Transition
+    from cases.clocks import escalation_level, fire, next_deadline, next_wakeup, to_record, trim
+    from cases.context import Context, Decision, Reason
+    from cases.decide import resolve, validate
     from cases.effects import (
         DELIVER_REFERRAL,
-        NOTIFY,
         RECORD_CASE_EVENTS,
         SEND_EXPERT_REQUEST,
         CaseRecord,
@@ -47,75 +39,55 @@ with workflow.unsafe.imports_passed_through():
         NotificationBatch,
     )
     from cases.errors import ConfigError
-    from cases.lifecycle import CaseIntake, IntakeError, open_case
-    from cases.model import CaseState, DeliveryReceipt, Stage, TimelineEntry
-    from cases.profiles import Profile, profile_from_data
-    from cases.transitions import (
-        ActionResult,
-        AskExpert,
-        Deliver,
-        Transition,
-        apply_action,
+    from cases.ids import step_key
+    from cases.intake import CaseIntake, IntakeError, differences, open_case
+    from cases.limits import HISTORY_BYTES, HISTORY_EVENTS, KEPT_CLOSED_CLOCKS
+    from cases.model import CaseState, DeliveryReceipt
+    from cases.parties import participants
+    from cases.profile import Profile
+    from cases.profiles import profile_from_data
+    from cases.projection import projection
+    from cases.system import (
         expert_call,
-        projection,
         record_calendar,
         record_delivery,
         record_delivery_failure,
         record_opening,
+        record_registry,
         record_request_failure,
         record_ticks,
         referral_delivery,
     )
+    from cases.view import Caller, CaseView, view_of
+    from cases.vocabulary import Stage
     from workflows import policies, search
-
-ACTION_REFUSED = "ActionRefused"
-INVALID_INTAKE = "InvalidIntake"
-
-
-@dataclass
-class CaseInput:
-    """What a case starts with: the intake, and the rules and calendar it will run under."""
-
-    intake: CaseIntake
-    profile: dict[str, Any]  # the mechanism profile as data (cases.profiles.profile_data)
-    calendar: CalendarSnapshot
-
-
-@dataclass
-class CaseView:
-    """What the query returns: the state, whose moves are open, and the checklists."""
-
-    state: CaseState
-    moves: list[Move]
-    referral_checklist: list[ChecklistLine]
-    evidence_checklist: list[ChecklistLine]
-    next_deadline: datetime | None
-    escalation_level: int
-    now: datetime
-
-
-@dataclass
-class CaseOutcome:
-    case_id: str
-    stage: Stage
-    closed_at: datetime | None
+    from workflows.messages import (
+        ACTION_REFUSED,
+        INTAKE_CONFLICT,
+        INVALID_INTAKE,
+        ActionRequest,
+        Carried,
+        CaseInput,
+        CaseOutcome,
+        Opening,
+    )
 
 
 @dataclass
 class WorkflowState:
-    """The whole state of the workflow, in one place."""
+    """The whole state of the workflow, in one place; ``carried`` is what a new run takes over."""
 
-    case: CaseState | None
+    intake: CaseIntake
+    profile: dict[str, Any]
     calendar: CalendarSnapshot
+    registry: RegistrySnapshot
+    carried: Carried | None
     intake_error: str | None = None
-    outbox: list[TimelineEntry] = field(default_factory=list)  # entries not yet in the read model
-    evidence_recorded: int = 0  # evidence items already in the read model
-    pending: list[Deliver | AskExpert | NotificationBatch] = field(default_factory=list)
-    search: dict[str, Any] = field(default_factory=dict)  # what was last upserted
+    opening_recorded: bool = False
 
 
 def refusal(decision: Decision) -> ApplicationError:
-    """A refused action as the caller sees it: the reason code first, then the sentence."""
+    """A refused step as the caller sees it: the reason code first, then the sentence."""
     return ApplicationError(
         decision.message,
         {
@@ -129,105 +101,157 @@ def refusal(decision: Decision) -> ApplicationError:
     )
 
 
+def _unreadable(name: str, message: str) -> ApplicationError:
+    return ApplicationError(
+        message,
+        {"action": name, "reason": Reason.INVALID_PAYLOAD.value, "message": message},
+        type=ACTION_REFUSED,
+        non_retryable=True,
+    )
+
+
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
-        case: CaseState | None = None
-        error: str | None = None
+        self.wf = WorkflowState(
+            intake=input.intake,
+            profile=input.profile,
+            calendar=input.calendar,
+            registry=input.registry,
+            carried=input.carried,
+        )
         self._profile: Profile | None = None
         try:
             self._profile = profile_from_data(input.profile)
-            case = open_case(input.intake, self._profile, default_registry(), workflow.now())
+            if input.carried is None:
+                case = open_case(input.intake, self._profile, self._registry(), workflow.now())
+                self.wf.carried = Carried(case, [], 0, False, False, "", 0)
+            else:
+                self.wf.opening_recorded = True
         except ConfigError as exc:
-            error = f"the mechanism profile this case carries is broken: {exc}"
+            self.wf.intake_error = f"the mechanism profile this case carries is broken: {exc}"
         except IntakeError as exc:
-            error = str(exc)
-        self.wf = WorkflowState(case=case, calendar=input.calendar, intake_error=error)
-        self._dirty = False
+            self.wf.intake_error = str(exc)
+        self._armed: datetime | None = None  # the instant the main loop's timer is set for
+        self._rearm = False
+        self._move_on = False  # the history is long: continue as new
         self._running: set[asyncio.Task[None]] = set()
         self._requests: set[asyncio.Task[None]] = set()
         self._flush_lock = asyncio.Lock()
-        self._outside_jurisdiction = input.intake.outside_jurisdiction
+
+    @property
+    def _held(self) -> Carried:
+        assert self.wf.carried is not None
+        return self.wf.carried
+
+    @property
+    def case(self) -> CaseState:
+        return self._held.case
+
+    def _registry(self) -> AgencyRegistry:
+        return registry_from_snapshot(self.wf.registry)
+
+    def _ctx(self) -> Context:
+        assert self._profile is not None
+        return Context(self._profile, self._registry(), workflow.now(), self.wf.calendar.calendar())
 
     # ----------------------------------------------------------------------------------------------
-    # The main loop: clocks and outside effects
+    # The main loop: clocks, and continuing as new
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
-        if self.wf.intake_error is not None or self.wf.case is None:
+        if self.wf.intake_error is not None or self.wf.carried is None:
             raise ApplicationError(
                 self.wf.intake_error or "no case", type=INVALID_INTAKE, non_retryable=True
             )
-        case = self.wf.case
-        await self._commit(record_opening(case, self._ctx(), self._outside_jurisdiction))
+        case = self.case
+        if input.carried is None:
+            outside = input.intake.outside_jurisdiction
+            await self._commit(record_opening(case, self._ctx(), outside))
         while not case.stage.closed:
-            self._start_pending()
             ticks = fire(case, self._ctx())
             if ticks:
                 await self._commit(record_ticks(case, ticks, self._ctx()))
                 continue
-            wake = next_wakeup(case, self._ctx().profile)
-            if self.wf.outbox:  # a read-model write failed: try again soon, not at the next step
-                retry = workflow.now() + policies.OUTBOX_RETRY
-                wake = retry if wake is None else min(wake, retry)
-            self._dirty = False
+            if self._move_on or self._history_long():
+                await self._continue_as_new()
+            wake = self._next_wake()
+            self._armed, self._rearm = wake, False
             timeout: timedelta | None = None
             if wake is not None:
                 timeout = wake - workflow.now()
                 if timeout <= timedelta(0):
                     continue
             with contextlib.suppress(TimeoutError):  # the timeout is a clock (or a retry) due
-                await workflow.wait_condition(
-                    lambda: self._dirty or bool(self.wf.pending), timeout=timeout
-                )
-            if self.wf.outbox:
+                await workflow.wait_condition(lambda: self._rearm, timeout=timeout)
+            if self._held.outbox:
                 await self._flush()
         await self._close_down()
-        return CaseOutcome(case.case_id, case.stage, case.closed_at)
+        return CaseOutcome(case.case_id, case.stage.value, self._held.runs)
+
+    def _next_wake(self) -> datetime | None:
+        wake = next_wakeup(self.case, self._ctx().profile)
+        if self._held.outbox:  # a read-model write failed: try again soon, not at the next step
+            retry = workflow.now() + policies.OUTBOX_RETRY
+            wake = retry if wake is None else min(wake, retry)
+        return wake
+
+    def _history_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= HISTORY_EVENTS
+            or info.get_current_history_size() >= HISTORY_BYTES
+        )
+
+    async def _continue_as_new(self) -> None:
+        """Hand everything to a new run once every step under way has finished."""
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._running
+        )
+        if self._held.outbox:
+            await self._flush()
+        held = self._held
+        held.runs += 1
+        workflow.logger.info(
+            "continuing as new", extra={"case_id": held.case.case_id, "run": held.runs}
+        )
+        workflow.continue_as_new(
+            CaseInput(self.wf.intake, self.wf.profile, self.wf.calendar, self.wf.registry, held)
+        )
 
     async def _close_down(self) -> None:
         """Archived: requests to institutions are moot; notices still go; the read model catches up."""
         for task in self._requests:
             task.cancel()
-        while True:
-            self._start_pending()
-            await workflow.wait_condition(
-                lambda: (
-                    bool(self.wf.pending)
-                    or (not self._running and workflow.all_handlers_finished())
-                )
-            )
-            if self.wf.pending:
-                continue
-            if not self.wf.outbox:
-                return
+        await workflow.wait_condition(
+            lambda: not self._running and workflow.all_handlers_finished()
+        )
+        while self._held.outbox:
             await self._flush()
-            if self.wf.outbox:
+            if self._held.outbox:
                 await workflow.sleep(policies.OUTBOX_RETRY)
 
-    def _ctx(self) -> Context:
-        assert self._profile is not None
-        return Context(
-            self._profile, default_registry(), workflow.now(), self.wf.calendar.calendar()
-        )
+    # ----------------------------------------------------------------------------------------------
+    # After every change: the read model, the search attributes, the outside effects
 
     async def _commit(self, transition: Transition) -> None:
-        """After every change: the read model, the search attributes, and what must happen outside."""
-        case = self.wf.case
-        assert case is not None
-        self.wf.outbox.extend(transition.entries)
+        case = self.case
+        self._held.outbox.extend(transition.entries)
         self._upsert_search_attributes(case)
         notices = [e for e in transition.effects if isinstance(e, Notice)]
         if notices:
-            key = f"case-{case.case_id}-notice-{transition.entries[-1].seq}"
-            self.wf.pending.append(NotificationBatch(case.case_id, key, notices))
+            key = step_key(case.case_id, "notice", transition.entries[-1].seq)
+            self._start(NotificationBatch(case.case_id, key, notices))
         for effect in transition.effects:
             if isinstance(effect, Deliver | AskExpert):
-                self.wf.pending.append(effect)
-        if transition.clocks_changed or transition.effects:
-            self._dirty = True
+                self._start(effect)
         await self._flush()
+        if self._history_long():
+            self._move_on = True
+        if self._move_on or self._next_wake() != self._armed:
+            self._rearm = True
 
     async def _flush(self) -> None:
         """Write the outbox to the read model, one write at a time so that writes stay in order."""
@@ -235,18 +259,19 @@ class CaseWorkflow:
             await self._write_outbox()
 
     async def _write_outbox(self) -> None:
-        case = self.wf.case
-        assert case is not None
-        entries = list(self.wf.outbox)
+        held, case = self._held, self.case
+        entries = list(held.outbox)
         if not entries:
             return
-        first = self.wf.evidence_recorded
+        first = held.evidence_recorded
         record = CaseRecord(
             case_id=case.case_id,
             projection=projection(case, workflow.now()),
             entries=entries,
-            clocks=list(case.clocks),
+            agencies=participants(case),
+            clocks=to_record(case, min(e.at for e in entries)),
             evidence=case.evidence[first:],
+            intake=None if held.intake_recorded else self.wf.intake,
         )
         try:
             await workflow.execute_local_activity(
@@ -262,22 +287,21 @@ class CaseWorkflow:
             )
             return
         sent = {e.seq for e in entries}
-        self.wf.outbox = [e for e in self.wf.outbox if e.seq not in sent]
-        self.wf.evidence_recorded = max(self.wf.evidence_recorded, first + len(record.evidence))
+        held.outbox = [e for e in held.outbox if e.seq not in sent]
+        held.evidence_recorded = max(held.evidence_recorded, first + len(record.evidence))
+        held.intake_recorded = True
+        self.wf.opening_recorded = True
+        if not held.outbox:
+            trim(case, KEPT_CLOSED_CLOCKS)
 
     def _upsert_search_attributes(self, case: CaseState) -> None:
         deadline = next_deadline(case)
-        wanted: dict[str, Any] = {
-            search.CASE_STAGE.name: case.stage.value,
-            search.CASE_MECHANISM.name: case.mechanism,
-            search.OWNING_AGENCY.name: case.owner_agency,
-            search.NEXT_DEADLINE.name: deadline,
-            search.ESCALATION_LEVEL.name: escalation_level(case),
-            search.KEY_CASE.name: case.triage.key_case,
-        }
-        if wanted == self.wf.search:
+        level = escalation_level(case)
+        wanted = repr((case.stage.value, case.mechanism, case.owner_agency, deadline, level))
+        wanted += repr(case.triage.key_case)
+        if wanted == self._held.search:
             return
-        self.wf.search = wanted
+        self._held.search = wanted
         workflow.upsert_search_attributes(
             [
                 search.CASE_STAGE.value_set(case.stage.value),
@@ -286,145 +310,160 @@ class CaseWorkflow:
                 search.NEXT_DEADLINE.value_set(deadline)
                 if deadline is not None
                 else search.NEXT_DEADLINE.value_unset(),
-                search.ESCALATION_LEVEL.value_set(escalation_level(case)),
+                search.ESCALATION_LEVEL.value_set(level),
                 search.KEY_CASE.value_set(case.triage.key_case),
             ]
         )
 
-    def _start_pending(self) -> None:
-        while self.wf.pending:
-            effect = self.wf.pending.pop(0)
-            task = asyncio.create_task(self._run_effect(effect))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-            if isinstance(effect, AskExpert):
-                self._requests.add(task)
-                task.add_done_callback(self._requests.discard)
+    def _start(self, effect: Deliver | AskExpert | NotificationBatch) -> None:
+        task = asyncio.create_task(self._run_effect(effect))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        if isinstance(effect, AskExpert):
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
 
     async def _run_effect(self, effect: Deliver | AskExpert | NotificationBatch) -> None:
-        case = self.wf.case
-        assert case is not None
         if isinstance(effect, Deliver):
-            try:
-                receipt = await workflow.execute_activity(
-                    DELIVER_REFERRAL,
-                    referral_delivery(case, self._ctx(), effect.attempt),
-                    result_type=DeliveryReceipt,
-                    start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
-                    schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
-                    heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
-                    retry_policy=policies.AGENCY_CALL,
-                )
-            except ActivityError as exc:
-                if effect.attempt == case.referral.attempts and case.referral.receipt is None:
-                    await self._commit(record_delivery_failure(case, _reason(exc), self._ctx()))
-                return
-            if case.referral.receipt is None and case.stage is Stage.ACCEPTANCE:
-                await self._commit(record_delivery(case, receipt, self._ctx()))
+            await self._deliver(effect)
         elif isinstance(effect, AskExpert):
-            try:
-                await workflow.execute_activity(
-                    SEND_EXPERT_REQUEST,
-                    expert_call(case, effect.request_id),
-                    start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
-                    schedule_to_close_timeout=policies.REQUEST_DEADLINE,
-                    heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
-                    retry_policy=policies.AGENCY_CALL,
+            await self._ask(effect)
+        else:
+            await self._notify(effect)
+
+    async def _deliver(self, effect: Deliver) -> None:
+        case = self.case
+        try:
+            receipt = await workflow.execute_activity(
+                DELIVER_REFERRAL,
+                referral_delivery(case, self._ctx(), effect.attempt),
+                result_type=DeliveryReceipt,
+                start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
+                schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
+                heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
+                retry_policy=policies.AGENCY_CALL,
+            )
+        except ActivityError as exc:
+            if effect.attempt == case.referral.attempts and case.referral.receipt is None:
+                await self._commit(record_delivery_failure(case, _reason(exc), self._ctx()))
+            return
+        if case.referral.receipt is None and case.stage is Stage.ACCEPTANCE:
+            await self._commit(record_delivery(case, receipt, self._ctx()))
+
+    async def _ask(self, effect: AskExpert) -> None:
+        case = self.case
+        try:
+            await workflow.execute_activity(
+                SEND_EXPERT_REQUEST,
+                expert_call(case, effect.request_id),
+                start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
+                schedule_to_close_timeout=policies.REQUEST_DEADLINE,
+                heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
+                retry_policy=policies.AGENCY_CALL,
+            )
+        except ActivityError as exc:
+            if not case.stage.closed:
+                await self._commit(
+                    record_request_failure(case, effect.request_id, _reason(exc), self._ctx())
                 )
-            except ActivityError as exc:
-                if not case.stage.closed:
-                    await self._commit(
-                        record_request_failure(case, effect.request_id, _reason(exc), self._ctx())
-                    )
-        elif isinstance(effect, NotificationBatch):
-            try:
-                await workflow.execute_activity(
-                    NOTIFY,
-                    effect,
-                    start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
-                    schedule_to_close_timeout=policies.NOTIFY_DEADLINE,
-                    retry_policy=policies.NOTIFY,
-                )
-            except ActivityError as exc:
-                workflow.logger.warning(
-                    "notification not delivered",
-                    extra={"case_id": case.case_id, "error": _reason(exc)},
-                )
+
+    async def _notify(self, batch: NotificationBatch) -> None:
+        try:
+            await policies.notify(batch)
+        except ActivityError as exc:
+            workflow.logger.warning(
+                "notification not delivered",
+                extra={"case_id": batch.case_id, "error": _reason(exc)},
+            )
 
     # ----------------------------------------------------------------------------------------------
-    # Actions: one Update per action name
+    # Intake: the update that comes with the start
 
-    def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Action, ActionRequest]:
-        action = resolve(name)
-        if isinstance(action, Decision):
-            raise refusal(action)
-        if len(args) != 1:
+    @workflow.update(name="open")
+    async def open(self, intake: CaseIntake) -> Opening:
+        """Return once the opening is in the read model, so the caller can act on the case at once."""
+        held = self._held
+        created = not held.opened_by_update
+        held.opened_by_update = True
+        await workflow.wait_condition(lambda: self.wf.opening_recorded)
+        return Opening(created, projection(self.case, workflow.now()))
+
+    @open.validator
+    def validate_open(self, intake: CaseIntake) -> None:
+        if self.wf.intake_error is not None or self.wf.carried is None:
             raise ApplicationError(
-                "an action takes one argument: the actor and the payload",
-                {"action": name, "reason": Reason.INVALID_PAYLOAD.value},
-                type=ACTION_REFUSED,
+                self.wf.intake_error or "the case did not open", type=INVALID_INTAKE
+            )
+        differ = differences(self.wf.intake, intake)
+        if differ:
+            raise ApplicationError(
+                f"case {self.case.case_id} was opened with other values of: {', '.join(differ)}",
+                {"reason": "intake_conflict", "case_id": self.case.case_id, "fields": differ},
+                type=INTAKE_CONFLICT,
                 non_retryable=True,
             )
+
+    # ----------------------------------------------------------------------------------------------
+    # Steps: one Update per step name
+
+    def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Any, ActionRequest]:
+        step = resolve(name)
+        if isinstance(step, Decision):
+            raise refusal(step)
+        if len(args) != 1:
+            raise _unreadable(name, "a step takes one argument: the actor and the body")
         try:
             request = workflow.payload_converter().from_payload(args[0].payload, ActionRequest)
         except Exception as exc:
-            raise ApplicationError(
-                f"the body of '{name}' could not be read: {exc}",
-                {"action": name, "reason": Reason.INVALID_PAYLOAD.value},
-                type=ACTION_REFUSED,
-                non_retryable=True,
-            ) from None
-        return action, request
+            raise _unreadable(name, f"the body of '{name}' could not be read: {exc}") from None
+        return step, request
 
     @workflow.update(dynamic=True)
     async def act(self, name: str, args: Sequence[RawValue]) -> ActionResult:
-        case = self.wf.case
-        assert case is not None
-        action, request = self._decode(name, args)
+        step, request = self._decode(name, args)
         # The state may have moved since validation (another update ran first): ask again.
-        decision = validate_action(case, action, request.actor, request.payload, self._ctx())
+        decision, payload = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
             raise refusal(decision)
-        transition = apply_action(case, action, request.actor, request.payload, self._ctx())
+        transition: Transition = step.carry_out(self.case, request.actor, payload, self._ctx())
         await self._commit(transition)
         return transition.result
 
     @act.validator
     def validate_act(self, name: str, args: Sequence[RawValue]) -> None:
-        if self.wf.case is None:
+        if self.wf.carried is None:
             raise ApplicationError(
                 self.wf.intake_error or "the case did not open", type=INVALID_INTAKE
             )
-        action, request = self._decode(name, args)
-        decision = validate_action(
-            self.wf.case, action, request.actor, request.payload, self._ctx()
-        )
+        step, request = self._decode(name, args)
+        decision, _ = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
             raise refusal(decision)
+
+    # ----------------------------------------------------------------------------------------------
+    # What reaches a running case from outside its steps
 
     @workflow.signal
     async def publish_calendar(self, snapshot: CalendarSnapshot) -> None:
         """A newly published holiday arrangement reaches this case: open clocks are counted again."""
         self.wf.calendar = merge_snapshots(self.wf.calendar, snapshot)
         known = self.wf.calendar.known_years
-        if self.wf.case is not None and not self.wf.case.stage.closed:
-            await self._commit(record_calendar(self.wf.case, known, self._ctx()))
+        if self.wf.carried is not None and not self.case.stage.closed:
+            await self._commit(record_calendar(self.case, known, self._ctx()))
+
+    @workflow.signal
+    async def publish_registry(self, snapshot: RegistrySnapshot) -> None:
+        """A changed agency registry reaches this case; until then it keeps the one it started with."""
+        self.wf.registry = snapshot
+        if self.wf.carried is not None and not self.case.stage.closed:
+            await self._commit(record_registry(self.case, self._ctx()))
 
     @workflow.query
-    def view(self) -> CaseView:
-        case = self.wf.case
-        if case is None:
+    def view(self, caller: Caller | None = None) -> CaseView:
+        """The case for ``caller``: its allowed steps are decided here, by the case's own rules."""
+        if self.wf.carried is None:
             raise ApplicationError(self.wf.intake_error or "the case did not open")
-        ctx = self._ctx()
-        return CaseView(
-            state=case,
-            moves=moves(case, ctx),
-            referral_checklist=referral_lines(case, ctx.profile),
-            evidence_checklist=evidence_lines(case, ctx.profile),
-            next_deadline=next_deadline(case),
-            escalation_level=escalation_level(case),
-            now=workflow.now(),
-        )
+        return view_of(self.case, caller, self._ctx())
 
 
 def _reason(exc: ActivityError) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from cases.effects import AGENCY_NOT_CONFIGURED, AGENCY_REFUSED
+from cases import effects
+from cases.effects import AGENCY_NOT_CONFIGURED, AGENCY_REFUSED, NotificationBatch
 
 # Agency systems: keep trying through outages (5xx, connection errors, timeouts), with backoff, for as
 # long as the step's own deadline allows; the clocks escalate meanwhile.
@@ -48,3 +50,15 @@ READ_MODEL = RetryPolicy(
 )
 READ_MODEL_ATTEMPT = timedelta(seconds=10)
 OUTBOX_RETRY = timedelta(minutes=1)  # how soon entries that could not be written are tried again
+
+
+async def notify(batch: NotificationBatch) -> None:
+    """Send one batch of notices through the notifier under the notices' policy (workflow code: a
+    case's own notices and those of ``NoticeWorkflow`` go the same way)."""
+    await workflow.execute_activity(
+        effects.NOTIFY,
+        batch,
+        start_to_close_timeout=AGENCY_CALL_ATTEMPT,
+        schedule_to_close_timeout=NOTIFY_DEADLINE,
+        retry_policy=NOTIFY,
+    )

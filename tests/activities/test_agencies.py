@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from cases.actions import Action
 from settings import Settings
 from store.db import create_tables, make_engine
 from tests.workflows.driver import (
@@ -65,7 +64,7 @@ async def behave(sim: httpx.AsyncClient, agency: str, **behaviour: Any) -> None:
 
 async def send(case: Case) -> None:
     await to_sending(case)
-    await case.act(Action.SEND_REFERRAL, EPB_OFFICER)
+    await case.act("send_referral", EPB_OFFICER)
     await delivered(case)
 
 
@@ -87,7 +86,7 @@ async def test_two_503s_then_success_give_exactly_one_delivery(
         assert calls[0]["key"] == f"case-{case.case_id}-referral-1"
         summary = (await sim.get("/admin/agencies/PSB-DEMO")).json()
         assert summary["accepted"]["referral"] == 1  # exactly one delivery at the agency
-        await case.act(Action.ACCEPT, PSB_OFFICER)
+        await case.act("accept", PSB_OFFICER)
 
 
 async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(
@@ -110,7 +109,7 @@ async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(
             return any("delivery_failed" in str(n["body"]) for n in notices)
 
         await eventually(case, told, "the refusal was never notified")
-        await case.act(Action.RESEND_REFERRAL, EPB_OFFICER, note="已加盖公章")
+        await case.act("resend_referral", EPB_OFFICER, note="已加盖公章")
         await delivered(case)
 
         async def received() -> bool:
@@ -147,7 +146,7 @@ async def test_national_2017_copies_the_procuratorate_and_requests_reach_the_sta
         real_agencies(time_skipping, simulator_url, engine) as worker,
         running_case(time_skipping, mechanism="national-2017", worker=worker) as case,
     ):
-        await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="总磷")
+        await case.act("request_test", EPB_OFFICER, agency="MON-DEMO", subject="总磷")
 
         async def asked() -> bool:
             return bool((await sim.get("/admin/received", params={"agency": "MON-DEMO"})).json())

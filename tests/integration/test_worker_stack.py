@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +16,25 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from cases.actions import Action, ActionPayload, ActionRequest
-from cases.calendar import default_calendar, snapshot
-from cases.lifecycle import CaseIntake
-from cases.model import Actor, CaseFacts, CaseSource, Classification, ViolationType
-from cases.profiles import get_profile, profile_data
-from cases.transitions import ActionResult
+from cases.change import ActionResult
+from cases.ids import workflow_id
+from cases.model import Actor, CaseFacts
+from cases.profiles import get_profile
+from cases.vocabulary import Classification, Stage, ViolationType
 from store.db import make_engine
 from store.records import case_row, clocks, timeline
+from tests.polling import eventually
 from tests.services import ROOT
-from tests.workflows.driver import EPB_HEAD, EPB_OFFICER, PSB_OFFICER, SHA
-from workflows.case import CaseInput, CaseWorkflow
+from tests.workflows.driver import (
+    EPB_HEAD,
+    EPB_OFFICER,
+    PSB_OFFICER,
+    case_input,
+    intake_for,
+    items,
+    open_by_update,
+)
+from workflows.messages import ActionRequest
 
 
 @pytest.fixture
@@ -62,24 +67,20 @@ def worker_process(
         log.close()
 
 
-async def act(
-    client: Client, case_id: str, action: Action, actor: Actor, **payload: Any
-) -> ActionResult:
-    result: ActionResult = await client.get_workflow_handle(f"case-{case_id}").execute_update(
-        action.value, ActionRequest(actor, ActionPayload(**payload)), result_type=ActionResult
+async def act(client: Client, case_id: str, action: str, actor: Actor, **body: Any) -> ActionResult:
+    result: ActionResult = await client.get_workflow_handle(workflow_id(case_id)).execute_update(
+        action, ActionRequest(actor, body), result_type=ActionResult
     )
     return result
 
 
-async def wait_for(check: Callable[[], Awaitable[bool] | bool], seconds: float = 60) -> None:
+def wait_for(check: Callable[[], bool], seconds: float = 60) -> Awaitable[None]:
     """The read model and visibility follow the workflow a moment later: poll for a while."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        outcome = check()
-        if await outcome if inspect.isawaitable(outcome) else outcome:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("it never showed")
+
+    async def holds() -> bool:
+        return check()
+
+    return eventually(holds, "it never showed", seconds=seconds, every=0.2)
 
 
 async def test_a_case_from_intake_to_an_accepted_referral_through_the_real_stack(
@@ -91,46 +92,31 @@ async def test_a_case_from_intake_to_an_accepted_referral_through_the_real_stack
     client = dev_server.client
     async with httpx.AsyncClient(base_url=simulator_url) as sim:
         await sim.post("/admin/reset")
-    case_id = f"I{uuid.uuid4().hex[:10].upper()}"
     now = await dev_server.get_current_time()
-    await client.start_workflow(
-        CaseWorkflow.run,
-        CaseInput(
-            CaseIntake(
-                case_id=case_id,
-                intake_ref=f"INT-{case_id}",
-                mechanism="env-police",
-                discovering_agency="EPB-DEMO",
-                source=CaseSource.COMPLAINT,
-                subject="某电镀厂",
-                discovered_at=now - timedelta(hours=3),
-                facts=CaseFacts(
-                    violation_type=ViolationType.HEAVY_METAL, hazardous_into_water=True
-                ),
-            ),
-            profile_data("env-police"),
-            snapshot(default_calendar(), [now.year, now.year + 1]),
-        ),
-        id=f"case-{case_id}",
-        task_queue=queue,
+    intake = intake_for(
+        now,
+        facts=CaseFacts(violation_type=ViolationType.HEAVY_METAL, hazardous_into_water=True),
     )
+    case_id = intake.case_id
+    _, opening = await open_by_update(dev_server, queue, case_input(intake, now))
+    assert opening.created
+    assert opening.summary.stage is Stage.DISCOVERY
+    engine = make_engine(database)
+    assert case_row(engine, case_id) is not None  # the opening is recorded when intake returns
     await act(
         client,
         case_id,
-        Action.CLASSIFY,
+        "classify",
         EPB_OFFICER,
         classification=Classification.CRIME,
         reasons="涉重金属",
     )
-    for kind in get_profile("env-police").referral_required:
-        await act(
-            client, case_id, Action.RECORD_EVIDENCE, EPB_OFFICER, kind=kind, title=kind, sha256=SHA
-        )
-    await act(client, case_id, Action.REQUEST_APPROVAL, EPB_OFFICER)
-    await act(client, case_id, Action.APPROVE_REFERRAL, EPB_HEAD)
-    await act(client, case_id, Action.SEND_REFERRAL, EPB_OFFICER)
+    kinds = get_profile("env-police").referral_required
+    await act(client, case_id, "record_evidence", EPB_OFFICER, items=items(*kinds))
+    await act(client, case_id, "request_approval", EPB_OFFICER)
+    await act(client, case_id, "approve_referral", EPB_HEAD)
+    await act(client, case_id, "send_referral", EPB_OFFICER)
 
-    engine = make_engine(database)
     await wait_for(lambda: any(e.action == "referral_delivered" for e in timeline(engine, case_id)))
     delivered = next(e for e in timeline(engine, case_id) if e.action == "referral_delivered")
     async with httpx.AsyncClient(base_url=simulator_url) as sim:
@@ -139,9 +125,11 @@ async def test_a_case_from_intake_to_an_accepted_referral_through_the_real_stack
     assert received[0]["body"]["case_id"] == case_id
     assert delivered.details["reference"].startswith("PSB-DEMO-REFERRAL-")
 
-    await act(client, case_id, Action.ACCEPT, PSB_OFFICER, reference="受案-2026-01")
+    await act(client, case_id, "accept", PSB_OFFICER, reference="受案-2026-01")
     await wait_for(
-        lambda: (row := case_row(engine, case_id)) is not None and row.stage == "filing_decision"
+        lambda: (
+            (row := case_row(engine, case_id)) is not None and row.stage is Stage.FILING_DECISION
+        )
     )
     acceptance = next(c for c in clocks(engine, case_id) if c.name == "acceptance")
     assert acceptance.closed_by == "accepted"
@@ -154,12 +142,15 @@ async def test_a_case_from_intake_to_an_accepted_referral_through_the_real_stack
     seqs = [e.seq for e in timeline(engine, case_id)]
     assert seqs == list(range(1, len(seqs) + 1))
     # The search attributes reach the dev server's visibility store.
-    query = f"CaseStage='filing_decision' AND CaseMechanism='env-police' AND WorkflowId='case-{case_id}'"
+    query = (
+        "CaseStage='filing_decision' AND CaseMechanism='env-police' "
+        f"AND WorkflowId='{workflow_id(case_id)}'"
+    )
 
     async def visible() -> bool:
         return len([w async for w in client.list_workflows(query)]) == 1
 
-    await wait_for(visible, 20)
+    await eventually(visible, "never visible", seconds=20)
 
     # A graceful stop: the worker finishes what it runs and exits cleanly.
     process.send_signal(signal.SIGTERM)

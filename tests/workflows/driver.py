@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
@@ -15,30 +14,37 @@ from typing import Any
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from cases.actions import Action, ActionPayload, ActionRequest
+from cases.agencies import default_registry
 from cases.calendar import CalendarSnapshot, default_calendar, snapshot
-from cases.lifecycle import CaseIntake
-from cases.model import (
-    Actor,
-    CaseFacts,
+from cases.change import ActionResult
+from cases.ids import workflow_id
+from cases.intake import CaseIntake
+from cases.model import Actor, CaseFacts, ClockState
+from cases.profiles import get_profile, profile_data
+from cases.view import Caller, CaseView
+from cases.vocabulary import (
     CaseSource,
     Classification,
-    ClockState,
     FeedbackOutcome,
     Role,
     Stage,
     ViolationType,
 )
-from cases.profiles import get_profile, profile_data
-from cases.transitions import ActionResult
+from tests.polling import eventually as poll
 from tests.workflows.fakes import FakeAgencies
-from workflows.case import CaseInput, CaseView, CaseWorkflow
+from workflows.case import CaseWorkflow
+from workflows.messages import ActionRequest, CaseInput, Opening
 
 EPB_OFFICER = Actor("EPB-DEMO", Role.OFFICER, "王执法")
 EPB_HEAD = Actor("EPB-DEMO", Role.APPROVER, "李局长")
@@ -67,18 +73,16 @@ class Case:
     fakes: FakeAgencies
     case_id: str
 
-    async def act(self, action: Action, actor: Actor, **payload: Any) -> ActionResult:
+    async def act(self, action: str, actor: Actor, **body: Any) -> ActionResult:
         result: ActionResult = await self.handle.execute_update(
-            action.value,
-            ActionRequest(actor, ActionPayload(**payload)),
-            result_type=ActionResult,
+            action, ActionRequest(actor, body), result_type=ActionResult
         )
         return result
 
-    async def refused(self, action: Action, actor: Actor, **payload: Any) -> dict[str, Any]:
+    async def refused(self, action: str, actor: Actor, **body: Any) -> dict[str, Any]:
         """The refusal's details; fails the test if the action went through."""
         with pytest.raises(WorkflowUpdateFailedError) as raised:
-            await self.act(action, actor, **payload)
+            await self.act(action, actor, **body)
         cause = raised.value.cause
         assert isinstance(cause, ApplicationError), cause
         assert cause.type == "ActionRefused", cause
@@ -108,8 +112,20 @@ class Case:
         fields = response.workflow_execution_info.search_attributes.indexed_fields
         return {name: json.loads(payload.data) for name, payload in fields.items() if payload.data}
 
-    async def view(self) -> CaseView:
-        view: CaseView = await self.handle.query(CaseWorkflow.view)
+    async def run_id(self) -> str:
+        """The current run's id (read raw, like the search attributes below)."""
+        response = await self.env.client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=self.env.client.namespace,
+                execution=WorkflowExecution(workflow_id=self.handle.id),
+            )
+        )
+        run_id: str = response.workflow_execution_info.execution.run_id
+        return run_id
+
+    async def view(self, caller: Actor | None = None) -> CaseView:
+        who = Caller(caller.agency, caller.role) if caller else None
+        view: CaseView = await self.handle.query(CaseWorkflow.view, who)
         return view
 
     async def clock(self, name: str) -> ClockState:
@@ -127,6 +143,55 @@ class Case:
             await self.env.sleep(gap)
 
 
+def intake_for(
+    start: datetime,
+    *,
+    mechanism: str = "env-police",
+    facts: CaseFacts | None = None,
+    agency: str = "EPB-DEMO",
+    outside_jurisdiction: bool = False,
+) -> CaseIntake:
+    return CaseIntake(
+        intake_ref=f"T{uuid.uuid4().hex[:10].upper()}",
+        mechanism=mechanism,
+        discovering_agency=agency,
+        source=CaseSource.INSPECTION,
+        subject="某化工有限公司",
+        discovered_at=start - timedelta(hours=2),
+        facts=facts or CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE),
+        outside_jurisdiction=outside_jurisdiction,
+    )
+
+
+def case_input(
+    intake: CaseIntake, start: datetime, calendar: CalendarSnapshot | None = None
+) -> CaseInput:
+    return CaseInput(
+        intake,
+        profile_data(intake.mechanism),
+        calendar or calendar_for(start),
+        default_registry().snapshot(),
+    )
+
+
+async def open_by_update(
+    env: WorkflowEnvironment, queue: str, input: CaseInput
+) -> tuple[WorkflowHandle[Any, Any], Opening]:
+    """Open a case as the API does: the start and the intake in one call."""
+    operation = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        input,
+        id=workflow_id(input.intake.case_id),
+        task_queue=queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    opening: Opening = await env.client.execute_update_with_start_workflow(
+        "open", input.intake, result_type=Opening, start_workflow_operation=operation
+    )
+    return await operation.workflow_handle(), opening
+
+
 @asynccontextmanager
 async def running_case(
     env: WorkflowEnvironment,
@@ -139,23 +204,21 @@ async def running_case(
     outside_jurisdiction: bool = False,
     workflow_class: type = CaseWorkflow,
     worker: Callable[[str], Worker] | None = None,
+    by_update: bool = True,
 ) -> AsyncIterator[Case]:
-    """A case on its own task queue, with a worker running fake agencies (or ``worker(queue)``)."""
+    """A case on its own task queue, with a worker running fake agencies (or ``worker(queue)``),
+    opened as the API opens one (``by_update``) or by a plain start."""
     fakes = fakes or FakeAgencies()
     queue = f"cases-{uuid.uuid4()}"
-    case_id = f"T{uuid.uuid4().hex[:10].upper()}"
     start = await env.get_current_time()
-    intake = CaseIntake(
-        case_id=case_id,
-        intake_ref=f"INTAKE-{case_id}",
+    intake = intake_for(
+        start,
         mechanism=mechanism,
-        discovering_agency=agency,
-        source=CaseSource.INSPECTION,
-        subject="某化工有限公司",
-        discovered_at=start - timedelta(hours=2),
-        facts=facts or CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE),
+        facts=facts,
+        agency=agency,
         outside_jurisdiction=outside_jurisdiction,
     )
+    input = case_input(intake, start, calendar)
     running = (
         worker(queue)
         if worker is not None
@@ -164,14 +227,14 @@ async def running_case(
         )
     )
     async with running:
-        handle = await env.client.start_workflow(
-            CaseWorkflow.run,
-            CaseInput(intake, profile_data(mechanism), calendar or calendar_for(start)),
-            id=f"case-{case_id}",
-            task_queue=queue,
-        )
+        if by_update:
+            handle, _ = await open_by_update(env, queue, input)
+        else:
+            handle = await env.client.start_workflow(
+                CaseWorkflow.run, input, id=workflow_id(intake.case_id), task_queue=queue
+            )
         try:
-            yield Case(env, handle, fakes, case_id)
+            yield Case(env, handle, fakes, intake.case_id)
         finally:
             # A case left running without its worker would hold the test server's clock still.
             with contextlib.suppress(RPCError):  # finished cases cannot be terminated: fine
@@ -183,30 +246,35 @@ async def running_case(
 
 async def classified(case: Case, as_: Classification = Classification.CRIME) -> None:
     suggested = (await case.view()).state.triage.suggested
-    reasons = "" if as_ is suggested else "现场发现暗管,涉嫌犯罪"
-    await case.act(Action.CLASSIFY, EPB_OFFICER, classification=as_, reasons=reasons)
+    reasons = {} if as_ is suggested else {"reasons": "现场发现暗管,涉嫌犯罪"}
+    await case.act("classify", EPB_OFFICER, classification=as_, **reasons)
+
+
+def items(*kinds: str) -> list[dict[str, str]]:
+    """Evidence items of these kinds, fingerprinted, as a ``record_evidence`` body lists them."""
+    return [{"kind": kind, "title": kind, "sha256": SHA} for kind in kinds]
 
 
 async def package(case: Case) -> None:
+    """The whole referral package, recorded in one step."""
     profile = get_profile((await case.view()).state.mechanism)
-    for kind in profile.referral_required:
-        await case.act(Action.RECORD_EVIDENCE, EPB_OFFICER, kind=kind, title=kind, sha256=SHA)
+    await case.act("record_evidence", EPB_OFFICER, items=items(*profile.referral_required))
 
 
 async def to_approval(case: Case) -> None:
     await classified(case)
     await package(case)
-    await case.act(Action.REQUEST_APPROVAL, EPB_OFFICER)
+    await case.act("request_approval", EPB_OFFICER)
 
 
 async def to_sending(case: Case) -> None:
     await to_approval(case)
-    await case.act(Action.APPROVE_REFERRAL, EPB_HEAD)
+    await case.act("approve_referral", EPB_HEAD)
 
 
 async def to_acceptance(case: Case) -> None:
     await to_sending(case)
-    await case.act(Action.SEND_REFERRAL, EPB_OFFICER)
+    await case.act("send_referral", EPB_OFFICER)
     await delivered(case)
 
 
@@ -226,12 +294,7 @@ async def soon(check: Callable[[], Awaitable[bool]], failure: str, seconds: floa
     After the test server's clock moves, the timers are due at once, but the worker processes them
     when it gets the CPU: on a loaded machine that is a moment later.
     """
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(failure)
+    await poll(check, failure, seconds=seconds, every=0.05)
 
 
 async def until(case: Case, check: Callable[[], bool], failure: str) -> None:
@@ -251,33 +314,31 @@ async def eventually(
     Both pass: activities against real HTTP services take real time, and retry backoffs are timers
     that the time-skipping server only moves past when asked to sleep.
     """
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        if await condition():
-            return
+
+    async def nudge() -> None:
         await case.env.sleep(timedelta(milliseconds=500))
-        await asyncio.sleep(0.05)
-    raise AssertionError(failure)
+
+    await poll(condition, failure, seconds=seconds, every=0.05, between=nudge)
 
 
 async def to_filing(case: Case) -> None:
     await to_acceptance(case)
-    await case.act(Action.ACCEPT, PSB_OFFICER, reference="PSB-2026-001")
+    await case.act("accept", PSB_OFFICER, reference="PSB-2026-001")
 
 
 async def to_not_filed(case: Case) -> None:
     await to_filing(case)
-    await case.act(Action.DECLINE_FILING, PSB_OFFICER, reasons="证据不足,不构成犯罪")
+    await case.act("decline_filing", PSB_OFFICER, reasons="证据不足,不构成犯罪")
 
 
 async def to_handover(case: Case) -> None:
     await to_filing(case)
-    await case.act(Action.FILE_CASE, PSB_OFFICER, reference="立案-001")
+    await case.act("file_case", PSB_OFFICER, reference="立案-001")
 
 
 async def to_investigation(case: Case) -> None:
     await to_handover(case)
-    await case.act(Action.HAND_OVER, EPB_OFFICER, items=["水样3份", "暗管照片"])
+    await case.act("hand_over", EPB_OFFICER, items=["水样3份", "暗管照片"])
 
 
 async def finish(case: Case, history: str | None = None) -> None:
@@ -289,22 +350,22 @@ async def finish(case: Case, history: str | None = None) -> None:
         if stage is Stage.ARCHIVED:
             break
         if stage in (Stage.DISCOVERY, Stage.EVIDENCE, Stage.NOT_FILED):
-            await case.act(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER, reasons="转行政处罚")
+            await case.act("handle_administratively", EPB_OFFICER, reasons="转行政处罚")
         elif stage is Stage.ADMIN_PENALTY:
-            await case.act(Action.IMPOSE_PENALTY, EPB_OFFICER, reference="罚字〔2026〕1号")
+            await case.act("impose_penalty", EPB_OFFICER, reference="罚字〔2026〕1号")
         elif stage is Stage.ACCEPTANCE:
-            await case.act(Action.ACCEPT, PSB_OFFICER)
+            await case.act("accept", PSB_OFFICER)
         elif stage is Stage.FILING_DECISION:
-            await case.act(Action.FILE_CASE, PSB_OFFICER)
+            await case.act("file_case", PSB_OFFICER)
         elif stage is Stage.HANDOVER:
-            await case.act(Action.HAND_OVER, EPB_OFFICER, items=["水样"])
+            await case.act("hand_over", EPB_OFFICER, items=["水样"])
         elif stage is Stage.INVESTIGATION:
-            await case.act(Action.FEED_BACK, PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
+            await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
         elif stage is Stage.ARCHIVING:
-            await case.act(Action.ARCHIVE, EPB_OFFICER)
+            await case.act("archive", EPB_OFFICER)
         else:
             raise AssertionError(f"finish() does not know the way out of {stage}")
     outcome = await case.handle.result()
-    assert outcome.stage is Stage.ARCHIVED
+    assert outcome.stage == Stage.ARCHIVED
     if history is not None:
         await keep_history(case, history)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from cases.transitions import Transition
-from workflows.case import CaseInput, CaseOutcome, CaseWorkflow
+    from cases.change import Transition
+    from workflows.messages import CaseInput, CaseOutcome
+from workflows.case import CaseWorkflow
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -23,8 +24,6 @@ class ReorderedCaseWorkflow(CaseWorkflow):
         return await super().run(input)
 
     async def _commit(self, transition: Transition) -> None:
-        case = self.wf.case
-        assert case is not None
-        self.wf.outbox.extend(transition.entries)
+        self._held.outbox.extend(transition.entries)
         await self._flush()
-        self._upsert_search_attributes(case)
+        self._upsert_search_attributes(self.case)

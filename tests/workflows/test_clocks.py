@@ -9,11 +9,11 @@ from datetime import date, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from cases.actions import Action
 from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, due_instant, local_date
 from cases.effects import NoticeKind
-from cases.model import CaseFacts, ClockState, ViolationType
+from cases.model import CaseFacts, ClockState
 from cases.profiles import get_profile
+from cases.vocabulary import ViolationType
 from tests.workflows.driver import (
     COORDINATOR,
     EPB_HEAD,
@@ -44,61 +44,61 @@ MARGIN = timedelta(minutes=1)
 async def _supplements(case: Case) -> None:
     await to_acceptance(case)
     if not get_profile((await case.view()).state.mechanism).supplements_block_acceptance:
-        await case.act(Action.ACCEPT, PSB_OFFICER)
-    await case.act(Action.REQUEST_SUPPLEMENTS, PSB_OFFICER, items=["原始监测记录"])
+        await case.act("accept", PSB_OFFICER)
+    await case.act("request_supplements", PSB_OFFICER, items=["原始监测记录"])
 
 
 async def _ordered(case: Case) -> None:
     await to_not_filed(case)
-    await case.act(Action.PROPOSE_SUPERVISION, EPB_HEAD, reasons="建议立案监督")
-    await case.act(Action.SUPERVISE_FILING, PROCURATOR, order_filing=True, reasons="通知立案")
+    await case.act("propose_supervision", EPB_HEAD, reasons="建议立案监督")
+    await case.act("supervise_filing", PROCURATOR, order_filing=True, reasons="通知立案")
 
 
 async def _penalty(case: Case) -> None:
     await classified(case)
-    await case.act(Action.HANDLE_ADMINISTRATIVELY, EPB_OFFICER, reasons="先行处罚")
+    await case.act("handle_administratively", EPB_OFFICER, reasons="先行处罚")
 
 
 async def _archiving(case: Case) -> None:
     await _penalty(case)
-    await case.act(Action.IMPOSE_PENALTY, EPB_OFFICER, reference="罚字〔2026〕9号")
+    await case.act("impose_penalty", EPB_OFFICER, reference="罚字〔2026〕9号")
 
 
 async def _transfer(case: Case) -> None:
-    await case.act(Action.TRANSFER_JURISDICTION, EPB_OFFICER, agency="NRB-DEMO", reasons="占地")
+    await case.act("transfer_jurisdiction", EPB_OFFICER, agency="NRB-DEMO", reasons="占地")
 
 
 async def _dispute(case: Case) -> None:
     await _transfer(case)
-    await case.act(Action.DISPUTE_JURISDICTION, NRB_HEAD, reasons="属环保管辖")
+    await case.act("dispute_jurisdiction", NRB_HEAD, reasons="属环保管辖")
 
 
 async def _consultation(case: Case) -> None:
     await case.act(
-        Action.UPDATE_FACTS,
+        "update_facts",
         EPB_OFFICER,
         facts=CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE, major_or_difficult=True),
     )
     await to_investigation(case)
-    await case.act(Action.CONVENE_CONSULTATION, COORDINATOR, reasons="重大案件会商")
+    await case.act("convene_consultation", COORDINATOR, reasons="重大案件会商")
 
 
 async def _reconsideration(case: Case) -> None:
     await to_not_filed(case)
-    await case.act(Action.REQUEST_RECONSIDERATION, EPB_HEAD, reasons="提请复议")
+    await case.act("request_reconsideration", EPB_HEAD, reasons="提请复议")
 
 
 async def _supervision(case: Case) -> None:
     await to_not_filed(case)
-    await case.act(Action.PROPOSE_SUPERVISION, EPB_HEAD, reasons="建议监督")
+    await case.act("propose_supervision", EPB_HEAD, reasons="建议监督")
 
 
 async def _recommendation(case: Case) -> None:
     await classified(case)
-    await case.act(Action.RECOMMEND_REFERRAL, PROCURATOR, reasons="建议移送")
+    await case.act("recommend_referral", PROCURATOR, reasons="建议移送")
 
 
-def _one(action: Action, **payload: object) -> Path:
+def _one(action: str, **payload: object) -> Path:
     async def path(case: Case) -> None:
         await case.act(action, EPB_OFFICER, **payload)
 
@@ -106,10 +106,10 @@ def _one(action: Action, **payload: object) -> Path:
 
 
 PATHS: dict[str, Path] = {
-    "early_intervention": _one(Action.REQUEST_EARLY_INTERVENTION, reasons="暴力抗法风险"),
-    "test": _one(Action.REQUEST_TEST, agency="MON-DEMO", subject="COD"),
-    "appraisal": _one(Action.REQUEST_APPRAISAL, agency="APR-DEMO", subject="损害"),
-    "jurisdiction_transfer": _one(Action.FIND_NOT_COMPETENT, reasons="不属本部门管辖"),
+    "early_intervention": _one("request_early_intervention", reasons="暴力抗法风险"),
+    "test": _one("request_test", agency="MON-DEMO", subject="COD"),
+    "appraisal": _one("request_appraisal", agency="APR-DEMO", subject="损害"),
+    "jurisdiction_transfer": _one("find_not_competent", reasons="不属本部门管辖"),
     "transfer_acceptance": _transfer,
     "jurisdiction_decision": _dispute,
     "approval": to_approval,
@@ -206,7 +206,8 @@ async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owne
         await case.sleep_until(clock.due_at, MARGIN)
         await soon(level_is(case, 1), "never escalated")
         first = await case.clock("acceptance")
-        assert (first.escalation_level, first.escalated_to) == (1, ["JLO-DEMO"])
+        assert (first.escalation_level, list(first.escalated_to)) == (1, ["JLO-DEMO"])
+        assert first.escalated_to["JLO-DEMO"] == clock.due_at
         assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 1
         await case.sleep_until(clock.due_at + timedelta(days=1), -MARGIN)
         assert (await case.clock("acceptance")).escalation_level == 1
@@ -214,16 +215,20 @@ async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owne
         await soon(level_is(case, 2), "never reached the second rung")
         await soon(told_escalations(case, 2), "the rungs were not told")
         second = await case.clock("acceptance")
-        assert (second.escalation_level, second.escalated_to) == (2, ["JLO-DEMO", "PROC-DEMO"])
+        assert (second.escalation_level, list(second.escalated_to)) == (
+            2,
+            ["JLO-DEMO", "PROC-DEMO"],
+        )
+        assert second.escalated_to["PROC-DEMO"] == clock.due_at + timedelta(days=1)
         escalations = case.fakes.notices_of(NoticeKind.ESCALATION)
         assert [(n.level, n.to) for n in escalations] == [
             (1, ["JLO-DEMO", "PSB-DEMO"]),
             (2, ["PROC-DEMO", "PSB-DEMO"]),
         ]
         view = await case.view()
-        assert view.escalation_level == 2
+        assert view.summary.escalation_level == 2
         # An escalated clock stays escalated until its owner acts: the police accept.
-        await case.act(Action.ACCEPT, PSB_OFFICER)
+        await case.act("accept", PSB_OFFICER)
         stopped = await case.clock("acceptance")
         assert stopped.closed_by == "accepted"
         assert stopped.escalation_level == 2  # the record keeps how far it went
@@ -267,7 +272,7 @@ async def test_a_calendar_with_the_coming_days_off_moves_the_due_instant(
     tomorrow = local_date(start) + timedelta(days=1)
     holidays = holidays_ahead(plain, tomorrow, 3)
     async with running_case(time_skipping, calendar=holidays) as case:
-        await case.act(Action.REQUEST_TEST, EPB_OFFICER, agency="MON-DEMO", subject="COD")
+        await case.act("request_test", EPB_OFFICER, agency="MON-DEMO", subject="COD")
         clock = await case.clock("test")
         usual = due_instant(clock.started_at, 5, Unit.WORKING_DAYS, plain.calendar()).at
         moved = due_instant(clock.started_at, 5, Unit.WORKING_DAYS, holidays.calendar()).at
@@ -313,6 +318,6 @@ async def test_demo_fast_clocks_run_in_seconds(time_skipping: WorkflowEnvironmen
         await case.sleep_until(clock.due_at, timedelta(seconds=31))
 
         async def escalated() -> bool:
-            return (await case.clock("approval")).escalated_to == ["JLO-DEMO", "LG-DEMO"]
+            return list((await case.clock("approval")).escalated_to) == ["JLO-DEMO", "LG-DEMO"]
 
         await soon(escalated, "the demo clock never reached the leadership group")

@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 from tests.workflows.histories import HISTORIES, recording
 from tests.workflows.reordered import ReorderedCaseWorkflow
 from workflows.case import CaseWorkflow
+from workflows.engine import DATA_CONVERTER
 
 PATHS = {
     "env_police_full",
@@ -54,13 +55,15 @@ def test_every_path_has_a_recorded_history() -> None:
 @pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
 @pytest.mark.parametrize("path", histories(), ids=lambda p: p.stem)
 async def test_a_recorded_history_replays(path: Path) -> None:
-    result = await Replayer(workflows=[CaseWorkflow]).replay_workflow(load(path))
+    result = await Replayer(
+        workflows=[CaseWorkflow], data_converter=DATA_CONVERTER
+    ).replay_workflow(load(path))
     assert result.replay_failure is None
 
 
 @pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
 async def test_a_reordered_workflow_fails_the_replay() -> None:
-    replayer = Replayer(workflows=[ReorderedCaseWorkflow])
+    replayer = Replayer(workflows=[ReorderedCaseWorkflow], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(
         load(HISTORIES / "env_police_full.json"), raise_on_replay_failure=False
     )
