@@ -89,6 +89,7 @@ class Stack:
             "LINKAGE_DATA_DIR": str(data_dir),
             "LINKAGE_SIMULATOR_URL": f"http://127.0.0.1:{ports.simulator}",
             "LINKAGE_API_URL": f"http://127.0.0.1:{ports.api}",
+            "LINKAGE_TEMPORAL_UI_URL": f"http://127.0.0.1:{ports.ui}",
         }
 
     def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:

@@ -22,6 +22,7 @@ from cases.agencies import default_registry
 from settings import Settings
 from store.db import create_tables, make_engine
 from worker import load_domain
+from workflows.engine import connect
 
 log = structlog.get_logger(__name__)
 
@@ -40,9 +41,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         load_domain()
         engine = make_engine(settings.database)
         await run_in_threadpool(create_tables, engine)
-        temporal = client or await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
-        )
+        temporal = client or await connect(settings)
         app.state.services = Services(settings, engine, temporal, default_registry())
         log.info(
             "api started",

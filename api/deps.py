@@ -1,4 +1,4 @@
-"""Typed dependency shortcuts: the app's services and the calling principal."""
+"""Typed dependency shortcuts: the app's services, the calling principal, and the case it may see."""
 
 from __future__ import annotations
 
@@ -6,20 +6,25 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api.errors import unauthorized
+from api.access import scope_for
+from api.errors import not_found, unauthorized
 from cases.agencies import AgencyRegistry
+from cases.ids import is_case_id
 from settings import Settings
 from store.principals import Principal, authenticate
+from store.queries import can_see
+from store.tables import CaseRow
 
 
 @dataclass
 class Services:
-    """Made once at start-up and shared: one Temporal client, one engine."""
+    """Made once at start-up and shared: one Temporal client, one engine, the agency registry new
+    cases start with."""
 
     settings: Settings
     engine: Engine
@@ -50,3 +55,26 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def find_visible(case_id: str, principal: Principal, services: Services) -> CaseRow:
+    """The case's row if the caller may see it; otherwise 404, whether or not it exists."""
+    if not is_case_id(case_id):
+        raise not_found(case_id)
+    scope = scope_for(principal, services.registry)
+    row = await run_in_threadpool(can_see, services.engine, scope, case_id)
+    if row is None:
+        raise not_found(case_id)
+    structlog.contextvars.bind_contextvars(case_id=case_id)
+    return row
+
+
+async def visible_case(
+    case_id: Annotated[str, Path(max_length=110, description="The case id.")],
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+) -> CaseRow:
+    return await find_visible(case_id, principal, services)
+
+
+VisibleCase = Annotated[CaseRow, Depends(visible_case)]

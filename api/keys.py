@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api.access import role_fits
 from cases.agencies import default_registry
-from cases.model import Role
+from cases.parties import role_fits
+from cases.vocabulary import Role
 from settings import Settings
 from store.db import create_tables, make_engine
 from store.principals import create_key, list_keys, revoke

@@ -1,4 +1,5 @@
-"""Turning read-model rows and workflow state into API schemas."""
+"""Turning the case's own view and read-model rows into API schemas. Presentation only: what may be
+done is what the case said."""
 
 from __future__ import annotations
 
@@ -10,108 +11,105 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from api.schemas import (
+    ActorPublic,
     AllowedAction,
     CaseDetail,
     CaseSummary,
     ChecklistLinePublic,
     ClockPublic,
+    FieldPublic,
     MovePublic,
+    TimelineEntryPublic,
 )
-from cases.actions import ACTIONS, Action
-from cases.allowed import Context, allowed_actions
-from cases.model import Actor, CaseState, ClockState, Role
-from cases.profiles import Profile
-from cases.transitions import projection
-from store.tables import CaseRow, ClockRow
-from workflows.case import CaseView
+from cases.model import CaseState, ClockState
+from cases.payloads import fields_of
+from cases.projection import CaseProjection
+from cases.steps import STEPS
+from cases.view import Allowed, CaseView
+from store.tables import CaseRow, TimelineRow
 
 _STATE = TypeAdapter(CaseState)
+_PROJECTION_FIELDS = tuple(CaseProjection.model_fields)
+_CLOCK_FIELDS = tuple(ClockState.model_fields)
 
 
-def _summary(data: dict[str, Any], now: datetime) -> CaseSummary:
-    for key in ("last_seq", "referred", "agencies"):
-        data.pop(key, None)
-    deadline = data["next_deadline"]
-    return CaseSummary(**data, overdue=deadline is not None and deadline < now)
-
-
-def summary_from_row(row: CaseRow, now: datetime) -> CaseSummary:
-    return _summary(row.model_dump(), now)
-
-
-def summary_from_state(state: CaseState, now: datetime, updated_at: datetime) -> CaseSummary:
-    """The same summary as the read model's row, straight from the workflow's state."""
-    data = asdict(projection(state, updated_at))
-    data["stage"] = state.stage.value
-    return _summary(data, now)
-
-
-def clock_public(
-    clock: ClockState | ClockRow, profile: Profile | None, now: datetime
-) -> ClockPublic:
-    spec = profile.clocks.get(clock.name) if profile else None
-    data = asdict(clock) if isinstance(clock, ClockState) else clock.model_dump()
-    for key in ("owner_party", "owner_role", "unit"):
-        data[key] = str(data[key])
-    data.pop("case_id", None)
-    data.pop("ordinal", None)
-    left = (clock.due_at - now).total_seconds()
-    return ClockPublic(
-        **data,
-        title_zh=spec.title_zh if spec else clock.name,
-        title_en=spec.title_en if spec else clock.name,
-        overdue=clock.closed_at is None and clock.paused_at is None and clock.due_at < now,
-        seconds_left=math.floor(left),
+def summary(
+    source: CaseProjection, now: datetime, workflow_status: str | None = None
+) -> CaseSummary:
+    """The public summary of a case row or of the case's own projection."""
+    data = {name: getattr(source, name) for name in _PROJECTION_FIELDS}
+    deadline = source.next_deadline
+    status = workflow_status or getattr(source, "workflow_status", None)
+    return CaseSummary(
+        **data, overdue=deadline is not None and deadline < now, workflow_status=status
     )
 
 
-def detail_from_view(view: CaseView, actor: Actor, ctx: Context) -> CaseDetail:
+def clock_public(clock: ClockState, now: datetime) -> ClockPublic:
+    data = {name: getattr(clock, name) for name in _CLOCK_FIELDS}
+    return ClockPublic(
+        **data,
+        overdue=clock.closed_at is None and clock.paused_at is None and clock.due_at < now,
+        seconds_left=math.floor((clock.due_at - now).total_seconds()),
+    )
+
+
+def allowed_public(allowed: Allowed) -> AllowedAction:
+    step = STEPS[allowed.action]
+    return AllowedAction(
+        action=step.name,
+        label_zh=step.label_zh,
+        label_en=step.label_en,
+        source=step.source,
+        required=step.required,
+        fields=[
+            FieldPublic(
+                name=f.name,
+                kind=f.kind,
+                required=f.required,
+                choices=allowed.choices.get(f.name, list(f.choices)),
+            )
+            for f in fields_of(step.payload)
+        ],
+    )
+
+
+def _lines(lines: list[Any]) -> list[ChecklistLinePublic]:
+    return [ChecklistLinePublic(**asdict(line)) for line in lines]
+
+
+def detail_from_view(view: CaseView, now: datetime) -> CaseDetail:
     state = view.state
-    now = ctx.now
-    decisions = allowed_actions(state, actor, ctx)
-    allowed = [
-        AllowedAction(
-            action=d.action,
-            label_zh=ACTIONS[Action(d.action)].label_zh,
-            label_en=ACTIONS[Action(d.action)].label_en,
-            required=list(ACTIONS[Action(d.action)].required),
-        )
-        for d in decisions
-        if d.allowed
-    ]
     return CaseDetail(
-        summary=summary_from_state(state, now, view.now),
+        summary=summary(view.summary, now),
         live=True,
         state=_STATE.dump_python(state, mode="json"),
-        open_clocks=[clock_public(c, ctx.profile, now) for c in state.open_clocks()],
-        allowed_actions=allowed,
+        stages=[s.value for s in view.stages],
+        open_clocks=[clock_public(c, now) for c in state.open_clocks()],
+        allowed_actions=[allowed_public(a) for a in view.allowed],
         moves=[
             MovePublic(
-                action=m.action.value,
+                action=m.action,
                 agency=m.agency,
                 party=m.party.value,
                 roles=[r.value for r in m.roles],
             )
             for m in view.moves
         ],
-        referral_checklist=[
-            ChecklistLinePublic(**asdict(line)) for line in view.referral_checklist
-        ],
-        evidence_checklist=[
-            ChecklistLinePublic(**asdict(line)) for line in view.evidence_checklist
-        ],
+        referral_checklist=_lines(view.referral_checklist),
+        evidence_checklist=_lines(view.evidence_checklist),
     )
 
 
-def detail_from_rows(
-    row: CaseRow, clocks: list[ClockRow], profile: Profile | None, now: datetime
-) -> CaseDetail:
-    """When the workflow cannot be asked: what the read model knows, and no buttons."""
+def detail_from_rows(row: CaseRow, clocks: list[ClockState], now: datetime) -> CaseDetail:
+    """When the workflow cannot be asked (or no longer exists): what the read model knows, and no
+    buttons."""
     return CaseDetail(
-        summary=summary_from_row(row, now),
+        summary=summary(row, now),
         live=False,
         state=None,
-        open_clocks=[clock_public(c, profile, now) for c in clocks if c.closed_at is None],
+        stages=[],
+        open_clocks=[clock_public(c, now) for c in clocks if c.closed_at is None],
         allowed_actions=[],
         moves=[],
         referral_checklist=[],
@@ -119,5 +117,20 @@ def detail_from_rows(
     )
 
 
-def actor_of(agency: str, role: str, person: str) -> Actor:
-    return Actor(agency, Role(role), person)
+def timeline_public(rows: list[TimelineRow]) -> list[TimelineEntryPublic]:
+    return [
+        TimelineEntryPublic(
+            seq=r.seq,
+            at=r.at,
+            action=r.action,
+            actor=ActorPublic(
+                agency=r.actor_agency, role=r.actor_role or "", person=r.actor_person or ""
+            )
+            if r.actor_agency
+            else None,
+            stage_from=r.stage_from,
+            stage_to=r.stage_to,
+            details=r.details,
+        )
+        for r in rows
+    ]

@@ -9,11 +9,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,15 +29,16 @@ def free_port() -> int:
 def wait_http(
     url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Until ``url`` answers 200; a process that exits meanwhile fails at once, with its code."""
+
+    def answers() -> bool:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the process behind {url} exited with {process.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
+            return httpx.get(url, timeout=1).status_code == 200
+        return False
+
+    eventually_sync(answers, f"{url} did not answer within {timeout}s", seconds=timeout)
 
 
 @contextlib.contextmanager

@@ -1,121 +1,48 @@
-"""Every human or agency step: ``POST /cases/{id}/actions/{action}`` sends the workflow update."""
+"""Every human or agency step: ``POST /cases/{id}/actions/<action>``, one route per step.
+
+The routes are generated from the steps (``cases.steps``): each publishes its step's own body type in
+OpenAPI, with its limits and an example, so a body can never be paired with the wrong action. The
+case decides whether the step may be taken; a name that is no step answers 404 with the list.
+"""
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+import inspect
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Body
-from pydantic import TypeAdapter, ValidationError
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from fastapi.openapi.models import Example
 
-from api.deps import CurrentPrincipal, Services, ServicesDep
-from api.errors import RESPONSES, ApiError
-from api.metrics import ACTIONS as ACTION_COUNTER
-from api.routes.cases import visible_case
+from api import engine
+from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
+from api.errors import RESPONSES, ApiError, ErrorBody
 from api.schemas import ActionOutcome
-from api.views import actor_of
-from cases.actions import ACTIONS, Action, ActionPayload, ActionRequest
-from cases.allowed import Reason, resolve, role_refusal
-from cases.model import Actor, Role
-from cases.transitions import ActionResult
+from cases.context import Reason
+from cases.model import Actor
+from cases.payloads import PayloadError
+from cases.steps import STEPS, Step
+from cases.vocabulary import Role, Stage
 from store.principals import Principal
+from store.tables import CaseRow
 
 router = APIRouter(prefix="/cases", tags=["actions"], responses=RESPONSES)
 log = structlog.get_logger(__name__)
-PAYLOAD = TypeAdapter(ActionPayload)
-FIELDS = {f.name for f in fields(ActionPayload)}
-UPDATE_TIMEOUT = timedelta(seconds=30)
-
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "accept": {"summary": "police accept", "value": {"reference": "受案登记 2026-118"}},
-    "classify": {
-        "summary": "confirm a classification",
-        "value": {"classification": "crime", "reasons": "暗管排放"},
-    },
-    "request_supplements": {"summary": "ask for supplements", "value": {"items": ["原始采样记录"]}},
-    "decline_filing": {"summary": "decline to file", "value": {"reasons": "证据不足"}},
-    "record_test_result": {
-        "summary": "a monitoring station answers",
-        "value": {
-            "request_id": "test-1",
-            "conclusion": "总铬超标",
-            "measurements": [{"pollutant": "总铬", "measured": 6.2, "standard": 1.5}],
-        },
-    },
-    "feed_back": {"summary": "police feed the result back", "value": {"outcome": "prosecution"}},
-}
 
 
-def parse_payload(body: dict[str, Any]) -> ActionPayload:
-    unknown = sorted(set(body) - FIELDS)
-    if unknown:
-        raise ApiError(
-            422, "invalid_input", f"unknown fields: {', '.join(unknown)}",
-            f"send only these fields: {', '.join(sorted(FIELDS))}", unknown=unknown,
-        )  # fmt: skip
-    try:
-        return PAYLOAD.validate_python(body)
-    except ValidationError as exc:
-        problems = [
-            {"at": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
-        ]
-        raise ApiError(
-            422, "invalid_input", "; ".join(f"{p['at']}: {p['problem']}" for p in problems),
-            "correct the fields named", problems=problems,
-        ) from None  # fmt: skip
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.agency, Role(principal.role), principal.name)
 
 
-async def send_action(
-    services: Services, principal: Principal, case_id: str, action: Action, payload: ActionPayload
+async def send_step(
+    services: Services, principal: Principal, row: CaseRow, step: Step[Any], payload: object
 ) -> ActionOutcome:
-    """The one way an action reaches a case, from the action endpoint and the evidence endpoint."""
-    forbidden = role_refusal(action, Role(principal.role))
-    if forbidden is not None:
-        ACTION_COUNTER.labels(action.value, "forbidden").inc()
-        raise ApiError(
-            403, Reason.ROLE_NOT_PERMITTED.value, forbidden.message,
-            "use a key whose role takes this action",
-        )  # fmt: skip
-    actor: Actor = actor_of(principal.agency, principal.role, principal.name)
-    handle = services.temporal.get_workflow_handle(f"case-{case_id}")
-    try:
-        result: ActionResult = await handle.execute_update(
-            action.value,
-            ActionRequest(actor, payload),
-            result_type=ActionResult,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise refused(action, exc) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        ACTION_COUNTER.labels(action.value, "timeout").inc()
-        raise ApiError(
-            503, "case_service_unavailable", "the case did not answer in time",
-            "try again shortly; the action may or may not have been taken, check the timeline",
-        ) from None  # fmt: skip
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND or "already completed" in str(exc).lower():
-            ACTION_COUNTER.labels(action.value, "refused").inc()
-            raise ApiError(
-                409,
-                Reason.CASE_CLOSED.value,
-                "the case is archived",
-                "nothing more can be done to it",
-            ) from None
-        raise ApiError(
-            503, "case_service_unavailable", f"the case service is unavailable: {exc.message}",
-            "try again shortly",
-        ) from None  # fmt: skip
-    ACTION_COUNTER.labels(action.value, "done").inc()
-    log.info("action taken", case_id=case_id, action=action.value, seq=result.seq)
+    """The one way a step reaches a case: the action routes, the evidence route and the dashboard."""
+    result = await engine.take_step(services, row, actor_of(principal), step, payload)
     return ActionOutcome(
-        case_id=case_id,
-        action=action.value,
+        case_id=row.case_id,
+        action=step.name,
         seq=result.seq,
         stage=result.stage.value,
         at=result.at or datetime.now(UTC),
@@ -123,62 +50,80 @@ async def send_action(
     )
 
 
-def refused(action: Action, exc: WorkflowUpdateFailedError) -> ApiError:
-    cause = exc.cause
-    details: dict[str, Any] = {}
-    if isinstance(cause, ApplicationError) and cause.details:
-        first = cause.details[0]
-        details = first if isinstance(first, dict) else {}
-    reason = str(details.get("reason") or "refused")
-    message = str(
-        details.get("message") or (cause.message if isinstance(cause, ApplicationError) else exc)
+def _describe(step: Step[Any]) -> str:
+    who = "; ".join(
+        f"{party.value}: {', '.join(sorted(r.value for r in roles))}"
+        for party, roles in step.movers.items()
     )
-    ACTION_COUNTER.labels(action.value, reason).inc()
-    status = {
-        Reason.ROLE_NOT_PERMITTED.value: 403,
-        Reason.INVALID_PAYLOAD.value: 422,
-        Reason.UNKNOWN_ACTION.value: 404,
-    }.get(reason, 409)
-    return ApiError(
-        status, reason, message, FIXES.get(reason, "see the reason; the case's allowed actions are at GET /cases/{id}"),
-        missing=details.get("missing") or [],
-    )  # fmt: skip
+    stages = ", ".join(s.value for s in Stage if s in step.stages)
+    branch = f"\n\nOnly in mechanisms with the `{step.branch}` path." if step.branch else ""
+    return (
+        f"{step.label_zh}. {step.doc}\n\n**Source:** {step.source}\n\n"
+        f"**Who:** {who}\n\n**Stages:** {stages}{branch}"
+    )
 
 
-FIXES = {
-    Reason.WRONG_STAGE.value: "wait until the case reaches the stage the action belongs to",
-    Reason.NOT_YOUR_MOVE.value: "this move belongs to another agency; see 'moves' in GET /cases/{id}",
-    Reason.PACKAGE_INCOMPLETE.value: "record the missing items with POST /cases/{id}/evidence",
-    Reason.CLASSIFICATION_REQUIRED.value: "confirm the classification with the 'classify' action",
-    Reason.AWAITING_SUPPLEMENTS.value: "wait for the supplementary material",
-    Reason.NOT_DELIVERED.value: "wait for the police system's delivery receipt",
-    Reason.WINDOW_CLOSED.value: "the period for this step has passed",
-    Reason.INVALID_PAYLOAD.value: "correct the body as the reason says",
-    Reason.CASE_CLOSED.value: "nothing more can be done to an archived case",
-}
+def _route(step: Step[Any]) -> None:
+    """Add the route of one step, its body typed as the step's payload."""
 
-
-@router.post(
-    "/{case_id}/actions/{action}",
-    operation_id="take_action",
-    response_model=ActionOutcome,
-    description="Every human or agency step. The body depends on the action; "
-    + "; ".join(
-        f"**{a.value}** needs {', '.join(s.required) or 'nothing'}" for a, s in ACTIONS.items()
-    ),
-)
-async def take_action(
-    case_id: str,
-    action: str,
-    principal: CurrentPrincipal,
-    services: ServicesDep,
-    body: Annotated[dict[str, Any] | None, Body(openapi_examples=EXAMPLES)] = None,
-) -> ActionOutcome:
-    resolved = resolve(action)
-    if not isinstance(resolved, Action):
-        raise ApiError(
-            404, Reason.UNKNOWN_ACTION.value, resolved.message, "use an action /docs lists"
+    async def take(**arguments: Any) -> ActionOutcome:
+        body = arguments["body"]
+        payload = step.payload() if body is None else body
+        return await send_step(
+            arguments["services"], arguments["principal"], arguments["row"], step, payload
         )
-    await visible_case(case_id, principal, services)
-    payload = parse_payload(body or {})
-    return await send_action(services, principal, case_id, resolved, payload)
+
+    required = bool(step.required)
+    examples = {"example": Example(summary=step.label_en, value=dict(step.example))}
+    body_type: Any = step.payload if required else step.payload | None
+    parameters = [
+        inspect.Parameter("row", inspect.Parameter.KEYWORD_ONLY, annotation=VisibleCase),
+        inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentPrincipal),
+        inspect.Parameter("services", inspect.Parameter.KEYWORD_ONLY, annotation=ServicesDep),
+        inspect.Parameter(
+            "body",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[body_type, Body(openapi_examples=examples)],
+            default=inspect.Parameter.empty if required else None,
+        ),
+    ]
+    take.__signature__ = inspect.Signature(parameters, return_annotation=ActionOutcome)  # type: ignore[attr-defined]
+    take.__name__ = f"act_{step.name}"
+    router.add_api_route(
+        f"/{{case_id}}/actions/{step.name}",
+        take,
+        methods=["POST"],
+        operation_id=f"act_{step.name}",
+        summary=step.label_en,
+        description=_describe(step),
+        response_model=ActionOutcome,
+        responses={503: {"model": ErrorBody, "description": "the case service is unavailable"}},
+    )
+
+
+for _step in STEPS.values():
+    _route(_step)
+
+
+@router.post("/{case_id}/actions/{action}", include_in_schema=False)
+async def unknown_action(case_id: str, action: str, principal: CurrentPrincipal) -> None:
+    """A name that is no step: 404 with the list of steps (after the key is checked)."""
+    known = ", ".join(STEPS)
+    raise ApiError(
+        404,
+        Reason.UNKNOWN_ACTION.value,
+        f"unknown action '{action[:60]}' (one of: {known})",
+        "use an action /docs lists",
+        actions=list(STEPS),
+    )
+
+
+def read_body(step: Step[Any], data: object) -> Any:
+    """A body from a form (the dashboard) read as the step's type; 422 naming each problem."""
+    try:
+        return step.read(data)
+    except PayloadError as exc:
+        raise ApiError(
+            422, "invalid_input", "; ".join(exc.problems), "correct the fields named",
+            problems=exc.problems,
+        ) from None  # fmt: skip

@@ -2,55 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
-import structlog
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
-from api.access import OPENERS, scope_for
-from api.deps import CurrentPrincipal, Services, ServicesDep
-from api.errors import RESPONSES, ApiError, not_found
-from api.metrics import CASES_OPENED
-from api.schemas import (
-    CASE_ID,
-    ActorPublic,
-    CaseCreate,
-    CaseDetail,
-    CasePage,
-    CaseSummary,
-    TimelineEntryPublic,
-)
-from api.views import (
-    actor_of,
-    detail_from_rows,
-    detail_from_view,
-    summary_from_row,
-    summary_from_state,
-)
-from cases.allowed import Context, facts_problems
-from cases.calendar import default_calendar, snapshot
-from cases.lifecycle import CaseIntake, intake_problems, open_case
-from cases.model import Role, Stage
-from cases.profiles import Profile, UnknownMechanism, get_profile, profile_data
+from api import engine
+from api.access import scope_for
+from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
+from api.errors import RESPONSES, ApiError, ErrorBody
+from api.schemas import CaseDetail, CasePage, CaseSummary, TimelineEntryPublic
+from api.views import detail_from_rows, detail_from_view, summary, timeline_public
+from cases.intake import EXAMPLE, CaseIntake, IntakeCode, admit, differences
+from cases.profiles import default_profiles
+from cases.view import Caller
+from cases.vocabulary import Role, Stage
 from store.principals import Principal
-from store.queries import CaseFilter, can_see, list_cases
-from store.records import case_row, clocks, timeline
+from store.queries import CaseFilter, list_cases
+from store.records import case_row, clocks, stored_intake, timeline
 from store.tables import CaseRow
-from workflows.case import CaseInput, CaseView, CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=RESPONSES)
-log = structlog.get_logger(__name__)
-QUERY_TIMEOUT = timedelta(seconds=10)
-FIRST_RECORD_WAIT = 10.0  # seconds; a worker that is down makes intake slow, not lost
-CASE_ID_PATTERN = re.compile(CASE_ID)
+
+INTAKE_STATUS = {
+    IntakeCode.ROLE_NOT_PERMITTED: 403,
+    IntakeCode.NOT_YOUR_AGENCY: 403,
+    IntakeCode.UNKNOWN_MECHANISM: 422,
+    IntakeCode.INVALID_INTAKE: 422,
+}
+INTAKE_FIX = {
+    IntakeCode.ROLE_NOT_PERMITTED: "open cases with an intake or officer key",
+    IntakeCode.NOT_YOUR_AGENCY: "open cases in your own agency's name",
+    IntakeCode.UNKNOWN_MECHANISM: "use a mechanism the message lists",
+    IntakeCode.INVALID_INTAKE: "correct the facts or agencies named",
+}
 
 
 def _now() -> datetime:
@@ -62,90 +48,63 @@ def _now() -> datetime:
     operation_id="open_case",
     status_code=201,
     response_model=CaseSummary,
-    responses={200: {"model": CaseSummary, "description": "the case already exists (a repeat)"}},
+    responses={
+        200: {"model": CaseSummary, "description": "the case already exists (a repeat)"},
+        409: {"model": ErrorBody, "description": "intake_conflict: a repeat with another body"},
+        503: {"model": ErrorBody, "description": "the case service is unavailable"},
+    },
 )
-async def open_case_route(
-    body: CaseCreate, principal: CurrentPrincipal, services: ServicesDep, response: Response
+async def open_case(
+    body: Annotated[CaseIntake, Body(openapi_examples={"a case": {"value": EXAMPLE}})],
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    response: Response,
 ) -> CaseSummary:
-    """Open a case. Idempotent on the intake system's own id: a repeat returns the existing case."""
-    if Role(principal.role) not in OPENERS:
-        raise ApiError(
-            403, "role_not_permitted", f"the role '{principal.role}' may not open cases",
-            "open cases with an intake or officer key",
-        )  # fmt: skip
-    if body.discovering_agency != principal.agency:
-        raise ApiError(
-            403, "not_your_agency",
-            f"your key belongs to '{principal.agency}', the case names '{body.discovering_agency}'",
-            "open cases in your own agency's name",
-        )  # fmt: skip
-    try:
-        profile = get_profile(body.mechanism)
-    except UnknownMechanism:
-        raise ApiError(
-            422, "unknown_mechanism", f"no mechanism '{body.mechanism}'",
-            "use one of: env-police, urban-police, animal-health-police, township-county, "
-            "national-2017, demo-fast",
-        ) from None  # fmt: skip
-    case_id = f"{body.discovering_agency}-{body.intake_ref}"
-    intake = CaseIntake(
-        case_id=case_id,
-        intake_ref=body.intake_ref,
-        mechanism=body.mechanism,
-        discovering_agency=body.discovering_agency,
-        source=body.source,
-        subject=body.subject,
-        discovered_at=body.discovered_at,
-        facts=body.facts,
-        police_agency=body.police_agency,
-        outside_jurisdiction=body.outside_jurisdiction,
-    )
-    problems = intake_problems(intake, profile, services.registry) + facts_problems(body.facts)
-    if problems:
-        raise ApiError(
-            422, "invalid_intake", "; ".join(problems), "correct the facts or agencies named",
-            problems=problems,
-        )  # fmt: skip
+    """Open a case. Idempotent on the intake system's own id (``intake_ref``): a repeat with the same
+    body answers 200 with the case as it stands; a repeat with another body is a 409 naming the
+    fields that differ. It answers once the case is recorded, so the caller may act on it at once."""
     now = _now()
+    refusal = admit(
+        body,
+        agency=principal.agency,
+        role=Role(principal.role),
+        profiles=default_profiles(),
+        registry=services.registry,
+        now=now,
+    )
+    if refusal is not None:
+        raise ApiError(
+            INTAKE_STATUS[refusal.code], refusal.code.value, refusal.message,
+            INTAKE_FIX[refusal.code], problems=list(refusal.problems),
+        )  # fmt: skip
+    row = await run_in_threadpool(case_row, services.engine, body.case_id)
+    if row is not None and (row.closed_at is not None or row.workflow_status is not None):
+        return _repeat(row, body, now, response)
     try:
-        await services.temporal.start_workflow(
-            CaseWorkflow.run,
-            CaseInput(
-                intake,
-                profile_data(profile.name),
-                snapshot(default_calendar(), [now.year, now.year + 1]),
-            ),
-            id=f"case-{case_id}",
-            task_queue=services.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        response.status_code = 200
-        existing = await run_in_threadpool(case_row, services.engine, case_id)
-        if existing is not None:
-            return summary_from_row(existing, now)
-        log.info("repeat intake before the first record", case_id=case_id)
-    else:
-        CASES_OPENED.labels(mechanism=profile.name).inc()
-        log.info("case opened", case_id=case_id, mechanism=profile.name)
-        # Read your writes: the caller may act on the case at once, and the API finds cases in
-        # the read model, which the workflow's first step writes a moment from now.
-        row = await _first_record(services, case_id)
-        if row is not None:
-            return summary_from_row(row, now)
-    state = open_case(intake, profile, services.registry, now)
-    return summary_from_state(state, now, now)
+        opening = await engine.open_case(services, body, now)
+    except engine.AlreadyClosed:
+        row = await run_in_threadpool(case_row, services.engine, body.case_id)
+        if row is None:
+            raise ApiError(
+                503, "case_service_unavailable",
+                "the case exists but its record is not readable yet",
+                "try again shortly; a repeat is safe",
+            ) from None  # fmt: skip
+        if row.closed_at is None:
+            await engine.ended_status(services, row)  # marked (and told) if it ended unarchived
+        return _repeat(row, body, now, response)
+    response.status_code = 201 if opening.created else 200
+    return summary(opening.summary, now)
 
 
-async def _first_record(services: Services, case_id: str) -> CaseRow | None:
-    deadline = asyncio.get_running_loop().time() + FIRST_RECORD_WAIT
-    while asyncio.get_running_loop().time() < deadline:
-        row = await run_in_threadpool(case_row, services.engine, case_id)
-        if row is not None:
-            return row
-        await asyncio.sleep(0.05)
-    log.warning("the read model has not caught up with a new case", case_id=case_id)
-    return None
+def _repeat(row: CaseRow, body: CaseIntake, now: datetime, response: Response) -> CaseSummary:
+    """A repeat of a case the engine no longer runs, answered from its record."""
+    stored = stored_intake(row)
+    differ = differences(stored, body) if stored is not None else []
+    if differ:
+        raise engine.conflict(row.case_id, differ)
+    response.status_code = 200
+    return summary(row, now)
 
 
 @router.get("", operation_id="list_cases", response_model=CasePage)
@@ -177,78 +136,39 @@ async def list_cases_route(
     rows, total = await run_in_threadpool(
         list_cases, services.engine, scope, filters, now, limit, offset
     )
-    return CasePage(
-        items=[summary_from_row(r, now) for r in rows], total=total, limit=limit, offset=offset
-    )
-
-
-async def visible_case(case_id: str, principal: Principal, services: Services) -> CaseRow:
-    """The case's row if the caller may see it; otherwise 404, whether or not it exists."""
-    if not CASE_ID_PATTERN.match(case_id):
-        raise not_found(case_id)
-    row = await run_in_threadpool(
-        can_see, services.engine, scope_for(principal, services.registry), case_id
-    )
-    if row is None:
-        raise not_found(case_id)
-    structlog.contextvars.bind_contextvars(case_id=case_id)
-    return row
+    return CasePage(items=[summary(r, now) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{case_id}", operation_id="get_case", response_model=CaseDetail)
-async def get_case(case_id: str, principal: CurrentPrincipal, services: ServicesDep) -> CaseDetail:
-    """The case as it stands: state, open clocks, and the actions you may take now."""
-    return await case_detail(services, principal, case_id)
+async def get_case(
+    row: VisibleCase, principal: CurrentPrincipal, services: ServicesDep
+) -> CaseDetail:
+    """The case as it stands: state, open clocks, and the actions you may take now (decided by the
+    case itself, with its own rules and time)."""
+    return await case_detail(services, principal, row)
 
 
-async def case_detail(services: Services, principal: Principal, case_id: str) -> CaseDetail:
+async def case_detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
     """The live case for this caller (the API and the dashboard both show this)."""
-    row = await visible_case(case_id, principal, services)
+    caller = Caller(principal.agency, Role(principal.role))
+    found = await engine.view_case(services, row.case_id, caller)
     now = _now()
-    handle: WorkflowHandle[CaseWorkflow, object] = services.temporal.get_workflow_handle_for(
-        CaseWorkflow.run, f"case-{case_id}"
-    )
-    try:
-        profile: Profile | None = get_profile(row.mechanism)
-    except UnknownMechanism:
-        profile = None
-    try:
-        view: CaseView = await handle.query(CaseWorkflow.view, rpc_timeout=QUERY_TIMEOUT)
-    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
-        # The worker or the server is away: say so, and show what the read model knows.
-        log.warning(
-            "case query failed; answering from the read model", case_id=case_id, error=str(exc)
-        )
-        rows = await run_in_threadpool(clocks, services.engine, case_id)
-        return detail_from_rows(row, rows, profile, now)
-    actor = actor_of(principal.agency, principal.role, principal.name)
-    return detail_from_view(
-        view, actor, Context(profile or get_profile("env-police"), services.registry, now)
-    )
+    if isinstance(found, engine.Live):
+        return detail_from_view(found.view, now)
+    if isinstance(found, engine.Closed):
+        if found.status is not None and found.status.name == "COMPLETED":
+            archived = await engine.archived_view(services, row.case_id, caller)
+            if archived is not None:
+                return detail_from_view(archived, now)
+        elif row.closed_at is None:
+            await engine.noticed_ended(services, row, found.status)
+    rows = await run_in_threadpool(clocks, services.engine, row.case_id)
+    return detail_from_rows(row, list(rows), now)
 
 
 @router.get(
     "/{case_id}/timeline", operation_id="get_timeline", response_model=list[TimelineEntryPublic]
 )
-async def get_timeline(
-    case_id: str, principal: CurrentPrincipal, services: ServicesDep
-) -> list[TimelineEntryPublic]:
+async def get_timeline(row: VisibleCase, services: ServicesDep) -> list[TimelineEntryPublic]:
     """Every event of the case in order: who did what, when, and what it changed."""
-    await visible_case(case_id, principal, services)
-    rows = await run_in_threadpool(timeline, services.engine, case_id)
-    return [
-        TimelineEntryPublic(
-            seq=r.seq,
-            at=r.at,
-            action=r.action,
-            actor=ActorPublic(
-                agency=r.actor_agency, role=r.actor_role or "", person=r.actor_person or ""
-            )
-            if r.actor_agency
-            else None,
-            stage_from=r.stage_from,
-            stage_to=r.stage_to,
-            details=r.details,
-        )
-        for r in rows
-    ]
+    return timeline_public(await run_in_threadpool(timeline, services.engine, row.case_id))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cases.actions import ACTIONS, Action
-from cases.model import STAGE_LABELS, Stage
+from cases.steps import STEPS
+from cases.vocabulary import STAGE_LABELS, Stage
 
 LANGUAGES = ("zh", "en")
 
@@ -49,6 +49,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "open_clocks": ("进行中的时限", "Open clocks"),
     "actions": ("可办理事项", "What you can do"),
     "no_actions": ("当前无可办理事项", "Nothing for you to do now"),
+    "ended": ("案件流程已中止, 未归档", "The case's workflow ended without archiving"),
     "timeline": ("办理记录", "Timeline"),
     "evidence": ("证据", "Evidence"),
     "checklist": ("移送材料清单", "Referral package"),
@@ -88,6 +89,7 @@ SYSTEM_STEPS: dict[str, tuple[str, str]] = {
     "breach": ("超期", "Overdue"),
     "escalation": ("升级督办", "Escalated"),
     "calendar_published": ("节假日安排更新", "Holiday calendar published"),
+    "registry_published": ("机构名录更新", "Agency registry published"),
 }
 
 
@@ -105,9 +107,8 @@ def stage_label(stage: str, lang: str) -> str:
 
 
 def action_label(action: str, lang: str) -> str:
-    try:
-        spec = ACTIONS[Action(action)]
-        return spec.label_en if lang == "en" else spec.label_zh
-    except ValueError:
-        zh, en = SYSTEM_STEPS.get(action, (action, action))
-        return en if lang == "en" else zh
+    step = STEPS.get(action)
+    if step is not None:
+        return step.label_en if lang == "en" else step.label_zh
+    zh, en = SYSTEM_STEPS.get(action, (action, action))
+    return en if lang == "en" else zh

@@ -15,21 +15,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.access import scope_for
-from api.deps import Services, ServicesDep
+from api.deps import Services, ServicesDep, find_visible
 from api.errors import ApiError
-from api.routes.actions import send_action
+from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
-from api.routes.evidence import check_kind, store_upload
+from api.routes.evidence import read_item, store_upload
 from api.ui import i18n
 from api.ui.session import COOKIE, LIFETIME, issue, principal_of, secret_for
-from cases.actions import ACTIONS, Action, ActionPayload
-from cases.agencies import AgencyKind
-from cases.allowed import ESCALATION_PARTY
 from cases.calendar import CHINA_TZ
 from cases.checklists import CATALOGUE
-from cases.model import Classification, FeedbackOutcome, Stage
-from cases.profiles import UnknownMechanism, get_profile
-from store.dashboard import ClockLine, inbox, overview
+from cases.ids import workflow_id
+from cases.model import ClockState
+from cases.payloads import fields_of
+from cases.steps import STEPS
+from cases.steps.evidence import RecordEvidence
+from cases.vocabulary import SIDE_STAGES, Stage
+from store.dashboard import inbox, overview
 from store.principals import Principal, authenticate
 from store.queries import CaseFilter, evidence, list_cases
 from store.records import timeline
@@ -38,8 +39,6 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LANG = "linkage_lang"
 PAGE = 25
-# Actions whose body is too rich for a button's form; the API serves them.
-NOT_ON_BUTTONS = {Action.UPDATE_FACTS, Action.RECORD_EVIDENCE}
 
 
 class SignIn(Exception):
@@ -64,14 +63,19 @@ def signed_in(request: Request, services: Services) -> Principal:
 
 
 def render(
-    request: Request, template: str, principal: Principal | None, **context: Any
+    request: Request,
+    template: str,
+    principal: Principal | None,
+    status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     lang = lang_of(request)
     now = datetime.now(UTC)
     return templates.TemplateResponse(
         request,
         template,
-        {
+        status_code=status_code,
+        context={
             "lang": lang,
             "t": lambda key: i18n.t(key, lang),
             "stage_label": lambda stage: i18n.stage_label(stage, lang),
@@ -81,7 +85,7 @@ def render(
             ),
             "span": lambda seconds: _span(seconds, lang),
             "pct": lambda value: "—" if value is None else f"{value:.0%}",
-            "clock_title": lambda mechanism, name: _clock_title(mechanism, name, lang),
+            "clock_title": lambda clock: _clock_title(clock, lang),
             "principal": principal,
             "now": now,
             "path": request.url.path,
@@ -90,14 +94,8 @@ def render(
     )
 
 
-def _clock_title(mechanism: str, name: str, lang: str) -> str:
-    try:
-        spec = get_profile(mechanism).clocks.get(name)
-    except UnknownMechanism:
-        spec = None
-    if spec is None:
-        return name
-    return spec.title_en if lang == "en" else spec.title_zh
+def _clock_title(clock: ClockState, lang: str) -> str:
+    return clock.title_en if lang == "en" else clock.title_zh
 
 
 def _span(seconds: float, lang: str) -> str:
@@ -244,36 +242,26 @@ async def case_page(
 ) -> Response:
     principal = signed_in(request, services)
     try:
-        detail = await case_detail(services, principal, case_id)
+        row = await find_visible(case_id, principal, services)
+        detail = await case_detail(services, principal, row)
     except ApiError as exc:
-        return render(request, "missing.html", principal, error=exc.body)
+        return render(request, "missing.html", principal, exc.status, error=exc.body)
     entries, items = await run_in_threadpool(_rows, services, case_id)
-    try:
-        profile = get_profile(detail.summary.mechanism)
-        progress = [
-            s.value
-            for s in profile.stages
-            if s not in (Stage.NOT_FILED, Stage.RECONSIDERATION, Stage.SUPERVISION)
-        ]
-    except UnknownMechanism:
-        profile, progress = None, [s.value for s in Stage]
-    state = detail.state or {}
-    forms = [
-        _form(a.action, state, services, profile)
-        for a in detail.allowed_actions
-        if Action(a.action) not in NOT_ON_BUTTONS
+    progress = [s for s in detail.stages if Stage(s) not in SIDE_STAGES] or [
+        s.value for s in Stage if s not in SIDE_STAGES
     ]
-    can_add_evidence = any(a.action == Action.RECORD_EVIDENCE.value for a in detail.allowed_actions)
+    forms = [a for a in detail.allowed_actions if all(f.kind != "structured" for f in a.fields)]
+    can_add_evidence = any(a.action == "record_evidence" for a in detail.allowed_actions)
     workflow_link = (
         f"{services.settings.temporal_ui_url.rstrip('/')}/namespaces/"
-        f"{quote(services.settings.temporal_namespace)}/workflows/case-{quote(case_id)}"
+        f"{quote(services.settings.temporal_namespace)}/workflows/{quote(workflow_id(case_id))}"
     )
     return render(
         request,
         "case.html",
         principal,
         case=detail,
-        state=state,
+        state=detail.state or {},
         entries=entries,
         items=items,
         forms=forms,
@@ -291,98 +279,68 @@ def _rows(services: Services, case_id: str) -> tuple[list[Any], list[Any]]:
     return timeline(services.engine, case_id), evidence(services.engine, case_id)
 
 
-def _form(action: str, state: dict[str, Any], services: Services, profile: Any) -> dict[str, Any]:
-    """The fields a button's form needs, with choices where the answer is one of a few."""
-    spec = ACTIONS[Action(action)]
-    fields: list[dict[str, Any]] = []
-    for name in spec.required:
-        field: dict[str, Any] = {"name": name, "kind": "text"}
-        if name == "classification":
-            field.update(kind="select", choices=[c.value for c in Classification])
-        elif name == "outcome":
-            field.update(kind="select", choices=[o.value for o in FeedbackOutcome])
-        elif name in ("upheld", "order_filing"):
-            field.update(kind="select", choices=["true", "false"])
-        elif name == "items":
-            field.update(kind="textarea")
-        elif name == "extension":
-            field.update(kind="select", choices=list(profile.extensions) if profile else [])
-        elif name == "request_id":
-            field.update(
-                kind="select",
-                choices=[
-                    r["request_id"]
-                    for r in state.get("requests", [])
-                    if not r["answered_at"] and not r.get("failed_at")
-                ],
-            )
-        elif name == "agency":
-            wanted = {
-                Action.REQUEST_TEST: {AgencyKind.MONITORING_STATION},
-                Action.REQUEST_APPRAISAL: {AgencyKind.APPRAISAL_INSTITUTION},
-            }.get(Action(action))
-            choices = [
-                a.code
-                for a in services.registry
-                if (wanted is None and a.kind.enforces) or (wanted and a.kind in wanted)
-            ]
-            field.update(kind="select", choices=choices)
-        fields.append(field)
-    return {"action": action, "fields": fields}
+def _body(form: Any, action: str) -> dict[str, Any]:
+    """A step's body from its form: the fields its payload declares, typed as the form shows them."""
+    body: dict[str, Any] = {}
+    for field in fields_of(STEPS[action].payload):
+        value = form.get(field.name)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if field.kind == "lines":
+            body[field.name] = [line.strip() for line in value.splitlines() if line.strip()]
+        elif field.kind == "bool":
+            body[field.name] = value == "true"
+        else:
+            body[field.name] = value.strip()
+    return body
 
 
 @router.post("/case/{case_id}/act/{action}")
 async def act(request: Request, case_id: str, action: str, services: ServicesDep) -> Response:
     principal = signed_in(request, services)
+    try:
+        row = await find_visible(case_id, principal, services)
+    except ApiError as exc:
+        return render(request, "missing.html", principal, exc.status, error=exc.body)
+    step = STEPS.get(action)
+    if step is None:
+        return _back(case_id, refused="unknown_action", message=f"unknown action '{action[:60]}'")
     form = await request.form(max_fields=30)
     try:
-        chosen = Action(action)
-    except ValueError:
-        return _back(case_id, refused="unknown_action", message=f"unknown action '{action}'")
-    payload: dict[str, Any] = {}
-    for name in (*ACTIONS[chosen].required, "note", "reasons", "reference"):
-        value = form.get(name)
-        if not isinstance(value, str) or not value.strip():
-            continue
-        if name == "items":
-            payload[name] = [line.strip() for line in value.splitlines() if line.strip()]
-        elif name in ("upheld", "order_filing"):
-            payload[name] = value == "true"
-        else:
-            payload[name] = value.strip()
-    try:
-        outcome = await send_action(services, principal, case_id, chosen, ActionPayload(**payload))
+        payload = read_body(step, _body(form, action))
+        outcome = await send_step(services, principal, row, step, payload)
     except ApiError as exc:
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
-    except (TypeError, ValueError) as exc:
-        return _back(case_id, refused="invalid_input", message=str(exc))
     return _back(case_id, done=outcome.action)
 
 
 @router.post("/case/{case_id}/evidence")
 async def add_evidence(request: Request, case_id: str, services: ServicesDep) -> Response:
     principal = signed_in(request, services)
+    try:
+        row = await find_visible(case_id, principal, services)
+    except ApiError as exc:
+        return render(request, "missing.html", principal, exc.status, error=exc.body)
     form = await request.form(max_files=1, max_fields=10)
     kind, title, upload = form.get("kind"), form.get("title"), form.get("file")
-    if (
-        not isinstance(kind, str)
-        or not isinstance(title, str)
-        or not title.strip()
-        or not isinstance(upload, UploadFile)
-    ):
+    if not isinstance(upload, UploadFile):
         return _back(case_id, refused="invalid_input", message="kind, title and a file are needed")
+    fix = "choose a kind, give a title, attach the file"
     try:
-        check_kind(kind)
+        read_item({"kind": kind, "title": title, "sha256": "0" * 64}, fix)  # before storing
         sha, reference, size = await run_in_threadpool(
-            store_upload, services.settings.data_dir, case_id, upload
+            store_upload, services.settings.data_dir, row.case_id, upload
         )
-        await send_action(
-            services, principal, case_id, Action.RECORD_EVIDENCE,
-            ActionPayload(kind=kind, title=title.strip()[:400], sha256=sha, reference=reference, size=size),
-        )  # fmt: skip
+        item = read_item(
+            {"kind": kind, "title": title, "sha256": sha, "reference": reference, "size": size},
+            fix,
+        )
+        await send_step(
+            services, principal, row, STEPS["record_evidence"], RecordEvidence(items=[item])
+        )
     except ApiError as exc:
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
-    return _back(case_id, done=Action.RECORD_EVIDENCE.value)
+    return _back(case_id, done="record_evidence")
 
 
 def _back(case_id: str, **flash: str) -> Response:
@@ -395,21 +353,11 @@ async def inbox_page(request: Request, services: ServicesDep) -> HTMLResponse:
     lines = await run_in_threadpool(
         inbox, services.engine, principal.agency, scope_for(principal, services.registry)
     )
-    reached: dict[str, datetime] = {}
-    for line in lines:
-        reached[line.clock.key + line.case_id] = _reached(line, principal.agency, services)
+    # When the escalation reached this agency: the clock records it.
+    reached = {
+        line.clock.key + line.case_id: line.clock.escalated_to.get(
+            principal.agency, line.clock.due_at
+        )
+        for line in lines
+    }
     return render(request, "inbox.html", principal, lines=lines, reached=reached)
-
-
-def _reached(line: ClockLine, agency: str, services: Services) -> datetime:
-    """When the escalation reached this agency: the due time plus the delay of its rung."""
-    found = services.registry.find(agency)
-    party = ESCALATION_PARTY.get(found.kind) if found else None
-    try:
-        spec = get_profile(line.mechanism).clocks.get(line.clock.name)
-    except UnknownMechanism:
-        spec = None
-    for rung in spec.escalation if spec else ():
-        if rung.to is party:
-            return line.clock.due_at + rung.after
-    return line.clock.due_at

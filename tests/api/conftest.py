@@ -1,7 +1,83 @@
-"""The API tests use the stack and its clients from tests/conftest.py."""
+"""The API in process, for the route tests: ``create_app`` over the session's dev server, served through
+``httpx.ASGITransport``, with a worker running in this process (its agency calls going to the real
+simulator) and the read model on SQLite in a temporary folder.
+
+The simulator's own answers through the API (a delayed acceptance, a station's result) need the API on
+a port: those are in ``tests/integration``, over the subprocess stack.
+"""
 
 from __future__ import annotations
 
-from tests.stack import PRINCIPALS, Stack
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["PRINCIPALS", "Stack"]
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from settings import Settings
+from store.db import create_tables, make_engine
+from store.principals import create_key
+from tests.stack import PRINCIPALS
+from worker import build_worker, http_client
+
+__all__ = ["PRINCIPALS", "InProcess"]
+
+
+@dataclass
+class InProcess:
+    """The stack of the route tests; the same face as ``tests.stack.Stack``."""
+
+    app: FastAPI
+    engine: Engine
+    data_dir: Path
+    settings: Settings
+    simulator: str
+    keys: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def key(self, agency: str, role: str) -> str:
+        return self.keys[(agency, role)]
+
+    def auth(self, agency: str, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key(agency, role)}"}
+
+
+@pytest.fixture(scope="session")
+async def stack(dev_server: WorkflowEnvironment, simulator_url: str) -> AsyncIterator[InProcess]:
+    data = Path(tempfile.mkdtemp(prefix="linkage-routes-"))
+    settings = Settings(
+        temporal_address=dev_server.client.service_client.config.target_host,
+        task_queue=f"routes-{uuid.uuid4()}",
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'read.db'}",
+        simulator_url=simulator_url,
+        log_json=True,
+        log_level="WARNING",
+    )
+    engine = make_engine(settings.database)
+    create_tables(engine)
+    app = create_app(settings, client=dev_server.client)
+    in_process = InProcess(app, engine, data, settings, simulator_url)
+    for agency, role in PRINCIPALS:
+        _, key = create_key(engine, name=f"{agency} {role}", agency=agency, role=role)
+        in_process.keys[(agency, role)] = key
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with http_client(settings) as http:
+            worker = build_worker(dev_server.client, settings, http, engine, executor)
+            async with worker, app.router.lifespan_context(app):
+                yield in_process
+    engine.dispose()
+
+
+@pytest.fixture
+async def api(stack: InProcess) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api", timeout=60) as client:
+        yield client

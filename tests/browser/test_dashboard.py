@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Browser, expect
 
-from tests.api.helpers import HEAD, OFFICER, act, eventually, ok, open_case, record_package, to_sent
+from tests.api.helpers import HEAD, OFFICER, act, ok, open_case, record_package, to_sent
 from tests.browser.conftest import shot, sign_in
+from tests.polling import eventually
 from tests.stack import Stack
 
 

@@ -67,6 +67,13 @@ def test_make_run_comes_up_keeps_its_cases_and_stops_cleanly(tmp_path: Path) -> 
         assert moved.status_code == 200, moved.text
         before = httpx.get(f"{api}/cases/{case_id}", headers=officer, timeout=30).json()
         assert [c["name"] for c in before["open_clocks"]] == ["test"]
+        # The case page links to the Temporal UI on the port it was started with.
+        with httpx.Client(base_url=api, timeout=30) as browser:
+            signed = browser.post("/login", data={"key": keys["officer"], "next": "/"})
+            assert signed.status_code == 303
+            page = browser.get(f"/case/{case_id}")
+            link = f"http://127.0.0.1:{ports['ui']}/namespaces/default/workflows/case-{case_id}"
+            assert link in page.text
     finally:
         assert stop(first) == 0
     assert "Ctrl-C stops everything" in (tmp_path / "devstack.out").read_text()

@@ -1,0 +1,324 @@
+"""The API's calls to the case workflows: open a case, take a step, read a live case.
+
+Every call goes to the case's own workflow, which decides; this module only turns the engine's
+answers and failures into the API's error shape. No rule is decided here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Services
+from api.errors import ApiError
+from api.metrics import ACTIONS, CASES_OPENED
+from cases.agencies import AgencyKind
+from cases.calendar import default_calendar, snapshot
+from cases.change import ActionResult
+from cases.context import Reason
+from cases.effects import Notice, NoticeKind, NotificationBatch
+from cases.ids import step_key, workflow_id
+from cases.intake import CaseIntake
+from cases.model import Actor
+from cases.profiles import profile_data
+from cases.steps import Step
+from cases.view import Caller, CaseView
+from store.records import mark_ended
+from store.tables import CaseRow
+from workflows.case import CaseWorkflow
+from workflows.messages import ACTION_REFUSED, INTAKE_CONFLICT, ActionRequest, CaseInput, Opening
+from workflows.notice import NoticeWorkflow
+
+log = structlog.get_logger(__name__)
+UPDATE_TIMEOUT = timedelta(seconds=30)
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+
+class AlreadyClosed(Exception):
+    """The case's workflow is closed (or gone): the read model holds its record."""
+
+
+def _handle(services: Services, case_id: str) -> WorkflowHandle[CaseWorkflow, Any]:
+    return services.temporal.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_id))
+
+
+def _unavailable(detail: str) -> ApiError:
+    return ApiError(
+        503,
+        "case_service_unavailable",
+        f"the case service is unavailable: {detail}",
+        "try again shortly; a repeat of the same request is safe",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Intake
+
+
+async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Opening:
+    """Start the case or find it, in one call; return once its opening is in the read model.
+
+    Raises ``AlreadyClosed`` when the workflow of this case id is closed: a case id is never started
+    again, and the caller answers from the read model.
+    """
+    profile = profile_data(intake.mechanism)
+    operation = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        CaseInput(
+            intake,
+            profile,
+            snapshot(default_calendar(), [now.year, now.year + 1]),
+            services.registry.snapshot(),
+        ),
+        id=workflow_id(intake.case_id),
+        task_queue=services.settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        opening: Opening = await services.temporal.execute_update_with_start_workflow(
+            "open",
+            intake,
+            result_type=Opening,
+            start_workflow_operation=operation,
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except WorkflowAlreadyStartedError:
+        raise AlreadyClosed(intake.case_id) from None
+    except WorkflowUpdateFailedError as exc:
+        raise _intake_refused(exc) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _unavailable("the case did not answer in time") from None
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.ALREADY_EXISTS:
+            raise AlreadyClosed(intake.case_id) from None
+        raise _unavailable(exc.message) from None
+    finally:
+        with contextlib.suppress(Exception):  # the start's outcome is in the update's
+            await operation.workflow_handle()
+    if opening.created:
+        CASES_OPENED.labels(mechanism=intake.mechanism).inc()
+        log.info("case opened", case_id=intake.case_id, mechanism=intake.mechanism)
+    return opening
+
+
+def conflict(case_id: str, fields: list[str]) -> ApiError:
+    return ApiError(
+        409,
+        "intake_conflict",
+        f"case {case_id} was opened with other values of: {', '.join(fields)}",
+        "send the same body as the first time, or a new intake_ref for a different case",
+        fields=fields,
+    )
+
+
+def _intake_refused(exc: WorkflowUpdateFailedError) -> ApiError:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type == INTAKE_CONFLICT:
+        details = cause.details[0] if cause.details else {}
+        details = details if isinstance(details, dict) else {}
+        return conflict(str(details.get("case_id", "")), list(details.get("fields", [])))
+    message = cause.message if isinstance(cause, ApplicationError) else str(exc)
+    return ApiError(422, "invalid_intake", message, "correct the facts or agencies named")
+
+
+# --------------------------------------------------------------------------------------------------
+# Steps
+
+
+async def take_step(
+    services: Services, row: CaseRow, actor: Actor, step: Step[Any], payload: object
+) -> ActionResult:
+    """Send the step to the case, which validates and takes it, or refuses with its reason."""
+    handle = _handle(services, row.case_id)
+    try:
+        result: ActionResult = await handle.execute_update(
+            step.name,
+            ActionRequest(actor, payload),
+            result_type=ActionResult,
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise refused(step.name, exc) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        ACTIONS.labels(step.name, "timeout").inc()
+        raise ApiError(
+            503, "case_service_unavailable", "the case did not answer in time",
+            "try again shortly; the action may or may not have been taken, check the timeline",
+        ) from None  # fmt: skip
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND or "already completed" in exc.message.lower():
+            ACTIONS.labels(step.name, "closed").inc()
+            raise await closed_case(services, row) from None
+        raise _unavailable(exc.message) from None
+    ACTIONS.labels(step.name, "done").inc()
+    log.info("action taken", case_id=row.case_id, action=step.name, seq=result.seq)
+    return result
+
+
+FIXES = {
+    Reason.WRONG_STAGE.value: "wait until the case reaches the stage the action belongs to",
+    Reason.NOT_YOUR_MOVE.value: "this move belongs to another agency; see 'moves' in GET /cases/{id}",
+    Reason.PACKAGE_INCOMPLETE.value: "record the missing items with POST /cases/{id}/evidence",
+    Reason.CLASSIFICATION_REQUIRED.value: "confirm the classification with the 'classify' action",
+    Reason.AWAITING_SUPPLEMENTS.value: "wait for the supplementary material",
+    Reason.NOT_DELIVERED.value: "wait for the police system's delivery receipt",
+    Reason.WINDOW_CLOSED.value: "the period for this step has passed",
+    Reason.INVALID_PAYLOAD.value: "correct the body as the reason says",
+    Reason.CASE_CLOSED.value: "nothing more can be done to an archived case",
+    Reason.LIMIT_REACHED.value: "the case holds the most it may; bundle material into fewer items",
+}
+STATUS = {
+    Reason.ROLE_NOT_PERMITTED.value: 403,
+    Reason.INVALID_PAYLOAD.value: 422,
+    Reason.UNKNOWN_ACTION.value: 404,
+}
+
+
+def refused(action: str, exc: WorkflowUpdateFailedError) -> ApiError:
+    """The case's refusal as the API's error: 403 for a role that may never, 422 for a body that
+    does not fit, 409 with the rule's reason code for everything the case refuses now."""
+    cause = exc.cause
+    details: dict[str, Any] = {}
+    if isinstance(cause, ApplicationError) and cause.type == ACTION_REFUSED and cause.details:
+        first = cause.details[0]
+        details = first if isinstance(first, dict) else {}
+    reason = str(details.get("reason") or "refused")
+    message = str(
+        details.get("message") or (cause.message if isinstance(cause, ApplicationError) else exc)
+    )
+    ACTIONS.labels(action, reason).inc()
+    return ApiError(
+        STATUS.get(reason, 409), reason, message,
+        FIXES.get(reason, "see the reason; the case's allowed actions are at GET /cases/{id}"),
+        missing=details.get("missing") or [],
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading a live case, and a case whose workflow ended
+
+
+@dataclass
+class Live:
+    view: CaseView
+
+
+@dataclass
+class Closed:
+    status: WorkflowExecutionStatus | None  # None: the engine no longer keeps the history
+
+
+@dataclass
+class Unreachable:
+    error: str
+
+
+async def view_case(
+    services: Services, case_id: str, caller: Caller
+) -> Live | Closed | Unreachable:
+    """The case as its workflow computes it for ``caller``, or why it cannot be asked."""
+    handle = _handle(services, case_id)
+    try:
+        view: CaseView = await handle.query(
+            CaseWorkflow.view,
+            caller,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
+            rpc_timeout=QUERY_TIMEOUT,
+        )
+        return Live(view)
+    except WorkflowQueryRejectedError as exc:
+        return Closed(exc.status)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return Closed(None)
+        return Unreachable(exc.message)
+    except WorkflowQueryFailedError as exc:
+        return Unreachable(str(exc))
+
+
+async def archived_view(services: Services, case_id: str, caller: Caller) -> CaseView | None:
+    """An archived case as its completed workflow last held it (while the engine keeps it)."""
+    try:
+        view: CaseView = await _handle(services, case_id).query(
+            CaseWorkflow.view, caller, rpc_timeout=QUERY_TIMEOUT
+        )
+    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        return None
+    return view
+
+
+async def ended_status(services: Services, row: CaseRow) -> str | None:
+    """For a case whose workflow is closed: None when it was archived; otherwise how its workflow
+    ended, marked on the case and told to the region's joint office the first time it is seen."""
+    status: WorkflowExecutionStatus | None = None
+    with contextlib.suppress(RPCError):
+        status = (await _handle(services, row.case_id).describe()).status
+    if status is WorkflowExecutionStatus.COMPLETED or (status is None and row.closed_at):
+        return None
+    return await noticed_ended(services, row, status)
+
+
+async def closed_case(services: Services, row: CaseRow) -> ApiError:
+    """Why a closed case takes no step: archived, or its workflow ended without archiving."""
+    ended = await ended_status(services, row)
+    if ended is None:
+        return ApiError(409, Reason.CASE_CLOSED.value, "the case is archived", FIXES["case_closed"])
+    return ApiError(
+        409,
+        "case_ended",
+        f"the case's workflow ended ({ended}) without the case being archived; it takes no "
+        "further step",
+        "the region's joint office has been told; an operator must restore the case",
+        workflow_status=ended,
+    )
+
+
+async def noticed_ended(
+    services: Services, row: CaseRow, status: WorkflowExecutionStatus | None
+) -> str:
+    """Mark the case as ended and, the first time, tell the region's joint office."""
+    ended = status.name.lower() if status is not None else "gone"
+    if row.workflow_status is not None:
+        return row.workflow_status
+    now = datetime.now(UTC)
+    first = await run_in_threadpool(mark_ended, services.engine, row.case_id, ended, now)
+    row.workflow_status = ended
+    if first:
+        offices = [a.code for a in services.registry.in_region(AgencyKind.JOINT_OFFICE, row.region)]
+        text = (
+            f"case {row.case_id} ended ({ended}) in stage '{row.stage}' without being archived; "
+            "its clocks no longer run"
+        )
+        batch = NotificationBatch(
+            row.case_id,
+            step_key(row.case_id, "ended"),
+            [Notice(NoticeKind.CASE_ENDED, offices or [row.owner_agency], text)],
+        )
+        log.warning("case workflow ended without archiving", case_id=row.case_id, status=ended)
+        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
+            await services.temporal.start_workflow(
+                NoticeWorkflow.run,
+                batch,
+                id=step_key(row.case_id, "ended"),
+                task_queue=services.settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+    return ended

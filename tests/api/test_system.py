@@ -1,0 +1,86 @@
+"""``api/routes/system.py`` and what every route shares: health and metrics, keys, body limits, the
+error shape for paths and methods that do not exist; in process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from store.principals import create_key, revoke
+from tests.api.conftest import InProcess
+from tests.api.helpers import OFFICER, open_case, shape
+
+
+async def test_health_and_metrics_need_no_key(api: httpx.AsyncClient) -> None:
+    health = await api.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "temporal": "ok", "database": "ok"}
+    metrics = await api.get("/metrics")
+    assert metrics.status_code == 200
+    assert "linkage_http_requests_total" in metrics.text
+
+
+async def test_no_key_is_401_everywhere(api: httpx.AsyncClient, stack: InProcess) -> None:
+    case_id = await open_case(api, stack)
+    for method, path in [
+        ("POST", "/cases"),
+        ("GET", "/cases"),
+        ("GET", f"/cases/{case_id}"),
+        ("GET", f"/cases/{case_id}/timeline"),
+        ("POST", f"/cases/{case_id}/actions/classify"),
+        ("POST", f"/cases/{case_id}/actions/teleport"),
+        ("POST", f"/cases/{case_id}/evidence"),
+    ]:
+        for headers in (
+            {},
+            {"Authorization": "Bearer lk_deadbeef_not-a-key"},
+            {"Authorization": "Basic x"},
+        ):
+            response = await api.request(method, path, headers=headers, json={})
+            assert response.status_code == 401, (method, path, headers, response.text)
+            assert shape(response)["code"] == "unauthorized"
+
+
+async def test_a_revoked_key_is_401(api: httpx.AsyncClient, stack: InProcess) -> None:
+    _, key = create_key(stack.engine, name="temporary", agency="EPB-DEMO", role="officer")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await api.get("/cases", headers=headers)).status_code == 200
+    assert revoke(stack.engine, key.split("_")[1])
+    assert (await api.get("/cases", headers=headers)).status_code == 401
+
+
+async def test_oversized_bodies_are_413(api: httpx.AsyncClient, stack: InProcess) -> None:
+    case_id = await open_case(api, stack)
+    big = {"note": "x" * (300 * 1024)}
+    for path in ("/cases", f"/cases/{case_id}/actions/direct"):
+        response = await api.post(path, json=big, headers=stack.auth(*OFFICER))
+        assert response.status_code == 413, response.text
+        assert shape(response)["code"] == "payload_too_large"
+
+    async def stream() -> Any:  # no Content-Length: the limit holds while the body streams in
+        for _ in range(400):
+            yield b"x" * 1024
+
+    response = await api.post(
+        f"/cases/{case_id}/actions/direct",
+        content=stream(),
+        headers={**stack.auth(*OFFICER), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+async def test_wrong_methods_and_paths(api: httpx.AsyncClient, stack: InProcess) -> None:
+    assert (await api.delete("/cases", headers=stack.auth(*OFFICER))).status_code == 405
+    missing = await api.get("/nowhere", headers=stack.auth(*OFFICER))
+    assert missing.status_code == 404
+    shape(missing)
+
+
+async def test_the_openapi_document_and_docs(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    assert spec["paths"]["/cases"]["post"]["operationId"] == "open_case"
+    intake = spec["components"]["schemas"]["CaseIntake"]
+    assert intake["properties"]["discovered_at"]["format"] == "date-time"
+    assert intake["additionalProperties"] is False
+    assert (await api.get("/docs")).status_code == 200

@@ -1,0 +1,120 @@
+"""``api/ui/routes.py``: the dashboard's routes without a browser, in process. Every page and form
+goes through the same visibility and the same steps as the API. (The pages in a real browser are in
+``tests/browser``.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from cases.ids import workflow_id
+from tests.api.conftest import InProcess
+from tests.api.helpers import OFFICER, detail, open_case
+
+
+@pytest.fixture
+async def browser_like(stack: InProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that keeps cookies and does not follow redirects, as a test of each answer."""
+    transport = httpx.ASGITransport(app=stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api", timeout=60) as client:
+        yield client
+
+
+async def sign_in(client: httpx.AsyncClient, stack: InProcess, agency: str, role: str) -> None:
+    response = await client.post("/login", data={"key": stack.key(agency, role), "next": "/"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+async def test_pages_need_a_session(browser_like: httpx.AsyncClient) -> None:
+    for path in ("/", "/list", "/inbox", "/case/EPB-DEMO.x"):
+        response = await browser_like.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next=")
+
+
+async def test_a_coordinator_sees_the_pages_and_a_cases_buttons(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack, subject="看板测试企业")
+    await sign_in(browser_like, stack, "JLO-DEMO", "coordinator")
+    for path in ("/", "/list", "/inbox"):
+        assert (await browser_like.get(path)).status_code == 200, path
+    page = await browser_like.get(f"/case/{case_id}")
+    assert page.status_code == 200
+    assert "看板测试企业" in page.text
+    forms = set(re.findall(r'data-action="([a-z_]+)"', page.text))
+    assert forms == {"supervise_case", "direct"}  # what the case allows a coordinator, as buttons
+    link = f"{stack.settings.temporal_ui_url}/namespaces/default/workflows/{workflow_id(case_id)}"
+    assert link in page.text
+
+
+async def test_an_officer_takes_a_step_with_a_form(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    await sign_in(browser_like, stack, *OFFICER)
+    page = await browser_like.get(f"/case/{case_id}")
+    assert 'data-action="classify"' in page.text
+    assert 'data-action="update_facts"' not in page.text  # nested facts: the API serves it
+    done = await browser_like.post(
+        f"/case/{case_id}/act/classify", data={"classification": "crime", "reasons": "暗管排放"}
+    )
+    assert done.status_code == 303
+    assert "done=classify" in done.headers["location"]
+    assert (await detail(api, stack, case_id))["summary"]["stage"] == "evidence"
+    refused = await browser_like.post(f"/case/{case_id}/act/request_approval", data={})
+    assert "refused=package_incomplete" in refused.headers["location"]
+    invalid = await browser_like.post(
+        f"/case/{case_id}/act/handle_administratively", data={"reasons": "  "}
+    )
+    assert "refused=invalid_input" in invalid.headers["location"]
+    unknown = await browser_like.post(f"/case/{case_id}/act/teleport", data={})
+    assert "refused=unknown_action" in unknown.headers["location"]
+
+
+async def test_an_outsider_learns_nothing_from_the_forms(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """Another county's officer, signed in, gets the same 'not found' for a case that exists as for
+    one that does not, from every dashboard route (the API's visibility rule)."""
+    case_id = await open_case(api, stack)
+    await sign_in(browser_like, stack, "EPB-EAST", "officer")
+    for existing in (case_id, "EPB-DEMO.does-not-exist"):
+        page = await browser_like.get(f"/case/{existing}")
+        acted = await browser_like.post(
+            f"/case/{existing}/act/classify", data={"classification": "crime", "reasons": "x"}
+        )
+        uploaded = await browser_like.post(
+            f"/case/{existing}/evidence",
+            data={"kind": "complaint", "title": "x"},
+            files={"file": ("a.txt", b"a")},
+        )
+        for response in (page, acted, uploaded):
+            assert response.status_code == 404, (existing, response.status_code)
+            assert "location" not in response.headers
+    assert not (stack.data_dir / "evidence" / case_id).exists()
+
+
+async def test_an_officer_uploads_evidence_from_the_case_page(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    await sign_in(browser_like, stack, *OFFICER)
+    done = await browser_like.post(
+        f"/case/{case_id}/evidence",
+        data={"kind": "sampling_records", "title": "采样记录"},
+        files={"file": ("s.txt", b"COD 420 mg/L")},
+    )
+    assert "done=record_evidence" in done.headers["location"]
+    refused = await browser_like.post(
+        f"/case/{case_id}/evidence",
+        data={"kind": "rumour", "title": "x"},
+        files={"file": ("r.txt", b"rumour")},
+    )
+    assert "refused=invalid_input" in refused.headers["location"]
+    state = (await detail(api, stack, case_id))["state"]
+    assert [e["kind"] for e in state["evidence"]] == ["sampling_records"]
