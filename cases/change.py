@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from cases.agencies import AgencyKind
 from cases.clocks import Happening, close_all, on_events, reassign
@@ -24,11 +25,15 @@ class Deliver:
     """Deliver the referral package (this attempt) to the police system."""
 
     attempt: int
+    effect: Literal["deliver"] = "deliver"
 
 
 @dataclass
 class AskExpert:
+    """Send an open request to its institution's system."""
+
     request_id: str
+    effect: Literal["ask_expert"] = "ask_expert"
 
 
 Effect = Deliver | AskExpert | Notice
@@ -59,7 +64,7 @@ def append_entry(state: CaseState, entry: TimelineEntry) -> None:
     """Add an entry; the case keeps the newest (the read model keeps them all)."""
     state.timeline.append(entry)
     state.last_seq = entry.seq
-    if len(state.timeline) > 2 * KEPT_TIMELINE:
+    if len(state.timeline) > KEPT_TIMELINE:
         del state.timeline[: len(state.timeline) - KEPT_TIMELINE]
     if entry.actor is not None and entry.actor.agency not in state.acted:
         state.acted.append(entry.actor.agency)

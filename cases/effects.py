@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from cases.intake import CaseIntake
 from cases.model import ClockState, EvidenceItem, TimelineEntry
@@ -93,6 +94,7 @@ class NotificationBatch:
     case_id: str
     idempotency_key: str
     notices: list[Notice]
+    effect: Literal["notify"] = "notify"
 
 
 @dataclass

@@ -8,24 +8,31 @@ continues as new before its history grows large (see ``HISTORY_EVENTS`` and ``HI
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from cases.ids import AGENCY_CODE, CASE_ID, INTAKE_REF
 
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
-def _no_numbers(value: Any) -> Any:
-    """JSON has no date type: a number would be read as Unix seconds, which OpenAPI does not say."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("must be an ISO 8601 date-time string with its offset, not a number")
-    return value
+
+def _iso_only(value: Any) -> Any:
+    """JSON has no date type: a number (or a string of digits) would be read as Unix seconds, which
+    OpenAPI does not say. An instant is an ISO 8601 date-time, with its offset."""
+    if (isinstance(value, str) and _ISO.match(value)) or isinstance(value, datetime):
+        return value
+    raise ValueError(
+        "must be an ISO 8601 date-time with its offset, e.g. 2026-11-27T09:30:00+08:00"
+    )
 
 
 # Free text a person writes.
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Reasons = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Conclusion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Conclusion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 # Short text: titles, names, subjects, document numbers, list lines.
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -40,7 +47,7 @@ Instruction = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
 ]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Lines = Annotated[list[Line], Field(min_length=1, max_length=50)]
+Lines = Annotated[list[Line], Field(min_length=1, max_length=20)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 UnitText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 # Identifiers.
@@ -54,7 +61,7 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Location = Annotated[
     str,
     StringConstraints(
-        max_length=1000,
+        max_length=500,
         pattern=r"^(https?://[^\s<>\"]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64})$",
     ),
 ]
@@ -64,17 +71,20 @@ PositiveAmount = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
 Size = Annotated[int, Field(ge=0, le=10**12)]
 Count = Annotated[int, Field(ge=1, le=10_000)]
 # An instant a client states: with its offset, as text.
-Instant = Annotated[AwareDatetime, BeforeValidator(_no_numbers)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 # What a case may accumulate. A refusal names the limit.
-MAX_EVIDENCE = 300
+# With every one of them full, a case's state stays under 1.5 MB (a test says so): it travels whole
+# into a new run, and Temporal refuses a payload over 2 MB.
+MAX_EVIDENCE = 200
 MAX_EVIDENCE_PER_ACTION = 50
 MAX_MEASUREMENTS = 50
-MAX_REQUESTS = 50
-MAX_SUPPLEMENT_REQUESTS = 20
+MAX_REQUESTS = 30
+MAX_SUPPLEMENT_REQUESTS = 10
 KEPT_REFUSALS = 10  # the head's recorded refusals kept on the case (all are in the timeline)
-KEPT_TIMELINE = 50  # the newest entries the workflow keeps; the read model keeps them all
+KEPT_TIMELINE = 10  # the newest entries the workflow keeps; the read model keeps them all
 KEPT_CLOSED_CLOCKS = 30  # closed clocks the workflow keeps; the read model keeps them all
+KEPT_ERROR = 500  # characters of an agency system's refusal kept on the case
 
 # The workflow continues as new when its history passes either budget (or when the server suggests
 # it), well below Temporal's limits of 51,200 events and 50 MB.

@@ -12,6 +12,7 @@ from cases.clocks import Tick, TickKind, reassign, recount
 from cases.context import Context
 from cases.effects import ExpertRequestCall, Notice, NoticeKind, PackageItem, ReferralDelivery
 from cases.ids import step_key
+from cases.limits import KEPT_ERROR
 from cases.model import CaseState, DeliveryReceipt, TimelineEntry
 from cases.parties import holders
 from cases.vocabulary import Event, Party
@@ -41,14 +42,14 @@ def record_delivery(state: CaseState, receipt: DeliveryReceipt, ctx: Context) ->
 
 def record_delivery_failure(state: CaseState, reason: str, ctx: Context) -> Transition:
     c = Change(state, "delivery_failed", None, ctx)
-    state.referral.delivery_error = reason[:2000]
-    c.note(reason=reason[:2000], attempt=str(state.referral.attempts))
+    state.referral.delivery_error = reason[:KEPT_ERROR]
+    c.note(reason=reason[:KEPT_ERROR], attempt=str(state.referral.attempts))
     c.emit(Event.DELIVERY_FAILED)
     c.tell(
         Notice(
             NoticeKind.DELIVERY_FAILED,
             [state.owner_agency],
-            f"the referral of case {state.case_id} was not delivered: {reason[:500]}; resend or "
+            f"the referral of case {state.case_id} was not delivered: {reason[:KEPT_ERROR]}; resend or "
             "correct it",
         )
     )
@@ -62,14 +63,14 @@ def record_request_failure(
     c = Change(state, "request_failed", None, ctx)
     request = next(r for r in state.requests if r.request_id == request_id)
     request.failed_at = ctx.now
-    request.error = reason[:2000]
-    c.note(request_id=request_id, reason=reason[:2000])
+    request.error = reason[:KEPT_ERROR]
+    c.note(request_id=request_id, reason=reason[:KEPT_ERROR])
     c.emit(Event.REQUEST_FAILED, request_id)
     c.tell(
         Notice(
             NoticeKind.REQUEST_FAILED,
             [state.owner_agency],
-            f"request {request_id} of case {state.case_id} was refused: {reason[:500]}; ask again "
+            f"request {request_id} of case {state.case_id} was refused: {reason[:KEPT_ERROR]}; ask again "
             "or elsewhere",
         )
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from cases.agencies import AgencyRegistry, RegistrySnapshot, registry_from_snapshot
@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from cases.errors import ConfigError
     from cases.ids import step_key
     from cases.intake import CaseIntake, IntakeError, differences, open_case
-    from cases.limits import HISTORY_BYTES, HISTORY_EVENTS, KEPT_CLOSED_CLOCKS
+    from cases.limits import KEPT_CLOSED_CLOCKS
     from cases.model import CaseState, DeliveryReceipt
     from cases.parties import participants
     from cases.profile import Profile
@@ -69,7 +69,9 @@ with workflow.unsafe.imports_passed_through():
         Carried,
         CaseInput,
         CaseOutcome,
+        HistoryBudget,
         Opening,
+        Outside,
     )
 
 
@@ -82,6 +84,7 @@ class WorkflowState:
     calendar: CalendarSnapshot
     registry: RegistrySnapshot
     carried: Carried | None
+    budget: HistoryBudget
     intake_error: str | None = None
     opening_recorded: bool = False
 
@@ -120,13 +123,14 @@ class CaseWorkflow:
             calendar=input.calendar,
             registry=input.registry,
             carried=input.carried,
+            budget=input.budget,
         )
         self._profile: Profile | None = None
         try:
             self._profile = profile_from_data(input.profile)
             if input.carried is None:
                 case = open_case(input.intake, self._profile, self._registry(), workflow.now())
-                self.wf.carried = Carried(case, [], 0, False, False, "", 0)
+                self.wf.carried = Carried(case)
             else:
                 self.wf.opening_recorded = True
         except ConfigError as exc:
@@ -136,8 +140,8 @@ class CaseWorkflow:
         self._armed: datetime | None = None  # the instant the main loop's timer is set for
         self._rearm = False
         self._move_on = False  # the history is long: continue as new
-        self._running: set[asyncio.Task[None]] = set()
-        self._requests: set[asyncio.Task[None]] = set()
+        # Outside calls in flight, in the order they started (a dict: replays iterate it the same).
+        self._running: dict[asyncio.Task[None], Outside] = {}
         self._flush_lock = asyncio.Lock()
 
     @property
@@ -169,6 +173,8 @@ class CaseWorkflow:
         if input.carried is None:
             outside = input.intake.outside_jurisdiction
             await self._commit(record_opening(case, self._ctx(), outside))
+        for effect in list(self._held.effects):  # handed over by the previous run: go on with them
+            self._spawn(effect)
         while not case.stage.closed:
             ticks = fire(case, self._ctx())
             if ticks:
@@ -184,7 +190,9 @@ class CaseWorkflow:
                 if timeout <= timedelta(0):
                     continue
             with contextlib.suppress(TimeoutError):  # the timeout is a clock (or a retry) due
-                await workflow.wait_condition(lambda: self._rearm, timeout=timeout)
+                await workflow.wait_condition(
+                    lambda: self._rearm or case.stage.closed, timeout=timeout
+                )
             if self._held.outbox:
                 await self._flush()
         await self._close_down()
@@ -198,39 +206,56 @@ class CaseWorkflow:
         return wake
 
     def _history_long(self) -> bool:
-        info = workflow.info()
+        info, budget = workflow.info(), self.wf.budget
         return (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() >= HISTORY_EVENTS
-            or info.get_current_history_size() >= HISTORY_BYTES
+            or info.get_current_history_length() >= budget.events
+            or info.get_current_history_size() >= budget.bytes
         )
 
     async def _continue_as_new(self) -> None:
-        """Hand everything to a new run once every step under way has finished."""
-        await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self._running
-        )
-        if self._held.outbox:
-            await self._flush()
+        """Hand everything to a new run: the steps under way finish; the outside calls in flight stop
+        and go on in the new run (their idempotency keys make them the same calls to the agencies);
+        nothing is awaited between the last check and the hand-over, so no step slips in between."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            for task in list(self._running):
+                task.cancel()
+            await workflow.wait_condition(lambda: not self._running)
+            if self._held.outbox:
+                await self._flush()
+            if workflow.all_handlers_finished() and not self._running:
+                break
         held = self._held
         held.runs += 1
         workflow.logger.info(
             "continuing as new", extra={"case_id": held.case.case_id, "run": held.runs}
         )
         workflow.continue_as_new(
-            CaseInput(self.wf.intake, self.wf.profile, self.wf.calendar, self.wf.registry, held)
+            CaseInput(
+                self.wf.intake,
+                self.wf.profile,
+                self.wf.calendar,
+                self.wf.registry,
+                held,
+                self.wf.budget,
+            )
         )
 
     async def _close_down(self) -> None:
-        """Archived: requests to institutions are moot; notices still go; the read model catches up."""
-        for task in self._requests:
-            task.cancel()
+        """Archived: requests to institutions are moot; notices still go; the read model catches up
+        (through a new run if an outage of the read model makes the history long)."""
+        for task, effect in list(self._running.items()):
+            if isinstance(effect, AskExpert):
+                task.cancel()
         await workflow.wait_condition(
             lambda: not self._running and workflow.all_handlers_finished()
         )
         while self._held.outbox:
             await self._flush()
             if self._held.outbox:
+                if self._history_long():
+                    await self._continue_as_new()
                 await workflow.sleep(policies.OUTBOX_RETRY)
 
     # ----------------------------------------------------------------------------------------------
@@ -315,65 +340,82 @@ class CaseWorkflow:
             ]
         )
 
-    def _start(self, effect: Deliver | AskExpert | NotificationBatch) -> None:
+    def _start(self, effect: Outside) -> None:
+        """An outside call: held (and carried into a new run) until it is done."""
+        self._held.effects.append(effect)
+        self._spawn(effect)
+
+    def _spawn(self, effect: Outside) -> None:
         task = asyncio.create_task(self._run_effect(effect))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        if isinstance(effect, AskExpert):
-            self._requests.add(task)
-            task.add_done_callback(self._requests.discard)
+        self._running[task] = effect
+        task.add_done_callback(self._settled)
 
-    async def _run_effect(self, effect: Deliver | AskExpert | NotificationBatch) -> None:
-        if isinstance(effect, Deliver):
-            await self._deliver(effect)
-        elif isinstance(effect, AskExpert):
-            await self._ask(effect)
-        else:
-            await self._notify(effect)
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task)
 
-    async def _deliver(self, effect: Deliver) -> None:
+    def _done(self, effect: Outside) -> None:
+        """The call has its answer: it is no longer handed to a new run (a call stopped for a new
+        run never gets here, and goes on there)."""
+        self._held.effects = [e for e in self._held.effects if e is not effect]
+
+    async def _run_effect(self, effect: Outside) -> None:
         case = self.case
         try:
-            receipt = await workflow.execute_activity(
+            receipt = await self._call(effect)
+        except ActivityError as exc:
+            _stopped(exc)
+            self._done(effect)
+            await self._failed(effect, _reason(exc))
+            return
+        self._done(effect)
+        if (
+            isinstance(effect, Deliver)
+            and receipt is not None
+            and case.referral.receipt is None
+            and case.stage is Stage.ACCEPTANCE
+        ):
+            await self._commit(record_delivery(case, receipt, self._ctx()))
+
+    async def _call(self, effect: Outside) -> DeliveryReceipt | None:
+        """The call itself, under its step's timeouts and retry policy."""
+        if isinstance(effect, Deliver):
+            receipt: DeliveryReceipt = await workflow.execute_activity(
                 DELIVER_REFERRAL,
-                referral_delivery(case, self._ctx(), effect.attempt),
+                referral_delivery(self.case, self._ctx(), effect.attempt),
                 result_type=DeliveryReceipt,
                 start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
                 schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
                 heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
                 retry_policy=policies.AGENCY_CALL,
             )
-        except ActivityError as exc:
-            if effect.attempt == case.referral.attempts and case.referral.receipt is None:
-                await self._commit(record_delivery_failure(case, _reason(exc), self._ctx()))
-            return
-        if case.referral.receipt is None and case.stage is Stage.ACCEPTANCE:
-            await self._commit(record_delivery(case, receipt, self._ctx()))
-
-    async def _ask(self, effect: AskExpert) -> None:
-        case = self.case
-        try:
+            return receipt
+        if isinstance(effect, AskExpert):
             await workflow.execute_activity(
                 SEND_EXPERT_REQUEST,
-                expert_call(case, effect.request_id),
+                expert_call(self.case, effect.request_id),
                 start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
                 schedule_to_close_timeout=policies.REQUEST_DEADLINE,
                 heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
                 retry_policy=policies.AGENCY_CALL,
             )
-        except ActivityError as exc:
+            return None
+        await policies.notify(effect)
+        return None
+
+    async def _failed(self, effect: Outside, reason: str) -> None:
+        """An agency's system refused (or never answered within the step's deadline)."""
+        case = self.case
+        if isinstance(effect, Deliver):
+            if effect.attempt == case.referral.attempts and case.referral.receipt is None:
+                await self._commit(record_delivery_failure(case, reason, self._ctx()))
+        elif isinstance(effect, AskExpert):
             if not case.stage.closed:
                 await self._commit(
-                    record_request_failure(case, effect.request_id, _reason(exc), self._ctx())
+                    record_request_failure(case, effect.request_id, reason, self._ctx())
                 )
-
-    async def _notify(self, batch: NotificationBatch) -> None:
-        try:
-            await policies.notify(batch)
-        except ActivityError as exc:
+        else:
             workflow.logger.warning(
-                "notification not delivered",
-                extra={"case_id": batch.case_id, "error": _reason(exc)},
+                "notification not delivered", extra={"case_id": effect.case_id, "error": reason}
             )
 
     # ----------------------------------------------------------------------------------------------
@@ -464,6 +506,13 @@ class CaseWorkflow:
         if self.wf.carried is None:
             raise ApplicationError(self.wf.intake_error or "the case did not open")
         return view_of(self.case, caller, self._ctx())
+
+
+def _stopped(exc: ActivityError) -> None:
+    """A call this workflow stopped (for a new run, or because the case closed) is not a failure
+    of the agency: let the task end as cancelled."""
+    if is_cancelled_exception(exc):
+        raise asyncio.CancelledError() from exc
 
 
 def _reason(exc: ActivityError) -> str:

@@ -4,11 +4,16 @@ and what it hands a new run when it continues as new."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from cases.agencies import RegistrySnapshot
 from cases.calendar import CalendarSnapshot
+from cases.change import AskExpert, Deliver
+from cases.effects import NotificationBatch
 from cases.intake import CaseIntake
+from cases.limits import HISTORY_BYTES, HISTORY_EVENTS
 from cases.model import Actor, CaseState, TimelineEntry
 from cases.projection import CaseProjection
 
@@ -17,17 +22,30 @@ INVALID_INTAKE = "InvalidIntake"
 INTAKE_CONFLICT = "IntakeConflict"
 
 
+# A call to an agency system, told apart by its ``effect``.
+Outside = Annotated[Deliver | AskExpert | NotificationBatch, Field(discriminator="effect")]
+
+
 @dataclass
 class Carried:
     """What one run of a case hands the next when the history grows long: everything it holds."""
 
     case: CaseState
-    outbox: list[TimelineEntry]  # entries not yet in the read model
-    evidence_recorded: int  # evidence items already in the read model
-    intake_recorded: bool
-    opened_by_update: bool
-    search: str  # the search attributes as last upserted
-    runs: int  # how many runs came before this one
+    outbox: list[TimelineEntry] = field(default_factory=list)  # not yet in the read model
+    evidence_recorded: int = 0  # evidence items already in the read model
+    intake_recorded: bool = False
+    opened_by_update: bool = False
+    search: str = ""  # the search attributes as last upserted
+    runs: int = 0  # how many runs came before this one
+    effects: list[Outside] = field(default_factory=list)  # outside calls not yet done
+
+
+@dataclass
+class HistoryBudget:
+    """When a case continues as new (besides when the server suggests it)."""
+
+    events: int = HISTORY_EVENTS
+    bytes: int = HISTORY_BYTES
 
 
 @dataclass
@@ -39,6 +57,7 @@ class CaseInput:
     calendar: CalendarSnapshot
     registry: RegistrySnapshot
     carried: Carried | None = None
+    budget: HistoryBudget = field(default_factory=HistoryBudget)
 
 
 @dataclass

@@ -44,7 +44,7 @@ from cases.vocabulary import (
 from tests.polling import eventually as poll
 from tests.workflows.fakes import FakeAgencies
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput, Opening
+from workflows.messages import ActionRequest, CaseInput, HistoryBudget, Opening
 
 EPB_OFFICER = Actor("EPB-DEMO", Role.OFFICER, "王执法")
 EPB_HEAD = Actor("EPB-DEMO", Role.APPROVER, "李局长")
@@ -164,13 +164,17 @@ def intake_for(
 
 
 def case_input(
-    intake: CaseIntake, start: datetime, calendar: CalendarSnapshot | None = None
+    intake: CaseIntake,
+    start: datetime,
+    calendar: CalendarSnapshot | None = None,
+    budget: HistoryBudget | None = None,
 ) -> CaseInput:
     return CaseInput(
         intake,
         profile_data(intake.mechanism),
         calendar or calendar_for(start),
         default_registry().snapshot(),
+        budget=budget or HistoryBudget(),
     )
 
 
@@ -205,6 +209,7 @@ async def running_case(
     workflow_class: type = CaseWorkflow,
     worker: Callable[[str], Worker] | None = None,
     by_update: bool = True,
+    budget: HistoryBudget | None = None,
 ) -> AsyncIterator[Case]:
     """A case on its own task queue, with a worker running fake agencies (or ``worker(queue)``),
     opened as the API opens one (``by_update``) or by a plain start."""
@@ -218,7 +223,7 @@ async def running_case(
         agency=agency,
         outside_jurisdiction=outside_jurisdiction,
     )
-    input = case_input(intake, start, calendar)
+    input = case_input(intake, start, calendar, budget)
     running = (
         worker(queue)
         if worker is not None

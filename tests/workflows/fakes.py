@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from cases.effects import (
     NotificationBatch,
     ReferralDelivery,
 )
-from cases.model import DeliveryReceipt
+from cases.model import DeliveryReceipt, TimelineEntry
 
 
 @dataclass
@@ -31,6 +33,7 @@ class FakeAgencies:
 
     refuse_deliveries: int = 0
     refuse_requests: bool = False
+    hold_first_delivery: asyncio.Event | None = None  # the police system hangs until it is set
     deliveries: list[ReferralDelivery] = field(default_factory=list)
     requests: list[ExpertRequestCall] = field(default_factory=list)
     notices: list[NotificationBatch] = field(default_factory=list)
@@ -39,6 +42,12 @@ class FakeAgencies:
     @activity.defn(name=DELIVER_REFERRAL)
     async def deliver(self, delivery: ReferralDelivery) -> DeliveryReceipt:
         self.deliveries.append(delivery)
+        if self.hold_first_delivery is not None and len(self.deliveries) == 1:
+            # As the real call does: heartbeat while waiting, and stop when cancelled.
+            while not self.hold_first_delivery.is_set():
+                activity.heartbeat()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.hold_first_delivery.wait(), 0.2)
         if self.refuse_deliveries > 0:
             self.refuse_deliveries -= 1
             raise ApplicationError(
@@ -70,6 +79,11 @@ class FakeAgencies:
 
     def recorded_seqs(self) -> list[int]:
         return [e.seq for r in self.records for e in r.entries]
+
+    def entries(self) -> list[TimelineEntry]:
+        """The whole timeline as the read model has it (the case keeps only its newest entries)."""
+        found = {e.seq: e for r in self.records for e in r.entries}
+        return [found[seq] for seq in sorted(found)]
 
     def notices_of(self, kind: str) -> list[Notice]:
         return [n for b in self.notices for n in b.notices if n.kind == kind]

@@ -5,6 +5,7 @@ Each path runs to the archive, so that its finished history can be kept for the 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -138,7 +139,8 @@ async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -
         meter = await metered_lifecycle(case, crime_evidence=False)
         await finish(case, "env_police_full")
         state = (await case.view()).state
-        assert [(e.action, e.stage_to) for e in state.timeline if e.stage_from != e.stage_to] == [
+        timeline = case.fakes.entries()
+        assert [(e.action, e.stage_to) for e in timeline if e.stage_from != e.stage_to] == [
             ("classify", Stage.EVIDENCE),
             ("request_approval", Stage.REFERRAL_APPROVAL),
             ("approve_referral", Stage.REFERRAL_SENDING),
@@ -150,9 +152,9 @@ async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -
             ("archive", Stage.ARCHIVED),
         ]
         # Every action is stamped with its actor; the delivery receipt is the police system's own.
-        accept = next(e for e in state.timeline if e.action == "accept")
+        accept = next(e for e in timeline if e.action == "accept")
         assert accept.actor == PSB_OFFICER
-        receipt = next(e for e in state.timeline if e.action == "referral_delivered")
+        receipt = next(e for e in timeline if e.action == "referral_delivered")
         assert receipt.details["reference"].startswith("RCPT-case-")
         assert state.referral.receipt is not None
         assert state.filing.accepted_at is not None
@@ -361,7 +363,7 @@ async def test_an_administrative_only_case_is_never_referred(
         await case.act("handle_administratively", EPB_OFFICER, reasons="一般违法")
         await finish(case, "administrative_only")
         assert case.fakes.deliveries == []
-        risk = [e for e in (await case.view()).state.timeline if "risk" in e.details]
+        risk = [e for e in case.fakes.entries() if "risk" in e.details]
         assert risk == []
 
 
@@ -374,6 +376,27 @@ async def test_a_referable_case_handled_administratively_is_marked(
         entry = (await case.view()).state.timeline[-1]
         assert "以罚代刑" in entry.details["risk"]
         await finish(case)
+
+
+async def test_a_case_archives_when_no_clock_has_anything_left_to_do(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    """Archiving when every clock's reminders, breach and rungs are spent: nothing is due, and the
+    case still closes."""
+    async with running_case(time_skipping, facts=CaseFacts()) as case:
+        await classified(case, Classification.ADMINISTRATIVE)
+        await case.act("handle_administratively", EPB_OFFICER, reasons="一般违法")
+        await case.act("impose_penalty", EPB_OFFICER, reference="罚字〔2026〕31号")
+        archiving = await case.clock("archiving")
+        await case.sleep_until(archiving.due_at, timedelta(days=30))
+
+        async def spent() -> bool:
+            return (await case.clock("archiving")).escalation_level == 1
+
+        await soon(spent, "the archiving clock never escalated")
+        await case.act("archive", EPB_OFFICER)
+        outcome = await asyncio.wait_for(case.handle.result(), timeout=30)
+        assert outcome.stage == Stage.ARCHIVED
 
 
 async def test_withdrawal_before_sending(time_skipping: WorkflowEnvironment) -> None:
@@ -614,7 +637,7 @@ async def test_refused_actions_come_back_with_their_codes(
         assert unknown_field["reason"] == "invalid_payload"
         assert "colour: unknown field" in unknown_field["message"]
         # Refusals leave no trace in the state.
-        assert [e.action for e in (await case.view()).state.timeline] == ["open", "classify"]
+        assert [e.action for e in case.fakes.entries()] == ["open", "classify"]
         await finish(case)
 
 

@@ -4,24 +4,34 @@ history replays."""
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from cases.ids import workflow_id
 from cases.limits import HISTORY_EVENTS, KEPT_CLOSED_CLOCKS, KEPT_REFUSALS, KEPT_TIMELINE
 from cases.vocabulary import Stage
 from tests.workflows.driver import (
     COORDINATOR,
     EPB_HEAD,
     EPB_OFFICER,
+    PSB_OFFICER,
     classified,
+    delivered,
+    finish,
     package,
     running_case,
     soon,
+    to_sending,
+    until,
 )
+from tests.workflows.fakes import FakeAgencies
 from workflows.case import CaseWorkflow
 from workflows.engine import DATA_CONVERTER
+from workflows.messages import HistoryBudget
 
 CYCLES = 670  # three steps each: more than 2,000 steps in all
 
@@ -48,7 +58,7 @@ async def test_more_than_2000_steps_continue_as_new_without_losing_a_clock(
         state = view.state
         assert state.stage is Stage.EVIDENCE
         assert state.last_seq == steps + 1  # the opening, then one entry per step
-        assert len(state.timeline) <= 2 * KEPT_TIMELINE
+        assert len(state.timeline) == KEPT_TIMELINE
         assert state.timeline[-1].seq == state.last_seq
         assert len(state.referral.refusals) == KEPT_REFUSALS
         assert state.referral.refusals[-1] == f"第{CYCLES - 1}次:证据不足"
@@ -63,8 +73,9 @@ async def test_more_than_2000_steps_continue_as_new_without_losing_a_clock(
             test_clock.due_at,
         )
         assert kept.closed_at is None
-        # Every transition reached the read model exactly once, in order, across the runs.
-        assert case.fakes.recorded_seqs() == list(range(1, state.last_seq + 1))
+        # Every transition reached the read model, in order, across the runs (a local activity may
+        # run again when a workflow task is retried on a loaded machine: the write is idempotent).
+        assert list(dict.fromkeys(case.fakes.recorded_seqs())) == list(range(1, state.last_seq + 1))
         runs = await _runs(case.env, case.handle.id, first_run)
         assert len(runs) >= 2, "the case never continued as new"
         print(f"{steps} steps in {len(runs)} runs of {[len(h.events) for h in runs]} events")
@@ -102,3 +113,33 @@ async def _runs(env: WorkflowEnvironment, workflow_id: str, first: str) -> list[
             else None
         )
     return histories
+
+
+async def test_a_call_in_flight_goes_on_in_the_new_run(dev_server: WorkflowEnvironment) -> None:
+    """The police system hangs on the referral while the history grows past its budget: the case
+    does not wait for the call (its clocks would stand still), it stops it and makes it again, with
+    the same idempotency key, from the new run; the receipt lands once.
+
+    On the dev server: the time-skipping server keeps a closed run's stopped call pending, which
+    holds its clock still for every later test."""
+    hold = asyncio.Event()
+    fakes = FakeAgencies(hold_first_delivery=hold)
+    budget = HistoryBudget(events=120)
+    async with running_case(dev_server, fakes=fakes, budget=budget) as case:
+        first_run = await case.run_id()
+        await to_sending(case)
+        await case.act("send_referral", EPB_OFFICER)
+        await until(case, lambda: len(fakes.deliveries) == 1, "the police system was never called")
+        while await case.run_id() == first_run:
+            await case.act("direct", COORDINATOR, note="请尽快送达")
+        await delivered(case)
+        state = (await case.view()).state
+        assert state.referral.receipt is not None
+        assert len(fakes.deliveries) == 2
+        assert {d.idempotency_key for d in fakes.deliveries} == {
+            f"{workflow_id(case.case_id)}-referral-1"
+        }
+        assert [e.action for e in fakes.entries()].count("referral_delivered") == 1
+        hold.set()  # the first call, long abandoned, returns: nothing changes
+        await case.act("accept", PSB_OFFICER)
+        await finish(case)
