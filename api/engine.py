@@ -76,7 +76,8 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
     """Start the case or find it, in one call; return once its opening is in the read model.
 
     Raises ``AlreadyClosed`` when the workflow of this case id is closed: a case id is never started
-    again, and the caller answers from the read model.
+    again, and the caller answers from the read model. (Only a start that failed, an intake the case
+    itself refused, may be made again.)
     """
     profile = profile_data(intake.mechanism)
     operation = WithStartWorkflowOperation(
@@ -90,7 +91,7 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
         id=workflow_id(intake.case_id),
         task_queue=services.settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     )
     try:
         opening: Opening = await services.temporal.execute_update_with_start_workflow(
@@ -117,6 +118,31 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
         CASES_OPENED.labels(mechanism=intake.mechanism).inc()
         log.info("case opened", case_id=intake.case_id, mechanism=intake.mechanism)
     return opening
+
+
+async def repeat_intake(services: Services, intake: CaseIntake) -> Opening:
+    """A repeat of a case already recorded: asked of its workflow, which is never started again.
+
+    Raises ``AlreadyClosed`` when the workflow is closed or gone.
+    """
+    try:
+        opening: Opening = await _handle(services, intake.case_id).execute_update(
+            "open", intake, result_type=Opening, rpc_timeout=UPDATE_TIMEOUT
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise _intake_refused(exc) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _unavailable("the case did not answer in time") from None
+    except RPCError as exc:
+        if _closed(exc):
+            raise AlreadyClosed(intake.case_id) from None
+        raise _unavailable(exc.message) from None
+    return opening
+
+
+def _closed(exc: RPCError) -> bool:
+    """The engine's way of saying the workflow is closed (or no longer kept)."""
+    return exc.status is RPCStatusCode.NOT_FOUND or "already completed" in exc.message.lower()
 
 
 def conflict(case_id: str, fields: list[str]) -> ApiError:
@@ -164,7 +190,7 @@ async def take_step(
             "try again shortly; the action may or may not have been taken, check the timeline",
         ) from None  # fmt: skip
     except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND or "already completed" in exc.message.lower():
+        if _closed(exc):
             ACTIONS.labels(step.name, "closed").inc()
             raise await closed_case(services, row) from None
         raise _unavailable(exc.message) from None
@@ -187,6 +213,7 @@ FIXES = {
 }
 STATUS = {
     Reason.ROLE_NOT_PERMITTED.value: 403,
+    Reason.UNKNOWN_AGENCY.value: 403,
     Reason.INVALID_PAYLOAD.value: 422,
     Reason.UNKNOWN_ACTION.value: 404,
 }
@@ -266,12 +293,18 @@ async def archived_view(services: Services, case_id: str, caller: Caller) -> Cas
 
 
 async def ended_status(services: Services, row: CaseRow) -> str | None:
-    """For a case whose workflow is closed: None when it was archived; otherwise how its workflow
-    ended, marked on the case and told to the region's joint office the first time it is seen."""
+    """For a case whose workflow the engine calls closed: None when it was archived (or is running
+    after all); otherwise how its workflow ended, marked on the case and told to the region's joint
+    office the first time it is seen. An engine that cannot be asked is a 503, never an ending."""
     status: WorkflowExecutionStatus | None = None
-    with contextlib.suppress(RPCError):
+    try:
         status = (await _handle(services, row.case_id).describe()).status
-    if status is WorkflowExecutionStatus.COMPLETED or (status is None and row.closed_at):
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise _unavailable(exc.message) from None
+    if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.RUNNING):
+        return None
+    if status is None and row.closed_at is not None:
         return None
     return await noticed_ended(services, row, status)
 
@@ -280,6 +313,8 @@ async def closed_case(services: Services, row: CaseRow) -> ApiError:
     """Why a closed case takes no step: archived, or its workflow ended without archiving."""
     ended = await ended_status(services, row)
     if ended is None:
+        if row.closed_at is None:  # running after all (it has just moved to a new run)
+            return _unavailable("the case was moving to a new run; try again")
         return ApiError(409, Reason.CASE_CLOSED.value, "the case is archived", FIXES["case_closed"])
     return ApiError(
         409,
@@ -289,6 +324,30 @@ async def closed_case(services: Services, row: CaseRow) -> ApiError:
         "the region's joint office has been told; an operator must restore the case",
         workflow_status=ended,
     )
+
+
+ENDED = "('Terminated', 'Failed', 'TimedOut', 'Canceled')"
+
+
+async def notice_ended_among(services: Services, rows: list[CaseRow]) -> None:
+    """Cases on a page whose workflow ended without archiving are marked (and told) as the case page
+    would: one visibility query for the page, then each one found asked in full (a start that failed
+    and was made again leaves a failed run under the same id)."""
+    candidates = {
+        workflow_id(r.case_id): r for r in rows if r.closed_at is None and r.workflow_status is None
+    }
+    if not candidates:
+        return
+    ids = ", ".join(f"'{i}'" for i in candidates)  # case ids hold no quotes (cases.ids)
+    query = (
+        f"WorkflowType = 'CaseWorkflow' AND WorkflowId IN ({ids}) AND ExecutionStatus IN {ENDED}"
+    )
+    try:
+        found = [execution.id async for execution in services.temporal.list_workflows(query)]
+        for wid in dict.fromkeys(found):
+            await ended_status(services, candidates[wid])
+    except (RPCError, ApiError) as exc:  # the page is still the read model's
+        log.warning("could not ask the engine which cases ended", error=str(exc))
 
 
 async def noticed_ended(

@@ -70,7 +70,11 @@ def _open_clocks(session: Session, scope: Scope) -> list[ClockLine]:
     rows = session.exec(
         select(ClockRow, CaseRow)
         .join(CaseRow, col(CaseRow.case_id) == col(ClockRow.case_id))
-        .where(col(ClockRow.closed_at).is_(None), visible(scope))
+        .where(
+            col(ClockRow.closed_at).is_(None),
+            col(CaseRow.workflow_status).is_(None),  # an ended case's clocks no longer run
+            visible(scope),
+        )
         .order_by(col(ClockRow.due_at))
     )
     return [

@@ -81,7 +81,10 @@ async def open_case(
     if row is not None and (row.closed_at is not None or row.workflow_status is not None):
         return _repeat(row, body, now, response)
     try:
-        opening = await engine.open_case(services, body, now)
+        if row is None:
+            opening = await engine.open_case(services, body, now)
+        else:  # a recorded case is asked, never started again
+            opening = await engine.repeat_intake(services, body)
     except engine.AlreadyClosed:
         row = await run_in_threadpool(case_row, services.engine, body.case_id)
         if row is None:
@@ -136,6 +139,7 @@ async def list_cases_route(
     rows, total = await run_in_threadpool(
         list_cases, services.engine, scope, filters, now, limit, offset
     )
+    await engine.notice_ended_among(services, rows)
     return CasePage(items=[summary(r, now) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -171,4 +175,5 @@ async def case_detail(services: Services, principal: Principal, row: CaseRow) ->
 )
 async def get_timeline(row: VisibleCase, services: ServicesDep) -> list[TimelineEntryPublic]:
     """Every event of the case in order: who did what, when, and what it changed."""
+    await engine.notice_ended_among(services, [row])
     return timeline_public(await run_in_threadpool(timeline, services.engine, row.case_id))

@@ -18,6 +18,7 @@ from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
 from api.errors import RESPONSES, ApiError
 from api.routes.actions import send_step
 from api.schemas import ActorPublic, EvidencePublic
+from cases.limits import MAX_EVIDENCE_PER_ACTION
 from cases.payloads import problems_of
 from cases.steps import STEPS
 from cases.steps.evidence import NewItem, RecordEvidence
@@ -36,9 +37,9 @@ _REQUEST_BODY = {
                 "type": "object",
                 "required": ["kind", "title", "file"],
                 "properties": {
-                    "kind": {"type": "string", "example": "monitoring_report"},
-                    "title": {"type": "string", "maxLength": 200, "example": "总排口监测报告"},
-                    "file": {"type": "string", "format": "binary"},
+                    "kind": {"type": "array", "items": {"type": "string"}},
+                    "title": {"type": "array", "items": {"type": "string", "maxLength": 200}},
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
                 },
             }
         },
@@ -77,31 +78,18 @@ def read_item(data: Any, fix: str) -> NewItem:
     "/{case_id}/evidence",
     operation_id="add_evidence",
     status_code=201,
-    response_model=EvidencePublic,
+    response_model=EvidencePublic | list[EvidencePublic],
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
 async def add_evidence(
     row: VisibleCase, request: Request, principal: CurrentPrincipal, services: ServicesDep
-) -> EvidencePublic:
-    """Record an evidence item: upload the file (multipart) or reference it by URL with its SHA-256."""
+) -> EvidencePublic | list[EvidencePublic]:
+    """Record evidence: upload files (multipart; several in one request are one step, answered with
+    the list) or reference one item by URL with its SHA-256 (JSON; several references in one step:
+    the ``record_evidence`` action)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=10)
-        kind, title, upload = form.get("kind"), form.get("title"), form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ApiError(
-                422, "invalid_input", "a multipart upload needs the fields 'kind', 'title' and 'file'",
-                "send kind and title as text fields and the file as 'file'",
-            )  # fmt: skip
-        fix = "send kind and title as text fields and the file as 'file'"
-        read_item({"kind": kind, "title": title, "sha256": "0" * 64}, fix)  # before storing
-        sha, reference, size = await run_in_threadpool(
-            store_upload, services.settings.data_dir, row.case_id, upload
-        )
-        item = read_item(
-            {"kind": kind, "title": title, "sha256": sha, "reference": reference, "size": size},
-            fix,
-        )
+        items = await _uploads(request, row.case_id, services.settings.data_dir)
     elif content_type.startswith("application/json"):
         try:
             raw: Any = await request.json()
@@ -109,25 +97,56 @@ async def add_evidence(
             raise ApiError(
                 422, "invalid_input", "the body is not JSON", "send {kind, title, reference, sha256}"
             ) from None  # fmt: skip
-        item = read_item(raw, "send {kind, title, reference, sha256} as JSON")
+        items = [read_item(raw, "send {kind, title, reference, sha256} as JSON")]
     else:
         raise ApiError(
             415, "unsupported_media_type", f"cannot take '{content_type or 'no content type'}'",
             "send multipart/form-data (a file) or application/json (a reference)",
         )  # fmt: skip
     outcome = await send_step(
-        services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=[item])
+        services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items)
     )
-    return EvidencePublic(
-        case_id=row.case_id,
-        seq=int(outcome.refs.get("evidence_seq", "0")),
-        kind=item.kind,
-        title=item.title,
-        sha256=item.sha256,
-        reference=item.reference,
-        size=item.size,
-        recorded_by=ActorPublic(
-            agency=principal.agency, role=principal.role, person=principal.name
-        ),
-        recorded_at=outcome.at,
+    first = int(outcome.refs.get("evidence_seq", "0"))
+    recorded = [
+        EvidencePublic(
+            case_id=row.case_id,
+            seq=first + i,
+            kind=item.kind,
+            title=item.title,
+            sha256=item.sha256,
+            reference=item.reference,
+            size=item.size,
+            recorded_by=ActorPublic(
+                agency=principal.agency, role=principal.role, person=principal.name
+            ),
+            recorded_at=outcome.at,
+        )
+        for i, item in enumerate(items)
+    ]
+    return recorded[0] if len(recorded) == 1 else recorded
+
+
+UPLOAD_FIX = (
+    "send each file as 'file' with its 'kind' and 'title' fields, in the same order "
+    f"(up to {MAX_EVIDENCE_PER_ACTION} files in one request)"
+)
+
+
+async def _uploads(request: Request, case_id: str, data_dir: Path) -> list[NewItem]:
+    """The files of a multipart upload, each with its kind and title, checked before any is kept;
+    several go on the case in one step."""
+    form = await request.form(
+        max_files=MAX_EVIDENCE_PER_ACTION, max_fields=3 * MAX_EVIDENCE_PER_ACTION + 10
     )
+    kinds, titles, files = form.getlist("kind"), form.getlist("title"), form.getlist("file")
+    uploads = [f for f in files if isinstance(f, UploadFile)]
+    if not uploads or len(uploads) != len(files) or not len(kinds) == len(titles) == len(files):
+        raise ApiError(422, "invalid_input", "each file needs its 'kind' and 'title'", UPLOAD_FIX)
+    for kind, title in zip(kinds, titles, strict=True):  # before storing anything
+        read_item({"kind": kind, "title": title, "sha256": "0" * 64}, UPLOAD_FIX)
+    items = []
+    for kind, title, upload in zip(kinds, titles, uploads, strict=True):
+        sha, reference, size = await run_in_threadpool(store_upload, data_dir, case_id, upload)
+        data = {"kind": kind, "title": title, "sha256": sha, "reference": reference, "size": size}
+        items.append(read_item(data, UPLOAD_FIX))
+    return items

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from api.access import scope_for
 from api.deps import Services, ServicesDep, find_visible
+from api.engine import notice_ended_among
 from api.errors import ApiError
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
@@ -216,6 +217,7 @@ async def list_page(
         PAGE,
         (page - 1) * PAGE,
     )
+    await notice_ended_among(services, rows)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
         request,

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import Session, func, select
+from temporalio.client import WorkflowExecutionStatus
 
 from api.engine import _handle
 from cases.ids import workflow_id
@@ -163,6 +164,8 @@ BAD_INTAKE: list[tuple[str, Any, int, str]] = [
     ("bad intake ref", intake_body(ref="has spaces/and slashes"), 422, "invalid_input"),
     ("no time zone", intake_body(discovered_at="2026-11-20T10:00:00"), 422, "invalid_input"),
     ("a number for a time", intake_body(discovered_at=1764000000), 422, "invalid_input"),
+    ("digits for a time", intake_body(discovered_at="1764000000"), 422, "invalid_input"),
+    ("a date for a time", intake_body(discovered_at="2026-11-20"), 422, "invalid_input"),
     (
         "in the future",
         intake_body(discovered_at="2099-01-01T00:00:00+08:00"),
@@ -413,6 +416,8 @@ async def test_a_case_whose_workflow_was_terminated_shows_so_and_is_told_once(
     repeat = await api.post("/cases", json=body, headers=stack.auth(*INTAKE))
     assert repeat.status_code == 200, repeat.text  # never started again
     assert repeat.json()["workflow_status"] == "terminated"
+    described = await _handle(stack.app.state.services, case_id).describe()
+    assert described.status is WorkflowExecutionStatus.TERMINATED
     case = await detail(api, stack, case_id)
     assert case["live"] is False
     assert case["summary"]["stage"] == "evidence"  # never "archived"
@@ -443,3 +448,16 @@ async def test_a_case_whose_workflow_was_terminated_shows_so_and_is_told_once(
         (notice,) = await told()
         assert notice["body"]["notices"][0]["to"] == ["JLO-DEMO"]
         assert "terminated" in notice["body"]["notices"][0]["text"]
+
+
+async def test_a_list_shows_a_case_whose_workflow_ended_before_anyone_opened_it(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack, subject="无人查看的企业")
+    await _handle(stack.app.state.services, case_id).terminate("an operator's mistake")
+    listed = await ok(api.get("/cases", params={"q": case_id}, headers=stack.auth(*OFFICER)))
+    assert [(c["case_id"], c["workflow_status"]) for c in listed["items"]] == [
+        (case_id, "terminated")
+    ]
+    timeline = await api.get(f"/cases/{case_id}/timeline", headers=stack.auth(*OFFICER))
+    assert timeline.status_code == 200

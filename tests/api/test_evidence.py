@@ -48,6 +48,39 @@ async def test_a_file_is_stored_by_its_fingerprint(
     assert state["evidence"][item["seq"] - 1]["sha256"] == item["sha256"]
 
 
+async def test_several_files_go_on_the_case_in_one_step(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    files = [
+        ("file", ("a.txt", b"site inspection", "text/plain")),
+        ("file", ("b.txt", b"interviews", "text/plain")),
+    ]
+    data = {
+        "kind": ["site_inspection_report", "party_interviews"],
+        "title": ["勘验报告", "询问笔录"],
+    }
+    upload = await api.post(
+        f"/cases/{case_id}/evidence", data=data, files=files, headers=stack.auth(*OFFICER)
+    )
+    assert upload.status_code == 201, upload.text
+    recorded = upload.json()
+    assert [(r["seq"], r["kind"]) for r in recorded] == [
+        (1, "site_inspection_report"),
+        (2, "party_interviews"),
+    ]
+    timeline = await ok(api.get(f"/cases/{case_id}/timeline", headers=stack.auth(*OFFICER)))
+    assert [e["action"] for e in timeline] == ["open", "record_evidence"]  # one step
+    unpaired = await api.post(
+        f"/cases/{case_id}/evidence",
+        data={"kind": ["complaint"], "title": ["x"]},
+        files=files,
+        headers=stack.auth(*OFFICER),
+    )
+    assert unpaired.status_code == 422
+    assert shape(unpaired)["code"] == "invalid_input"
+
+
 async def test_a_reference_is_recorded_with_its_fingerprint(
     api: httpx.AsyncClient, stack: InProcess, case_a: str
 ) -> None:
