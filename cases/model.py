@@ -18,6 +18,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from cases.calendar import Unit
+from cases.elements import Symbol
 from cases.limits import (
     MAX_MEASUREMENTS,
     AgencyCode,
@@ -32,13 +33,17 @@ from cases.limits import (
 from cases.vocabulary import (
     CaseSource,
     Classification,
+    EvasiveMeans,
     ExceedanceArithmetic,
     FeedbackOutcome,
     FilingOutcome,
     Party,
+    ProtectedArea,
     RequestKind,
     Role,
     Stage,
+    StandardLevel,
+    SubstanceClass,
     ViolationType,
 )
 
@@ -65,6 +70,8 @@ class Measurement:
     standard: PositiveAmount
     unit: UnitText = "mg/L"
     total_control: bool = False  # True: the standard is the total-control quota (总量控制标准)
+    level: StandardLevel = StandardLevel.NATIONAL  # the discharge standard is national or local
+    element: Symbol | None = None  # the element it contains, when its name does not say
 
 
 @dataclass(kw_only=True)
@@ -95,6 +102,11 @@ class CaseFacts:
     urgent: bool = False  # 情况紧急 (D6 §一(三))
     ongoing: bool = False  # 违法行为正在进行 (D6 §一(三))
     perishable_items: bool = False  # 易腐烂、变质、灭失 (D4 §5)
+    # What J2023 Art. 1 asks about: what was discharged, dumped or disposed of, where, and how.
+    substances: Annotated[list[SubstanceClass], MaxLen(3)] = field(default_factory=list)
+    hazardous_waste_tonnes: Amount | None = None
+    protected_area: ProtectedArea | None = None
+    means: Annotated[list[EvasiveMeans], MaxLen(6)] = field(default_factory=list)
     summary: Summary = ""
 
 
@@ -124,12 +136,14 @@ class ExceedanceResult:
 class TriageResult:
     suggested: Classification
     key_case: bool
-    criteria: list[CriterionResult]
+    criteria: list[CriterionResult]  # the key linkage case's (D1-rules §二)
     exceedances: list[ExceedanceResult]
     early_intervention: list[str]  # trigger codes
     call_police_now: bool
     arithmetic: ExceedanceArithmetic
     reasons: list[str]
+    # J2023 Art. 1(一)–(五), where the mechanism counts them: each item met or not, and why.
+    crime_criteria: list[CriterionResult] = field(default_factory=list)
 
 
 @dataclass

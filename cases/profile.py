@@ -107,11 +107,24 @@ class Window:
 
 
 @dataclass(frozen=True)
+class CrimeRules:
+    """J2023 Art. 1(一)–(五), as a mechanism counts them (the environmental mechanisms only)."""
+
+    source: str
+    arithmetic: ExceedanceArithmetic  # how "超过…三倍以上" is counted, shown next to the result
+    arithmetic_note: str
+    three_times: frozenset[str]  # element symbols of Art. 1(三)
+    ten_times: frozenset[str]  # element symbols of Art. 1(四)
+    hazardous_waste_tonnes: float  # Art. 1(二)
+
+
+@dataclass(frozen=True)
 class TriageRules:
     arithmetic: ExceedanceArithmetic
     arithmetic_note: str
     exceedance_threshold: float
     repeat_threshold: int
+    crime: CrimeRules | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from cases.calendar import Unit
 from cases.checklists import CATALOGUE
+from cases.elements import ELEMENTS
 from cases.errors import ConfigError
 from cases.profile import (
     ESCALATION_TARGETS,
@@ -17,6 +18,7 @@ from cases.profile import (
     PER_REQUEST_EVENTS,
     STAGE_BRANCH,
     ClockSpec,
+    CrimeRules,
     Extension,
     Period,
     Profile,
@@ -45,6 +47,9 @@ _CLOCK_KEYS = {
     "title_zh", "title_en", "owner", "owner_role", "starts_on", "stops_on", "pauses_on",
     "restarts_on", "extended_on", "length", "unit", "urgent", "reminders", "escalation",
     "statutory", "source",
+}  # fmt: skip
+_CRIME_KEYS = {
+    "source", "arithmetic", "arithmetic_note", "three_times", "ten_times", "hazardous_waste_tonnes",
 }  # fmt: skip
 MERGED_TABLES = ("triage", "referral_checklist", "evidence_checklist", "windows", "extensions")
 
@@ -207,6 +212,39 @@ class Reader:
             per_request=per_request,
         )
 
+    def crime(self, table: Any) -> CrimeRules | None:
+        """``[triage.j2023]``, or ``j2023 = false`` in a mechanism J2023 does not govern."""
+        where = "triage.j2023"
+        if table is False:
+            return None
+        if not isinstance(table, dict):
+            raise self.fail(where, "must be a table, or false where J2023 does not apply")
+        extra = set(table) - _CRIME_KEYS
+        if extra:
+            raise self.fail(where, f"unknown keys {sorted(extra)}")
+        try:
+            arithmetic = ExceedanceArithmetic(str(table.get("arithmetic")))
+        except ValueError:
+            raise self.fail(where, "arithmetic must be 'ratio' or 'excess'") from None
+        lists = {}
+        for key in ("three_times", "ten_times"):
+            symbols = self.strings(table, key, where)
+            unknown = [s for s in symbols if s not in ELEMENTS]
+            if unknown:
+                raise self.fail(where, f"'{key}': unknown elements {unknown}")
+            lists[key] = frozenset(symbols)
+        tonnes = table.get("hazardous_waste_tonnes")
+        if not isinstance(tonnes, int | float) or isinstance(tonnes, bool) or tonnes <= 0:
+            raise self.fail(where, "'hazardous_waste_tonnes' must be a positive number")
+        return CrimeRules(
+            source=self.text(table, "source", where),
+            arithmetic=arithmetic,
+            arithmetic_note=self.text(table, "arithmetic_note", where),
+            three_times=lists["three_times"],
+            ten_times=lists["ten_times"],
+            hazardous_waste_tonnes=float(tonnes),
+        )
+
     def checklist_keys(self, keys: list[str], where: str) -> tuple[str, ...]:
         for key in keys:
             if key not in CATALOGUE:
@@ -265,7 +303,11 @@ class Reader:
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat <= 0:
             raise self.fail("triage", "'repeat_threshold' must be a positive whole number")
         triage = TriageRules(
-            arithmetic, self.text(triage_raw, "arithmetic_note", "triage"), float(threshold), repeat
+            arithmetic,
+            self.text(triage_raw, "arithmetic_note", "triage"),
+            float(threshold),
+            repeat,
+            self.crime(triage_raw.get("j2023", False)),
         )
 
         referral = raw.get("referral_checklist")

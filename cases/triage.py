@@ -8,7 +8,8 @@ or pollution of, a drinking-water source or sensitive area. Which arithmetic "3�
 mechanism's (see ``ExceedanceArithmetic``); both numbers are kept next to the result.
 
 Suggested classification (this product's design, on the sources):
-* suspected crime when the officer marks the case as obviously criminal (D1-rules §三(二)3) or a
+* suspected crime when an item of J2023 Art. 1(一)–(五) is met (the environmental mechanisms: see
+  ``cases.crime``), the officer marks the case as obviously criminal (D1-rules §三(二)3), or a
   drinking-water source has been polluted with hazardous substances (the gravest case of §二(3));
 * public-security violation when the case is a key linkage case, one of the key objects of referral
   (D1-rules §二), or violent resistance to enforcement (D5 §三.5);
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cases.crime import j2023
 from cases.model import CaseFacts, CriterionResult, ExceedanceResult, TriageResult
 from cases.profile import TriageRules
 from cases.vocabulary import Classification, ExceedanceArithmetic
@@ -116,7 +118,10 @@ def triage(facts: CaseFacts, rules: TriageRules) -> TriageResult:
     ]
     key_case = facts.hazardous_into_water and any(c.met for c in criteria)
 
-    crime: list[str] = []
+    crime_criteria = j2023(facts, rules.crime) if rules.crime is not None else []
+    crime: list[str] = [
+        f"suspected crime, {c.source}: {c.explanation}" for c in crime_criteria if c.met
+    ]
     if facts.obvious_crime:
         crime.append("marked as obviously criminal (D1-rules §三(二)3)")
     if facts.hazardous_into_water and facts.drinking_water_polluted:
@@ -149,4 +154,5 @@ def triage(facts: CaseFacts, rules: TriageRules) -> TriageResult:
         call_police_now=facts.violent_resistance,
         arithmetic=rules.arithmetic,
         reasons=reasons,
+        crime_criteria=crime_criteria,
     )

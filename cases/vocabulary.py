@@ -133,6 +133,40 @@ class ViolationType(StrEnum):
         return self is not ViolationType.OTHER
 
 
+class StandardLevel(StrEnum):
+    """Which discharge standard a measurement is against (J2023 Art. 1(三)(四): 国家或者地方)."""
+
+    NATIONAL = "national"
+    LOCAL = "local"
+
+
+class SubstanceClass(StrEnum):
+    """What J2023 Art. 1(一)(五) name: 有放射性的废物、含传染病病原体的废物、有毒物质."""
+
+    RADIOACTIVE = "radioactive"
+    PATHOGEN = "pathogen"  # 含传染病病原体的废物
+    TOXIC = "toxic"  # 有毒物质 (hazardous waste and heavy metals count as toxic too)
+
+
+class ProtectedArea(StrEnum):
+    """J2023 Art. 1(一): 饮用水水源保护区、自然保护地核心保护区等依法确定的重点保护区域."""
+
+    DRINKING_WATER_ZONE = "drinking_water_zone"
+    NATURE_RESERVE_CORE = "nature_reserve_core"
+    OTHER_KEY_AREA = "other_key_area"
+
+
+class EvasiveMeans(StrEnum):
+    """J2023 Art. 1(五): 暗管、渗井、渗坑、裂隙、溶洞、灌注、非紧急情况下开启大气应急排放通道."""
+
+    CONCEALED_PIPE = "concealed_pipe"
+    SEEPAGE_WELL_OR_PIT = "seepage_well_or_pit"
+    FISSURE = "fissure"
+    CAVE = "cave"
+    INJECTION = "injection"
+    EMERGENCY_VENT = "emergency_vent"  # opened outside an emergency
+
+
 class CaseSource(StrEnum):
     INSPECTION = "inspection"  # 检查
     COMPLAINT = "complaint"  # 投诉举报

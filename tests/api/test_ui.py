@@ -59,6 +59,9 @@ async def test_an_officer_takes_a_step_with_a_form(
     await sign_in(browser_like, stack, *OFFICER)
     page = await browser_like.get(f"/case/{case_id}")
     assert 'data-action="classify"' in page.text
+    # The triage as the case computed it: J2023 Art. 1(三) and (五) met for 总铬 through a pipe.
+    assert re.search(r'data-crime="j2023_1_3"><th>1\(三\)</th><td class="late">✔', page.text)
+    assert re.search(r'data-crime="j2023_1_2"><th>1\(二\)</th><td class="">✘', page.text)
     assert 'data-action="update_facts"' not in page.text  # nested facts: the API serves it
     done = await browser_like.post(
         f"/case/{case_id}/act/classify", data={"classification": "crime", "reasons": "暗管排放"}

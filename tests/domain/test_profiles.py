@@ -204,6 +204,18 @@ ACCEPTANCE = '[clocks.acceptance]\ntitle_zh = "公安受理"'
             "go together",
         ),
         ('arithmetic = "ratio"', 'arithmetic = "vibes"', "triage", "must be 'ratio' or 'excess'"),
+        (
+            'three_times = ["Pb",',
+            'three_times = ["Au",',
+            "triage.j2023",
+            "'three_times': unknown elements ['Au']",
+        ),
+        (
+            "hazardous_waste_tonnes = 3",
+            "hazardous_waste_tonnes = 0",
+            "triage.j2023",
+            "must be a positive number",
+        ),
     ],
 )
 def test_a_broken_profile_names_its_file_clock_and_problem(
