@@ -49,6 +49,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "open_clocks": ("进行中的时限", "Open clocks"),
     "actions": ("可办理事项", "What you can do"),
     "no_actions": ("当前无可办理事项", "Nothing for you to do now"),
+    "rules": ("时限规则", "Clock rules"),
+    "rules_intro": (
+        "各联动机制的全部时限:由谁办理、自何事件起算、期限、依据,以及期限是否由条文规定。",
+        "Every mechanism's clocks: who owes the move, from which event, how long, on which source, "
+        "and whether the text itself sets the period.",
+    ),
+    "starts_on": ("起算", "Starts on"),
+    "period": ("期限", "Period"),
+    "source": ("依据", "Source"),
     "ended": ("案件流程已中止, 未归档", "The case's workflow ended without archiving"),
     "timeline": ("办理记录", "Timeline"),
     "evidence": ("证据", "Evidence"),

@@ -4,6 +4,7 @@ button goes through the same action path as the API (``send_action``), so the ru
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -28,6 +29,8 @@ from cases.checklists import CATALOGUE
 from cases.ids import workflow_id
 from cases.model import ClockState
 from cases.payloads import fields_of
+from cases.profiles import default_profiles
+from cases.rules import clock_rules
 from cases.steps import STEPS
 from cases.steps.evidence import RecordEvidence
 from cases.vocabulary import SIDE_STAGES, Stage
@@ -347,6 +350,16 @@ async def add_evidence(request: Request, case_id: str, services: ServicesDep) ->
 
 def _back(case_id: str, **flash: str) -> Response:
     return RedirectResponse(f"/case/{quote(case_id)}?{urlencode(flash)}", status_code=303)
+
+
+@router.get("/rules", response_class=HTMLResponse)
+async def rules_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    """The clocks of every mechanism new cases start under, from the profiles (a running case keeps
+    the profile it started with)."""
+    principal = signed_in(request, services)
+    rows = clock_rules(default_profiles())
+    mechanisms = [(name, list(group)) for name, group in groupby(rows, key=lambda r: r.mechanism)]
+    return render(request, "rules.html", principal, mechanisms=mechanisms)
 
 
 @router.get("/inbox", response_class=HTMLResponse)

@@ -121,3 +121,14 @@ async def test_an_officer_uploads_evidence_from_the_case_page(
     assert "refused=invalid_input" in refused.headers["location"]
     state = (await detail(api, stack, case_id))["state"]
     assert [e["kind"] for e in state["evidence"]] == ["sampling_records"]
+
+
+async def test_the_clock_rules_of_every_mechanism(
+    browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    await sign_in(browser_like, stack, "JLO-DEMO", "coordinator")
+    page = await browser_like.get("/rules")
+    assert page.status_code == 200
+    for mechanism in ("env-police", "national-2017", "urban-police", "township-county"):
+        assert f'id="rules-{mechanism}"' in page.text
+    assert "O310 Art. 5" in page.text

@@ -117,6 +117,10 @@ async def test_the_overview_fits_a_phone(browser: Browser, stack: Stack) -> None
     await shot(page, "07-phone-overview")
     await page.goto(f"{stack.api}/inbox")
     await expect(page.locator("#inbox")).to_be_visible()
+    await page.goto(f"{stack.api}/rules")
+    await expect(page.locator("#rules-env-police")).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390 + 2
+    await shot(page, "08-phone-rules")
     await page.context.close()
 
 
