@@ -21,19 +21,17 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from cases.agencies import AgencyRegistry, RegistrySnapshot, registry_from_snapshot
     from cases.calendar import CalendarSnapshot, merge_snapshots
     from cases.change import ActionResult, AskExpert, Deliver, Transition
-    from cases.clocks import escalation_level, fire, next_deadline, next_wakeup, to_record, trim
-    from cases.context import Context, Decision, Reason
-    from cases.decide import resolve, validate
+    from cases.clocks import fire, next_wakeup, to_record, trim
+    from cases.context import Context
+    from cases.decide import validate
     from cases.effects import (
-        DELIVER_REFERRAL,
         RECORD_CASE_EVENTS,
-        SEND_EXPERT_REQUEST,
         CaseRecord,
         Notice,
         NotificationBatch,
@@ -42,13 +40,12 @@ with workflow.unsafe.imports_passed_through():
     from cases.ids import step_key
     from cases.intake import CaseIntake, IntakeError, differences, open_case
     from cases.limits import KEPT_CLOSED_CLOCKS
-    from cases.model import CaseState, DeliveryReceipt
+    from cases.model import CaseState
     from cases.parties import participants
     from cases.profile import Profile
     from cases.profiles import profile_from_data
     from cases.projection import projection
     from cases.system import (
-        expert_call,
         record_calendar,
         record_delivery,
         record_delivery_failure,
@@ -56,16 +53,13 @@ with workflow.unsafe.imports_passed_through():
         record_registry,
         record_request_failure,
         record_ticks,
-        referral_delivery,
     )
     from cases.view import Caller, CaseView, view_of
     from cases.vocabulary import Stage
-    from workflows import policies, search
+    from workflows import calls, policies, search, steps
     from workflows.messages import (
-        ACTION_REFUSED,
         INTAKE_CONFLICT,
         INVALID_INTAKE,
-        ActionRequest,
         Carried,
         CaseInput,
         CaseOutcome,
@@ -87,30 +81,6 @@ class WorkflowState:
     budget: HistoryBudget
     intake_error: str | None = None
     opening_recorded: bool = False
-
-
-def refusal(decision: Decision) -> ApplicationError:
-    """A refused step as the caller sees it: the reason code first, then the sentence."""
-    return ApplicationError(
-        decision.message,
-        {
-            "action": decision.action,
-            "reason": decision.reason.value if decision.reason else None,
-            "message": decision.message,
-            "missing": decision.missing,
-        },
-        type=ACTION_REFUSED,
-        non_retryable=True,
-    )
-
-
-def _unreadable(name: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        message,
-        {"action": name, "reason": Reason.INVALID_PAYLOAD.value, "message": message},
-        type=ACTION_REFUSED,
-        non_retryable=True,
-    )
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -264,7 +234,7 @@ class CaseWorkflow:
     async def _commit(self, transition: Transition) -> None:
         case = self.case
         self._held.outbox.extend(transition.entries)
-        self._upsert_search_attributes(case)
+        self._held.search = search.upsert(case, self._held.search)
         notices = [e for e in transition.effects if isinstance(e, Notice)]
         if notices:
             key = step_key(case.case_id, "notice", transition.entries[-1].seq)
@@ -319,27 +289,6 @@ class CaseWorkflow:
         if not held.outbox:
             trim(case, KEPT_CLOSED_CLOCKS)
 
-    def _upsert_search_attributes(self, case: CaseState) -> None:
-        deadline = next_deadline(case)
-        level = escalation_level(case)
-        wanted = repr((case.stage.value, case.mechanism, case.owner_agency, deadline, level))
-        wanted += repr(case.triage.key_case)
-        if wanted == self._held.search:
-            return
-        self._held.search = wanted
-        workflow.upsert_search_attributes(
-            [
-                search.CASE_STAGE.value_set(case.stage.value),
-                search.CASE_MECHANISM.value_set(case.mechanism),
-                search.OWNING_AGENCY.value_set(case.owner_agency),
-                search.NEXT_DEADLINE.value_set(deadline)
-                if deadline is not None
-                else search.NEXT_DEADLINE.value_unset(),
-                search.ESCALATION_LEVEL.value_set(level),
-                search.KEY_CASE.value_set(case.triage.key_case),
-            ]
-        )
-
     def _start(self, effect: Outside) -> None:
         """An outside call: held (and carried into a new run) until it is done."""
         self._held.effects.append(effect)
@@ -361,11 +310,11 @@ class CaseWorkflow:
     async def _run_effect(self, effect: Outside) -> None:
         case = self.case
         try:
-            receipt = await self._call(effect)
+            receipt = await calls.call(effect, case, self._ctx())
         except ActivityError as exc:
-            _stopped(exc)
+            calls.stopped(exc)
             self._done(effect)
-            await self._failed(effect, _reason(exc))
+            await self._failed(effect, calls.reason(exc))
             return
         self._done(effect)
         if (
@@ -375,32 +324,6 @@ class CaseWorkflow:
             and case.stage is Stage.ACCEPTANCE
         ):
             await self._commit(record_delivery(case, receipt, self._ctx()))
-
-    async def _call(self, effect: Outside) -> DeliveryReceipt | None:
-        """The call itself, under its step's timeouts and retry policy."""
-        if isinstance(effect, Deliver):
-            receipt: DeliveryReceipt = await workflow.execute_activity(
-                DELIVER_REFERRAL,
-                referral_delivery(self.case, self._ctx(), effect.attempt),
-                result_type=DeliveryReceipt,
-                start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
-                schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
-                heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
-                retry_policy=policies.AGENCY_CALL,
-            )
-            return receipt
-        if isinstance(effect, AskExpert):
-            await workflow.execute_activity(
-                SEND_EXPERT_REQUEST,
-                expert_call(self.case, effect.request_id),
-                start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
-                schedule_to_close_timeout=policies.REQUEST_DEADLINE,
-                heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
-                retry_policy=policies.AGENCY_CALL,
-            )
-            return None
-        await policies.notify(effect)
-        return None
 
     async def _failed(self, effect: Outside, reason: str) -> None:
         """An agency's system refused (or never answered within the step's deadline)."""
@@ -448,25 +371,13 @@ class CaseWorkflow:
     # ----------------------------------------------------------------------------------------------
     # Steps: one Update per step name
 
-    def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Any, ActionRequest]:
-        step = resolve(name)
-        if isinstance(step, Decision):
-            raise refusal(step)
-        if len(args) != 1:
-            raise _unreadable(name, "a step takes one argument: the actor and the body")
-        try:
-            request = workflow.payload_converter().from_payload(args[0].payload, ActionRequest)
-        except Exception as exc:
-            raise _unreadable(name, f"the body of '{name}' could not be read: {exc}") from None
-        return step, request
-
     @workflow.update(dynamic=True)
     async def act(self, name: str, args: Sequence[RawValue]) -> ActionResult:
-        step, request = self._decode(name, args)
+        step, request = steps.decode(name, args)
         # The state may have moved since validation (another update ran first): ask again.
         decision, payload = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
-            raise refusal(decision)
+            raise steps.refusal(decision)
         transition: Transition = step.carry_out(self.case, request.actor, payload, self._ctx())
         await self._commit(transition)
         return transition.result
@@ -477,10 +388,10 @@ class CaseWorkflow:
             raise ApplicationError(
                 self.wf.intake_error or "the case did not open", type=INVALID_INTAKE
             )
-        step, request = self._decode(name, args)
+        step, request = steps.decode(name, args)
         decision, _ = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
-            raise refusal(decision)
+            raise steps.refusal(decision)
 
     # ----------------------------------------------------------------------------------------------
     # What reaches a running case from outside its steps
@@ -506,17 +417,3 @@ class CaseWorkflow:
         if self.wf.carried is None:
             raise ApplicationError(self.wf.intake_error or "the case did not open")
         return view_of(self.case, caller, self._ctx())
-
-
-def _stopped(exc: ActivityError) -> None:
-    """A call this workflow stopped (for a new run, or because the case closed) is not a failure
-    of the agency: let the task end as cancelled."""
-    if is_cancelled_exception(exc):
-        raise asyncio.CancelledError() from exc
-
-
-def _reason(exc: ActivityError) -> str:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    return str(cause or exc)

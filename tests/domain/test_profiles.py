@@ -345,3 +345,12 @@ def test_a_broken_agency_entry_names_its_file_entry_and_problem(
     assert str(broken) in message
     assert "agency #" in message
     assert problem in message
+
+
+def test_the_handover_cites_the_2020_article() -> None:
+    """O310 as revised in 2020 puts the handover in Art. 12 (its Art. 10 is the agency's handling of
+    a case the police did not file)."""
+    for profile in load_profiles().values():
+        source = profile.clocks["handover"].source
+        assert "O310 Art. 12" in source, (profile.name, source)
+        assert "O310 Art. 10" not in source, (profile.name, source)

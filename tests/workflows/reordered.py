@@ -10,6 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from cases.change import Transition
+    from workflows import search
     from workflows.messages import CaseInput, CaseOutcome
 from workflows.case import CaseWorkflow
 
@@ -26,4 +27,4 @@ class ReorderedCaseWorkflow(CaseWorkflow):
     async def _commit(self, transition: Transition) -> None:
         self._held.outbox.extend(transition.entries)
         await self._flush()
-        self._upsert_search_attributes(self.case)
+        self._held.search = search.upsert(self.case, self._held.search)

@@ -1,0 +1,62 @@
+"""The case's calls to agency systems, as workflow code: each with its step's timeouts and retry
+policy (``policies``), and how their failures read. The workflow decides when to call and what an
+answer changes; this module only makes the call."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from cases.change import AskExpert, Deliver
+    from cases.context import Context
+    from cases.effects import DELIVER_REFERRAL, SEND_EXPERT_REQUEST, NotificationBatch
+    from cases.model import CaseState, DeliveryReceipt
+    from cases.system import expert_call, referral_delivery
+    from workflows import policies
+
+
+async def call(
+    effect: Deliver | AskExpert | NotificationBatch, case: CaseState, ctx: Context
+) -> DeliveryReceipt | None:
+    """Make one call; the police system's receipt for a delivery, nothing for the others."""
+    if isinstance(effect, Deliver):
+        receipt: DeliveryReceipt = await workflow.execute_activity(
+            DELIVER_REFERRAL,
+            referral_delivery(case, ctx, effect.attempt),
+            result_type=DeliveryReceipt,
+            start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
+            schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
+            heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
+            retry_policy=policies.AGENCY_CALL,
+        )
+        return receipt
+    if isinstance(effect, AskExpert):
+        await workflow.execute_activity(
+            SEND_EXPERT_REQUEST,
+            expert_call(case, effect.request_id),
+            start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
+            schedule_to_close_timeout=policies.REQUEST_DEADLINE,
+            heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
+            retry_policy=policies.AGENCY_CALL,
+        )
+        return None
+    await policies.notify(effect)
+    return None
+
+
+def stopped(exc: ActivityError) -> None:
+    """A call the case stopped (for a new run, or because it closed) is not a failure of the agency:
+    the calling task ends as cancelled."""
+    if is_cancelled_exception(exc):
+        raise asyncio.CancelledError() from exc
+
+
+def reason(exc: ActivityError) -> str:
+    """The agency's own words for a failed call, where it gave them."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or exc)
