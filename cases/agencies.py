@@ -7,9 +7,8 @@ agency serves this region, who is the joint office or leadership group a case es
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -125,19 +124,6 @@ class AgencyRegistry:
 
     def snapshot(self) -> RegistrySnapshot:
         return RegistrySnapshot(list(self._regions.values()), list(self._agencies.values()))
-
-
-_FROM_SNAPSHOT: dict[str, AgencyRegistry] = {}
-
-
-def registry_from_snapshot(snapshot: RegistrySnapshot) -> AgencyRegistry:
-    """The registry a case carries, built once per distinct content (workflows ask on every step)."""
-    key = json.dumps(asdict(snapshot), sort_keys=True, ensure_ascii=False)
-    found = _FROM_SNAPSHOT.get(key)
-    if found is None:
-        found = AgencyRegistry(snapshot.regions, snapshot.agencies)
-        _FROM_SNAPSHOT[key] = found
-    return found
 
 
 def _text(entry: dict[str, Any], key: str, file: Path, where: str) -> str:

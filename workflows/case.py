@@ -24,7 +24,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from cases.agencies import AgencyRegistry, RegistrySnapshot, registry_from_snapshot
+    from cases.agencies import AgencyRegistry, RegistrySnapshot
     from cases.calendar import CalendarSnapshot, merge_snapshots
     from cases.change import ActionResult, AskExpert, Deliver, Transition
     from cases.clocks import fire, next_wakeup, to_record, trim
@@ -80,7 +80,6 @@ class WorkflowState:
     carried: Carried | None
     budget: HistoryBudget
     intake_error: str | None = None
-    opening_recorded: bool = False
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -96,13 +95,13 @@ class CaseWorkflow:
             budget=input.budget,
         )
         self._profile: Profile | None = None
+        # Built from the snapshot the case carries, again only when a new snapshot is published.
+        self._registry = AgencyRegistry(input.registry.regions, input.registry.agencies)
         try:
             self._profile = profile_from_data(input.profile)
             if input.carried is None:
-                case = open_case(input.intake, self._profile, self._registry(), workflow.now())
+                case = open_case(input.intake, self._profile, self._registry, workflow.now())
                 self.wf.carried = Carried(case)
-            else:
-                self.wf.opening_recorded = True
         except ConfigError as exc:
             self.wf.intake_error = f"the mechanism profile this case carries is broken: {exc}"
         except IntakeError as exc:
@@ -123,12 +122,9 @@ class CaseWorkflow:
     def case(self) -> CaseState:
         return self._held.case
 
-    def _registry(self) -> AgencyRegistry:
-        return registry_from_snapshot(self.wf.registry)
-
     def _ctx(self) -> Context:
         assert self._profile is not None
-        return Context(self._profile, self._registry(), workflow.now(), self.wf.calendar.calendar())
+        return Context(self._profile, self._registry, workflow.now(), self.wf.calendar.calendar())
 
     # ----------------------------------------------------------------------------------------------
     # The main loop: clocks, and continuing as new
@@ -285,7 +281,6 @@ class CaseWorkflow:
         held.outbox = [e for e in held.outbox if e.seq not in sent]
         held.evidence_recorded = max(held.evidence_recorded, first + len(record.evidence))
         held.intake_recorded = True
-        self.wf.opening_recorded = True
         if not held.outbox:
             trim(case, KEPT_CLOSED_CLOCKS)
 
@@ -350,7 +345,7 @@ class CaseWorkflow:
         held = self._held
         created = not held.opened_by_update
         held.opened_by_update = True
-        await workflow.wait_condition(lambda: self.wf.opening_recorded)
+        await workflow.wait_condition(lambda: held.intake_recorded)
         return Opening(created, projection(self.case, workflow.now()))
 
     @open.validator
@@ -408,6 +403,7 @@ class CaseWorkflow:
     async def publish_registry(self, snapshot: RegistrySnapshot) -> None:
         """A changed agency registry reaches this case; until then it keeps the one it started with."""
         self.wf.registry = snapshot
+        self._registry = AgencyRegistry(snapshot.regions, snapshot.agencies)
         if self.wf.carried is not None and not self.case.stage.closed:
             await self._commit(record_registry(self.case, self._ctx()))
 
