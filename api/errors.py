@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cases.payloads import PayloadError
+
 log = structlog.get_logger(__name__)
 
 
@@ -37,6 +39,11 @@ def unauthorized() -> ApiError:
         "no valid API key was given",
         "send 'Authorization: Bearer <api key>' with a key that is not revoked",
     )
+
+
+def invalid_payload(exc: PayloadError, fix: str) -> ApiError:
+    """A body the domain could not read as its payload type: 422 naming each problem."""
+    return ApiError(422, "invalid_input", "; ".join(exc.problems), fix, problems=exc.problems)
 
 
 def not_found(case_id: str) -> ApiError:

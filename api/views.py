@@ -33,13 +33,11 @@ _PROJECTION_FIELDS = tuple(CaseProjection.model_fields)
 _CLOCK_FIELDS = tuple(ClockState.model_fields)
 
 
-def summary(
-    source: CaseProjection, now: datetime, workflow_status: str | None = None
-) -> CaseSummary:
-    """The public summary of a case row or of the case's own projection."""
+def summary(source: CaseProjection, now: datetime) -> CaseSummary:
+    """The public summary of a case row or of the case's own projection (which has no run status)."""
     data = {name: getattr(source, name) for name in _PROJECTION_FIELDS}
     deadline = source.next_deadline
-    status = workflow_status or getattr(source, "workflow_status", None)
+    status = getattr(source, "workflow_status", None)
     return CaseSummary(
         **data, overdue=deadline is not None and deadline < now, workflow_status=status
     )

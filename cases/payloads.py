@@ -20,6 +20,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from cases.limits import Note, Reasons
 
 P = TypeVar("P", bound="Payload")
+T = TypeVar("T")  # a payload, or a dataclass a payload is made of
 
 
 @dataclass(kw_only=True)
@@ -72,14 +73,14 @@ def problems_of(error: ValidationError) -> list[str]:
     return found
 
 
-def read(kind: type[P], data: object) -> P:
+def read(kind: type[T], data: object) -> T:
     """Read a body (decoded JSON, or an instance) as ``kind``, or raise ``PayloadError``."""
     if data is None:
         data = {}
-    if isinstance(data, kind):
-        data = dataclasses.asdict(data)
+    if isinstance(data, kind) and dataclasses.is_dataclass(data) and not isinstance(data, type):
+        data = dataclasses.asdict(data)  # checked again: an instance may have been built unchecked
     try:
-        value: P = _adapter(kind).validate_python(data)
+        value: T = _adapter(kind).validate_python(data)
     except ValidationError as exc:
         raise PayloadError(problems_of(exc)) from None
     return value

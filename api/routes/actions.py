@@ -17,7 +17,7 @@ from fastapi.openapi.models import Example
 
 from api import engine
 from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
-from api.errors import RESPONSES, ApiError, ErrorBody
+from api.errors import RESPONSES, ApiError, ErrorBody, invalid_payload
 from api.schemas import ActionOutcome
 from cases.context import Reason
 from cases.model import Actor
@@ -123,7 +123,4 @@ def read_body(step: Step[Any], data: object) -> Any:
     try:
         return step.read(data)
     except PayloadError as exc:
-        raise ApiError(
-            422, "invalid_input", "; ".join(exc.problems), "correct the fields named",
-            problems=exc.problems,
-        ) from None  # fmt: skip
+        raise invalid_payload(exc, "correct the fields named") from None

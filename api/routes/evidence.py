@@ -10,28 +10,26 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
-from api.errors import RESPONSES, ApiError
+from api.errors import RESPONSES, ApiError, invalid_payload
 from api.routes.actions import send_step
 from api.schemas import ActorPublic, EvidencePublic
 from cases.limits import MAX_EVIDENCE_PER_ACTION
-from cases.payloads import problems_of
+from cases.payloads import PayloadError, read, schema
 from cases.steps import STEPS
 from cases.steps.evidence import NewItem, RecordEvidence
 
 router = APIRouter(prefix="/cases", tags=["evidence"], responses=RESPONSES)
 CHUNK = 1024 * 1024
-ITEM: TypeAdapter[NewItem] = TypeAdapter(NewItem)
 RECORD_EVIDENCE = STEPS["record_evidence"]
 
 _REQUEST_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": ITEM.json_schema()},
+        "application/json": {"schema": schema(NewItem)},
         "multipart/form-data": {
             "schema": {
                 "type": "object",
@@ -68,10 +66,9 @@ def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> tuple[str,
 def read_item(data: Any, fix: str) -> NewItem:
     """An item as the ``record_evidence`` step reads it: the same limits on every path."""
     try:
-        return ITEM.validate_python(data)
-    except ValidationError as exc:
-        problems = problems_of(exc)
-        raise ApiError(422, "invalid_input", "; ".join(problems), fix, problems=problems) from None
+        return read(NewItem, data)
+    except PayloadError as exc:
+        raise invalid_payload(exc, fix) from None
 
 
 @router.post(
