@@ -67,6 +67,7 @@ def build_worker(
         workflows=[CaseWorkflow, NoticeWorkflow],
         activities=[
             agencies.deliver_referral,
+            agencies.deliver_document,
             agencies.send_expert_request,
             agencies.notify,
             records.record,

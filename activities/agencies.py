@@ -23,9 +23,11 @@ from temporalio.exceptions import ApplicationError
 from cases.effects import (
     AGENCY_NOT_CONFIGURED,
     AGENCY_REFUSED,
+    DELIVER_DOCUMENT,
     DELIVER_REFERRAL,
     NOTIFY,
     SEND_EXPERT_REQUEST,
+    DocumentDelivery,
     ExpertRequestCall,
     NotificationBatch,
     ReferralDelivery,
@@ -139,13 +141,27 @@ class AgencyActivities:
                 f"{delivery.idempotency_key}-copy-{agency}",
                 delivery.case_id,
             )
-        try:
-            return DeliveryReceipt(
-                reference=str(answer["reference"]),
-                received_at=datetime.fromisoformat(str(answer["received_at"])),
+        return _receipt(answer, "the police system")
+
+    @activity.defn(name=DELIVER_DOCUMENT)
+    async def deliver_document(self, delivery: DocumentDelivery) -> DeliveryReceipt:
+        """A written notice: the receiving system's receipt is the moment of receipt."""
+        answer = await self._post(
+            self._endpoint(delivery.to),
+            "/documents",
+            asdict(delivery),
+            delivery.idempotency_key,
+            delivery.case_id,
+        )
+        for agency in delivery.copy_to:
+            await self._post(
+                self._endpoint(agency),
+                "/document-copies",
+                asdict(delivery),
+                f"{delivery.idempotency_key}-copy-{agency}",
+                delivery.case_id,
             )
-        except (KeyError, ValueError) as exc:
-            raise AgencyCallFailed(f"the police system's receipt is unreadable: {answer}") from exc
+        return _receipt(answer, f"{delivery.to}'s system")
 
     @activity.defn(name=SEND_EXPERT_REQUEST)
     async def send_expert_request(self, call: ExpertRequestCall) -> None:
@@ -166,6 +182,16 @@ class AgencyActivities:
             batch.idempotency_key,
             batch.case_id,
         )
+
+
+def _receipt(answer: dict[str, Any], whose: str) -> DeliveryReceipt:
+    try:
+        return DeliveryReceipt(
+            reference=str(answer["reference"]),
+            received_at=datetime.fromisoformat(str(answer["received_at"])),
+        )
+    except (KeyError, ValueError) as exc:
+        raise AgencyCallFailed(f"{whose} receipt is unreadable: {answer}") from exc
 
 
 def _reason(response: httpx.Response) -> str:

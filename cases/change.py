@@ -16,8 +16,8 @@ from cases.clocks import Happening, close_all, on_events, reassign
 from cases.context import Context
 from cases.effects import Notice
 from cases.limits import KEPT_TIMELINE
-from cases.model import Actor, CaseState, EvidenceItem, TimelineEntry
-from cases.vocabulary import Event, Stage
+from cases.model import Actor, CaseState, Document, EvidenceItem, TimelineEntry
+from cases.vocabulary import DocumentKind, Event, Stage
 
 
 @dataclass
@@ -36,7 +36,16 @@ class AskExpert:
     effect: Literal["ask_expert"] = "ask_expert"
 
 
-Effect = Deliver | AskExpert | Notice
+@dataclass
+class SendDocument:
+    """Deliver a written notice (this attempt) to the receiving agency's system."""
+
+    doc_id: str
+    attempt: int
+    effect: Literal["send_document"] = "send_document"
+
+
+Effect = Deliver | AskExpert | SendDocument | Notice
 
 
 @dataclass
@@ -103,6 +112,34 @@ class Change:
 
     def tell(self, notice: Notice) -> None:
         self.effects.append(notice)
+
+    def send(self, kind: DocumentKind, to: str | None, reasons: str = "") -> Document | None:
+        """Send a written notice to ``to``'s system, copied to the procuratorate where the mechanism
+        says so; the receiver's clocks start on its acknowledged receipt, not now."""
+        if not to:
+            return None
+        state = self.case
+        copy_to = []
+        if self.ctx.profile.copy_procuratorate and state.procuratorate not in (
+            None,
+            to,
+            self.by.agency,
+        ):
+            copy_to = [state.procuratorate]
+        doc = Document(
+            doc_id=f"N{len(state.documents) + 1}",
+            kind=kind,
+            sender=self.by.agency,
+            to=to,
+            sent_at=self.now,
+            copy_to=[c for c in copy_to if c],
+            reasons=reasons,
+        )
+        state.documents.append(doc)
+        self.refs[kind.value] = doc.doc_id
+        self.note(document=f"{doc.doc_id} {kind.value} → {to}")
+        self.effects.append(SendDocument(doc.doc_id, doc.attempts))
+        return doc
 
     def add_item(
         self,

@@ -99,26 +99,61 @@ CATALOGUE: dict[str, ItemKind] = {
             "perishable_fixed",
             "易腐烂变质物品的证据固定记录",
             "Record fixing perishable items by other means",
-            "D4 §5",
+            "O310 Art. 4 ¶2; D4 §5 (only when there are such items)",
         ),
         ItemKind("complaint", "投诉举报材料", "Complaint or report", "D6 §一(三)"),
         ItemKind(
             "inspection_record",
             "现场检查记录",
             "Site inspection record",
-            "D6 §一(三)",
+            "D6 §一(三); N2017 Art. 6(三) 现场检查(勘察)笔录",
             ("site_inspection_report",),
         ),
         # Documents of a referral package
-        ItemKind("materials_list", "移送材料清单", "List of materials", "D1-rules §五"),
+        ItemKind(
+            "materials_list", "移送材料清单", "List of materials", "D1-rules §五; N2017 Art. 6(一)"
+        ),
         ItemKind(
             "referral_letter",
             "涉嫌犯罪案件移送书/移送函",
             "Referral letter",
-            "D1-rules §五; O310 Art. 6; D6 §一(三)",
+            "D1-rules §五; O310 Art. 6; N2017 Art. 6(一); D6 §一(三)",
         ),
         ItemKind(
-            "items_list", "涉案物品清单", "List of items involved", "D1-rules §五; O310 Art. 6"
+            "items_list",
+            "涉案物品清单(附行政强制措施、现场笔录)",
+            "List of items involved, with the coercive-measure records",
+            "D1-rules §五; O310 Art. 6; N2017 Art. 6(四)",
+        ),
+        ItemKind(
+            "site_sketch",
+            "现场勘验图",
+            "Site sketch (equipment, surroundings, sampling points, discharge route)",
+            "N2017 Art. 6(三), Art. 37(一)",
+        ),
+        ItemKind(
+            "photo_video_list",
+            "现场照片或者录音录像资料及清单",
+            "Site photos or audio-video with their list",
+            "N2017 Art. 6(五)",
+        ),
+        ItemKind(
+            "incident_report",
+            "突发环境事件调查报告",
+            "Environmental emergency incident report",
+            "N2017 Art. 6(六)",
+        ),
+        ItemKind(
+            "determination_opinion",
+            "认定意见",
+            "Determination opinion (e.g. hazardous waste, N2017 Art. 22)",
+            "N2017 Art. 6(六), Art. 22",
+        ),
+        ItemKind(
+            "penalty_decision",
+            "行政处罚决定书",
+            "The administrative penalty decision",
+            "N2017 Art. 6: 已经作出行政处罚决定的,还应当附行政处罚决定书; P2014 Art. 11(六)",
         ),
         ItemKind(
             "handling_opinion",
@@ -140,7 +175,7 @@ CATALOGUE: dict[str, ItemKind] = {
             "test_reports",
             "监测报告或检验报告(鉴定结论)",
             "Monitoring or test reports (appraisal conclusions)",
-            "D1-rules §五; O310 Art. 6",
+            "D1-rules §五; O310 Art. 6; N2017 Art. 6(六)",
             ("monitoring_report", "appraisal_report"),
         ),
         ItemKind(

@@ -1,4 +1,5 @@
-"""The clock engine: which clocks events start, stop, pause, restart and extend, and what is due when.
+"""The clock engine: which clocks events start, stop, pause, restart, resume and extend, and what is
+due when.
 
 Pure functions over the case state and the mechanism profile. The workflow turns :func:`next_wakeup`
 into a durable timer and, when it fires, asks :func:`fire` what happened: reminders before a breach,
@@ -83,7 +84,9 @@ def _schedule(
 def start_clock(
     state: CaseState, spec: ClockSpec, ctx: Context, ref: str | None = None
 ) -> ClockState:
-    at = ctx.now
+    """A clock starts on its event; one "自发现之日起" counts from the discovery (D5 §三.3, D6 §一(三)),
+    so a case opened late already has less of its period left."""
+    at = min(state.discovered_at, ctx.now) if spec.from_discovery else ctx.now
     period = spec.period_for(urgent=state.facts.urgent)
     clock = ClockState(
         ordinal=state.clocks_started,
@@ -102,7 +105,7 @@ def start_clock(
         statutory=spec.statutory,
     )
     state.clocks_started += 1
-    _schedule(clock, spec, period, at, ctx, at)
+    _schedule(clock, spec, period, at, ctx, ctx.now)
     return clock
 
 
@@ -131,11 +134,17 @@ def on_events(state: CaseState, happenings: list[Happening], ctx: Context) -> li
                 clock.paused_at = None
                 clock.started_at = at
                 _schedule(clock, spec, Period(clock.length, clock.unit), at, ctx, at)
+            elif event in spec.resumes_on and clock.paused_at is not None:
+                # The time it stood still does not count (N2017 Art. 16): what was left, from now.
+                clock.due_at = at + (clock.due_at - clock.paused_at)
+                clock.paused_at = None
             elif event in spec.extended_on and happening.extension:
                 period = ctx.profile.extensions[happening.extension].period
                 _schedule(clock, spec, period, clock.started_at, ctx, at)
         for spec in ctx.profile.clocks_on(event):
             if spec.per_request and happening.ref is None:
+                continue
+            if spec.starts_in and state.stage not in spec.starts_in:
                 continue
             if state.clock(_key(spec, happening.ref)) is None:
                 clock = start_clock(state, spec, ctx, happening.ref)

@@ -47,6 +47,8 @@ class Reason(StrEnum):
     ALREADY_PENDING = "already_pending"
     NOTHING_PENDING = "nothing_pending"
     FILING_ORDERED = "filing_ordered"
+    NOT_A_REFUSAL = "not_a_refusal"
+    NOT_OVERDUE = "not_overdue"
     TRANSFER_PENDING = "transfer_pending"
     NOT_MAJOR_CASE = "not_major_case"
     LIMIT_REACHED = "limit_reached"

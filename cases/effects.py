@@ -17,6 +17,7 @@ from cases.model import ClockState, EvidenceItem, TimelineEntry
 from cases.projection import CaseProjection
 
 DELIVER_REFERRAL = "deliver_referral"  # returns cases.model.DeliveryReceipt
+DELIVER_DOCUMENT = "deliver_document"  # returns cases.model.DeliveryReceipt
 SEND_EXPERT_REQUEST = "send_expert_request"
 NOTIFY = "notify"
 RECORD_CASE_EVENTS = "record_case_events"
@@ -51,6 +52,23 @@ class ReferralDelivery:
 
 
 @dataclass
+class DocumentDelivery:
+    """Deliver a written notice to the receiving agency's system (and copy the procuratorate); its
+    receipt is the moment of receipt for the receiver's periods."""
+
+    case_id: str
+    idempotency_key: str
+    doc_id: str
+    attempt: int
+    kind: str
+    title_zh: str
+    sender: str
+    to: str
+    copy_to: list[str]
+    reasons: str = ""
+
+
+@dataclass
 class ExpertRequestCall:
     """Ask a monitoring station or appraisal institution for a test or an appraisal."""
 
@@ -68,6 +86,7 @@ class NoticeKind(StrEnum):
     BREACH = "breach"
     ESCALATION = "escalation"
     DELIVERY_FAILED = "delivery_failed"
+    DOCUMENT_FAILED = "document_failed"
     REQUEST_FAILED = "request_failed"
     TRANSFER = "transfer"
     EARLY_INTERVENTION = "early_intervention"

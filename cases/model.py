@@ -33,6 +33,7 @@ from cases.limits import (
 from cases.vocabulary import (
     CaseSource,
     Classification,
+    DocumentKind,
     EvasiveMeans,
     ExceedanceArithmetic,
     FeedbackOutcome,
@@ -183,6 +184,31 @@ class DeliveryReceipt:
 
 
 @dataclass
+class Document:
+    """A written notice sent through the product to another agency's system (DocumentKind).
+
+    ``received_at`` is set from that system's acknowledgement; until then the receiver's periods do
+    not run, and a refusal (``error``) shows on the case for the sender to resend.
+    """
+
+    doc_id: str  # "N1", "N2"… in the order the case sent them
+    kind: DocumentKind
+    sender: str
+    to: str
+    sent_at: datetime
+    copy_to: list[str] = field(default_factory=list)
+    attempts: int = 1
+    reasons: str = ""
+    received_at: datetime | None = None
+    reference: str | None = None  # the receiving system's receipt number
+    error: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.received_at is None
+
+
+@dataclass
 class ReferralState:
     requested_at: datetime | None = None
     approved_at: datetime | None = None
@@ -214,6 +240,7 @@ class FilingState:
     reconsideration_upheld: bool | None = None  # True: the refusal to file stands
     supervision_proposed_at: datetime | None = None
     filing_ordered: bool = False  # procuratorate told the police to file
+    withdrawn_at: datetime | None = None  # 立案后撤销案件 (N2017 Art. 9)
 
 
 @dataclass
@@ -299,12 +326,14 @@ class CaseState:
     evidence: list[EvidenceItem] = field(default_factory=list)
     referral: ReferralState = field(default_factory=ReferralState)
     supplements: list[SupplementRequest] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
     filing: FilingState = field(default_factory=FilingState)
     early_intervention_requested_at: datetime | None = None
     early_intervention_at: datetime | None = None
     consultation_open: bool = False
     supervised: bool = False  # 挂牌督办 (D7 §三): tracked until closed
     feedback: FeedbackOutcome | None = None
+    penalty_decided_at: datetime | None = None  # the agency's penalty decision (N2017 Art. 6, 16)
     clocks: list[ClockState] = field(default_factory=list)  # open ones, and the newest closed
     clocks_started: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)  # the newest entries
@@ -333,6 +362,16 @@ class CaseState:
         for c in self.clocks:
             if c.key == key and c.open:
                 return c
+        return None
+
+    def document(self, doc_id: str) -> Document | None:
+        return next((d for d in self.documents if d.doc_id == doc_id), None)
+
+    def received(self, kind: DocumentKind) -> Document | None:
+        """The newest document of this kind, once its receiver has acknowledged it."""
+        for doc in reversed(self.documents):
+            if doc.kind is kind:
+                return doc if doc.received_at is not None else None
         return None
 
     @property

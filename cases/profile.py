@@ -77,6 +77,7 @@ class ClockSpec:
     stops_on: frozenset[Event]
     pauses_on: frozenset[Event]
     restarts_on: frozenset[Event]  # the period starts again in full (补正)
+    resumes_on: frozenset[Event]  # a pause ends: the period goes on with the time it had left
     extended_on: frozenset[Event]  # an approved extension replaces the period
     period: Period
     urgent: Period | None  # the period when the case is urgent (D6: 24 hours)
@@ -85,6 +86,12 @@ class ClockSpec:
     statutory: bool
     source: str
     per_request: bool
+    # The period runs from the case's discovery, not from the event that starts the clock (D5 §三.3,
+    # D6 §一(三): 自发现之日起), so a case opened late has less time left.
+    from_discovery: bool = False
+    # The stages in which its events start it (empty: any). A notice received after the case moved
+    # on (a filing ordered before the withdrawal notice arrived) starts nothing.
+    starts_in: frozenset[Stage] = frozenset()
 
     def period_for(self, *, urgent: bool) -> Period:
         return self.urgent if urgent and self.urgent is not None else self.period
@@ -140,12 +147,15 @@ class Profile:
     branches: frozenset[Branch]
     supplements_block_acceptance: bool
     copy_procuratorate: bool
+    acceptance_on_receipt: bool  # N2017 Art. 7: the police system's receipt is the acceptance
     triage: TriageRules
     referral_required: tuple[str, ...]
     referral_optional: tuple[str, ...]
     referral_source: str
+    referral_if_penalty: tuple[str, ...]  # required once a penalty was decided (N2017 Art. 6)
     evidence_checklists: Mapping[Classification, tuple[str, ...]]
     evidence_source: str
+    evidence_if_perishable: tuple[str, ...]  # required when items perish (O310 Art. 4 ¶2)
     clocks: Mapping[str, ClockSpec]
     windows: Mapping[str, Window]
     extensions: Mapping[str, Extension]

@@ -41,12 +41,13 @@ from cases.vocabulary import (
 _TOP_KEYS = {
     "name", "title_zh", "title_en", "description", "sources", "extends", "demo", "referring_kinds",
     "stages", "branches", "supplements_block_acceptance", "copy_procuratorate", "triage",
+    "acceptance_on_receipt", "base",
     "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
 }  # fmt: skip
 _CLOCK_KEYS = {
     "title_zh", "title_en", "owner", "owner_role", "starts_on", "stops_on", "pauses_on",
-    "restarts_on", "extended_on", "length", "unit", "urgent", "reminders", "escalation",
-    "statutory", "source",
+    "restarts_on", "resumes_on", "extended_on", "length", "unit", "urgent", "reminders", "escalation",
+    "statutory", "source", "from_discovery", "starts_in",
 }  # fmt: skip
 _CRIME_KEYS = {
     "source", "arithmetic", "arithmetic_note", "three_times", "ten_times", "hazardous_waste_tonnes",
@@ -75,8 +76,10 @@ class Reader:
             raise self.fail(where, f"'{key}' is missing or not text")
         return value.strip()
 
-    def boolean(self, table: Mapping[str, Any], key: str, where: str) -> bool:
-        value = table.get(key)
+    def boolean(
+        self, table: Mapping[str, Any], key: str, where: str, *, default: bool | None = None
+    ) -> bool:
+        value = table.get(key, default)
         if not isinstance(value, bool):
             raise self.fail(where, f"'{key}' must be true or false")
         return value
@@ -145,11 +148,14 @@ class Reader:
         stops_on = self.events(table, "stops_on", where)
         pauses_on = self.events(table, "pauses_on", where, optional=True)
         restarts_on = self.events(table, "restarts_on", where, optional=True)
+        resumes_on = self.events(table, "resumes_on", where, optional=True)
         extended_on = self.events(table, "extended_on", where, optional=True)
         if starts_on & stops_on:
             raise self.fail(where, f"events both start and stop it: {sorted(starts_on & stops_on)}")
-        if bool(pauses_on) != bool(restarts_on):
-            raise self.fail(where, "a clock that pauses must also say what restarts it, and back")
+        if bool(pauses_on) != bool(restarts_on | resumes_on):
+            raise self.fail(
+                where, "a clock that pauses must also say what restarts or resumes it, and back"
+            )
         per_request = bool(starts_on & PER_REQUEST_EVENTS)
         if per_request and not starts_on <= PER_REQUEST_EVENTS:
             raise self.fail(where, "a per-request clock must start only on request events")
@@ -202,6 +208,7 @@ class Reader:
             stops_on=stops_on,
             pauses_on=pauses_on,
             restarts_on=restarts_on,
+            resumes_on=resumes_on,
             extended_on=extended_on,
             period=period,
             urgent=urgent,
@@ -210,7 +217,18 @@ class Reader:
             statutory=statutory,
             source=source,
             per_request=per_request,
+            from_discovery=self.boolean(table, "from_discovery", where, default=False),
+            starts_in=self.stages(table, "starts_in", where),
         )
+
+    def stages(self, table: Mapping[str, Any], key: str, where: str) -> frozenset[Stage]:
+        found = set()
+        for value in self.strings(table, key, where, optional=True):
+            try:
+                found.add(Stage(value))
+            except ValueError:
+                raise self.fail(where, f"'{key}': unknown stage '{value}'") from None
+        return frozenset(found)
 
     def crime(self, table: Any) -> CrimeRules | None:
         """``[triage.j2023]``, or ``j2023 = false`` in a mechanism J2023 does not govern."""
@@ -376,12 +394,21 @@ class Reader:
             branches=frozenset(branches),
             supplements_block_acceptance=self.boolean(raw, "supplements_block_acceptance", ""),
             copy_procuratorate=self.boolean(raw, "copy_procuratorate", ""),
+            acceptance_on_receipt=self.boolean(raw, "acceptance_on_receipt", "", default=False),
             triage=triage,
             referral_required=referral_required,
             referral_optional=referral_optional,
             referral_source=self.text(referral, "source", "referral_checklist"),
+            referral_if_penalty=self.checklist_keys(
+                self.strings(referral, "if_penalty_decided", "referral_checklist", optional=True),
+                "referral_checklist",
+            ),
             evidence_checklists=evidence_lists,
             evidence_source=self.text(evidence, "source", "evidence_checklist"),
+            evidence_if_perishable=self.checklist_keys(
+                self.strings(evidence, "if_perishable", "evidence_checklist", optional=True),
+                "evidence_checklist",
+            ),
             clocks=clocks,
             windows=windows,
             extensions=extensions,

@@ -21,7 +21,7 @@ from cases.profile_reader import MERGED_TABLES, Reader
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """A child profile overrides its base key by key; clocks and the named tables merge one level deeper."""
-    merged = {k: v for k, v in base.items() if k not in ("extends", "removed_clocks")}
+    merged = {k: v for k, v in base.items() if k not in ("extends", "removed_clocks", "base")}
     for key, value in child.items():
         if key == "clocks" and isinstance(value, dict) and isinstance(merged.get("clocks"), dict):
             clocks = dict(merged["clocks"])
@@ -91,7 +91,12 @@ def load_profiles(directory: Path = MECHANISMS_DIR) -> dict[str, Profile]:
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise ConfigError(directory, "", "no mechanism profiles (*.toml) found")
-    profiles = {p.name: p for p in (load_profile(f) for f in files)}
+    # A base profile (``base = true``) is checked like the others but offered to no case.
+    profiles = {
+        p.name: p
+        for p, f in ((load_profile(f), f) for f in files)
+        if read_toml(f, "profile file").get("base") is not True
+    }
     if DEFAULT_MECHANISM not in profiles:
         raise ConfigError(directory, "", f"the default mechanism '{DEFAULT_MECHANISM}' is missing")
     return profiles

@@ -38,7 +38,8 @@ def clock_rules(profiles: Mapping[str, Profile]) -> list[ClockRule]:
                     title_zh=spec.title_zh,
                     title_en=spec.title_en,
                     owner=f"{spec.owner.value} ({spec.owner_role.value})",
-                    starts_on=", ".join(sorted(e.value for e in spec.starts_on)),
+                    starts_on=", ".join(sorted(e.value for e in spec.starts_on))
+                    + (" (counted from the discovery)" if spec.from_discovery else ""),
                     period=period,
                     source=spec.source,
                     statutory=spec.statutory,

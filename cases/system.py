@@ -10,12 +10,19 @@ from __future__ import annotations
 from cases.change import ActionResult, Change, Effect, Transition, append_entry
 from cases.clocks import Tick, TickKind, reassign, recount
 from cases.context import Context
-from cases.effects import ExpertRequestCall, Notice, NoticeKind, PackageItem, ReferralDelivery
+from cases.effects import (
+    DocumentDelivery,
+    ExpertRequestCall,
+    Notice,
+    NoticeKind,
+    PackageItem,
+    ReferralDelivery,
+)
 from cases.ids import step_key
 from cases.limits import KEPT_ERROR
 from cases.model import CaseState, DeliveryReceipt, TimelineEntry
 from cases.parties import holders
-from cases.vocabulary import Event, Party
+from cases.vocabulary import DOCUMENT_LABELS, Event, Party, Stage
 
 
 def record_opening(state: CaseState, ctx: Context, outside_jurisdiction: bool) -> Transition:
@@ -32,11 +39,61 @@ def record_opening(state: CaseState, ctx: Context, outside_jurisdiction: bool) -
 
 
 def record_delivery(state: CaseState, receipt: DeliveryReceipt, ctx: Context) -> Transition:
+    """The police system's receipt. Where the mechanism follows N2017 Art. 7 (依法接受，并立即出具接受
+    案件回执) the receipt is the acceptance: the filing decision's days run from it, and nothing gates
+    or delays them."""
     c = Change(state, "referral_delivered", None, ctx)
     state.referral.receipt = receipt
     state.referral.delivery_error = None
     c.note(reference=receipt.reference, received_at=receipt.received_at.isoformat())
     c.emit(Event.REFERRAL_DELIVERED)
+    if ctx.profile.acceptance_on_receipt:
+        state.filing.accepted_at = ctx.now
+        c.note(accepted="on receipt (N2017 Art. 7)")
+        c.move(Stage.FILING_DECISION)
+        c.emit(Event.ACCEPTED)
+    return c.finish()
+
+
+def record_document_receipt(
+    state: CaseState, doc_id: str, receipt: DeliveryReceipt, ctx: Context
+) -> Transition:
+    """The receiving system acknowledged a notice: its receiver's periods start now."""
+    doc = state.document(doc_id)
+    assert doc is not None
+    c = Change(state, "document_received", None, ctx)
+    doc.received_at = ctx.now
+    doc.reference = receipt.reference
+    doc.error = None
+    c.note(
+        document=doc_id,
+        kind=doc.kind.value,
+        to=doc.to,
+        reference=receipt.reference,
+        received_at=receipt.received_at.isoformat(),
+    )
+    c.emit(doc.kind.received)
+    return c.finish()
+
+
+def record_document_failure(state: CaseState, doc_id: str, reason: str, ctx: Context) -> Transition:
+    """The receiving system refused a notice: it shows on the case, starts no clock of the receiver's,
+    and its sender is told to resend it."""
+    doc = state.document(doc_id)
+    assert doc is not None
+    c = Change(state, "document_failed", None, ctx)
+    doc.error = reason[:KEPT_ERROR]
+    c.note(document=doc_id, kind=doc.kind.value, to=doc.to, reason=reason[:KEPT_ERROR])
+    c.emit(Event.DOCUMENT_FAILED)
+    label = DOCUMENT_LABELS[doc.kind][0]
+    c.tell(
+        Notice(
+            NoticeKind.DOCUMENT_FAILED,
+            [doc.sender],
+            f"{label} ({doc_id}) of case {state.case_id} was not delivered to {doc.to}: "
+            f"{reason[:KEPT_ERROR]}; resend it",
+        )
+    )
     return c.finish()
 
 
@@ -166,6 +223,23 @@ def referral_delivery(state: CaseState, ctx: Context, attempt: int) -> ReferralD
         referring_agency=state.owner_agency,
         classification=(state.classification or state.triage.suggested).value,
         items=[PackageItem(i.kind, i.title, i.sha256, i.reference) for i in state.evidence],
+    )
+
+
+def document_delivery(state: CaseState, doc_id: str, attempt: int) -> DocumentDelivery:
+    doc = state.document(doc_id)
+    assert doc is not None
+    return DocumentDelivery(
+        case_id=state.case_id,
+        idempotency_key=step_key(state.case_id, "document", f"{doc_id}-{attempt}"),
+        doc_id=doc_id,
+        attempt=attempt,
+        kind=doc.kind.value,
+        title_zh=DOCUMENT_LABELS[doc.kind][0],
+        sender=doc.sender,
+        to=doc.to,
+        copy_to=list(doc.copy_to),
+        reasons=doc.reasons,
     )
 
 

@@ -183,6 +183,7 @@ class RequestKind(StrEnum):
 class FilingOutcome(StrEnum):
     FILED = "filed"
     NOT_FILED = "not_filed"
+    WITHDRAWN = "withdrawn"  # 立案后撤销案件 (N2017 Art. 9)
     REVERSE_REFERRED = "reverse_referred"
 
 
@@ -193,6 +194,39 @@ class FeedbackOutcome(StrEnum):
     DETENTION = "detention"  # 治安拘留等治安处罚
     OTHER_DISPOSAL = "other_disposal"
     NO_VIOLATION = "no_violation"
+
+
+class DocumentKind(StrEnum):
+    """A written notice one agency sends another through the product. It counts as received when the
+    receiving agency's system acknowledges it, the same handshake as the referral's receipt; the
+    receiver's periods "自接到…之日起" start then, and not before (O310 Art. 9, 12; N2017 Art. 10, 11, 14).
+    """
+
+    FILING_NOTICE = "filing_notice"  # 立案通知书 (O310 Art. 8, 12; N2017 Art. 9, 10)
+    NOT_FILED_NOTICE = "not_filed_notice"  # 不予立案通知书 (O310 Art. 8, 9; N2017 Art. 9, 11)
+    WITHDRAWAL_NOTICE = "withdrawal_notice"  # 撤销案件决定 (N2017 Art. 9, 12)
+    RECONSIDERATION_REQUEST = "reconsideration_request"  # 提请复议的文件 (O310 Art. 9 ¶2)
+    RECONSIDERATION_DECISION = "reconsideration_decision"  # 复议决定通知书 (O310 Art. 9 ¶2)
+    REFERRAL_RECOMMENDATION = "referral_recommendation"  # 建议移送的检察意见 (N2017 Art. 14)
+    HANDBACK = (
+        "handback"  # 案件移交书: no crime, handed back for a penalty (O310 Art. 13; N2017 Art. 17)
+    )
+
+    @property
+    def received(self) -> Event:
+        """The event its acknowledged receipt raises: the receiver's clocks start on it."""
+        return Event(f"{self.value}_received")
+
+
+DOCUMENT_LABELS: dict[DocumentKind, tuple[str, str]] = {
+    DocumentKind.FILING_NOTICE: ("立案通知书", "Filing notice"),
+    DocumentKind.NOT_FILED_NOTICE: ("不予立案通知书", "Notice of not filing"),
+    DocumentKind.WITHDRAWAL_NOTICE: ("撤销案件通知书", "Notice of withdrawal after filing"),
+    DocumentKind.RECONSIDERATION_REQUEST: ("提请复议文件", "Request for reconsideration"),
+    DocumentKind.RECONSIDERATION_DECISION: ("复议决定通知书", "Reconsideration decision"),
+    DocumentKind.REFERRAL_RECOMMENDATION: ("建议移送检察意见", "Recommendation to refer"),
+    DocumentKind.HANDBACK: ("案件移交书(反向移送)", "Case handed back for a penalty"),
+}
 
 
 class Branch(StrEnum):
@@ -244,6 +278,7 @@ class Event(StrEnum):
     EXTENSION_APPROVED = "extension_approved"
     FILED = "filed"
     NOT_FILED = "not_filed"
+    FILING_WITHDRAWN = "filing_withdrawn"  # 立案后撤销案件 (N2017 Art. 9)
     REVERSE_REFERRED = "reverse_referred"
     RECONSIDERATION_REQUESTED = "reconsideration_requested"
     RECONSIDERATION_DECIDED = "reconsideration_decided"
@@ -259,3 +294,12 @@ class Event(StrEnum):
     ARCHIVED = "archived"
     SUPERVISED_LISTED = "supervised_listed"
     DIRECTED = "directed"
+    # A written notice acknowledged by the receiving agency's system (see DocumentKind).
+    FILING_NOTICE_RECEIVED = "filing_notice_received"
+    NOT_FILED_NOTICE_RECEIVED = "not_filed_notice_received"
+    WITHDRAWAL_NOTICE_RECEIVED = "withdrawal_notice_received"
+    RECONSIDERATION_REQUEST_RECEIVED = "reconsideration_request_received"
+    RECONSIDERATION_DECISION_RECEIVED = "reconsideration_decision_received"
+    REFERRAL_RECOMMENDATION_RECEIVED = "referral_recommendation_received"
+    HANDBACK_RECEIVED = "handback_received"
+    DOCUMENT_FAILED = "document_failed"  # the receiving system refused it: a person resends it

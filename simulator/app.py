@@ -1,7 +1,8 @@
 """The agency simulator: honours Idempotency-Key, records everything, misbehaves on request.
 
 Agency systems: ``POST /agencies/{code}/referrals`` (the police system's delivery receipt),
-``/referral-copies`` (the procuratorate's copy), ``/requests`` (a test or an appraisal), and
+``/referral-copies`` (the procuratorate's copy), ``/documents`` (a written notice: its receipt is
+the moment of receipt) and ``/document-copies``, ``/requests`` (a test or an appraisal), and
 ``POST /notifier/notify``. Each takes ``Authorization: Bearer <the agency's credential>`` and an
 ``Idempotency-Key``; a repeated key gets the first answer again and is counted.
 
@@ -30,6 +31,14 @@ from settings import Settings, simulator_token
 
 log = structlog.get_logger(__name__)
 NOTIFIER = "NOTIFIER"
+# What an agency system takes, by path, and the kind of call each is recorded as.
+ENDPOINTS = {
+    "referrals": "referral",
+    "referral-copies": "referral_copy",
+    "documents": "document",
+    "document-copies": "document_copy",
+    "requests": "request",
+}
 Auth = Annotated[str | None, Header()]
 Key = Annotated[str | None, Header(alias="Idempotency-Key")]
 
@@ -198,25 +207,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         entry.status = status
         return JSONResponse(answer, status_code=status)
 
-    @app.post("/agencies/{code}/referrals", status_code=201)
-    async def referral(
-        code: str, request: Request, authorization: Auth = None, idempotency_key: Key = None
+    @app.post("/agencies/{code}/{endpoint}", status_code=201)
+    async def agency_call(
+        code: str,
+        endpoint: str,
+        request: Request,
+        authorization: Auth = None,
+        idempotency_key: Key = None,
     ) -> JSONResponse:
-        return await handle(code, "referral", idempotency_key, authorization, await _json(request))
-
-    @app.post("/agencies/{code}/referral-copies", status_code=201)
-    async def referral_copy(
-        code: str, request: Request, authorization: Auth = None, idempotency_key: Key = None
-    ) -> JSONResponse:
-        return await handle(
-            code, "referral_copy", idempotency_key, authorization, await _json(request)
-        )
-
-    @app.post("/agencies/{code}/requests", status_code=201)
-    async def expert_request(
-        code: str, request: Request, authorization: Auth = None, idempotency_key: Key = None
-    ) -> JSONResponse:
-        return await handle(code, "request", idempotency_key, authorization, await _json(request))
+        kind = ENDPOINTS.get(endpoint)
+        if kind is None:
+            raise HTTPException(404, {"reason": f"no endpoint '{endpoint}' here"})
+        return await handle(code, kind, idempotency_key, authorization, await _json(request))
 
     @app.post("/notifier/notify", status_code=201)
     async def notify(
@@ -244,7 +246,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "repeats": sum(1 for r in mine if r.repeat),
             "accepted": {
                 kind: sum(1 for (a, k, _) in state.answers if a == code and k == kind)
-                for kind in ("referral", "referral_copy", "request", "notify")
+                for kind in (
+                    "referral",
+                    "referral_copy",
+                    "document",
+                    "document_copy",
+                    "request",
+                    "notify",
+                )
             },
         }
 

@@ -10,22 +10,39 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from cases.change import AskExpert, Deliver
+    from cases.change import AskExpert, Deliver, SendDocument
     from cases.context import Context
-    from cases.effects import DELIVER_REFERRAL, SEND_EXPERT_REQUEST, NotificationBatch
+    from cases.effects import (
+        DELIVER_DOCUMENT,
+        DELIVER_REFERRAL,
+        SEND_EXPERT_REQUEST,
+        NotificationBatch,
+    )
     from cases.model import CaseState, DeliveryReceipt
-    from cases.system import expert_call, referral_delivery
+    from cases.system import document_delivery, expert_call, referral_delivery
     from workflows import policies
 
 
 async def call(
-    effect: Deliver | AskExpert | NotificationBatch, case: CaseState, ctx: Context
+    effect: Deliver | AskExpert | SendDocument | NotificationBatch, case: CaseState, ctx: Context
 ) -> DeliveryReceipt | None:
-    """Make one call; the police system's receipt for a delivery, nothing for the others."""
+    """Make one call; the receiving system's receipt for a delivery (the referral or a notice),
+    nothing for the others."""
     if isinstance(effect, Deliver):
         receipt: DeliveryReceipt = await workflow.execute_activity(
             DELIVER_REFERRAL,
             referral_delivery(case, ctx, effect.attempt),
+            result_type=DeliveryReceipt,
+            start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
+            schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
+            heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
+            retry_policy=policies.AGENCY_CALL,
+        )
+        return receipt
+    if isinstance(effect, SendDocument):
+        receipt = await workflow.execute_activity(
+            DELIVER_DOCUMENT,
+            document_delivery(case, effect.doc_id, effect.attempt),
             result_type=DeliveryReceipt,
             start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
             schedule_to_close_timeout=policies.DELIVERY_DEADLINE,

@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from cases.agencies import AgencyRegistry, RegistrySnapshot
     from cases.calendar import CalendarSnapshot, merge_snapshots
-    from cases.change import ActionResult, AskExpert, Deliver, Transition
+    from cases.change import ActionResult, AskExpert, Deliver, SendDocument, Transition
     from cases.clocks import fire, next_wakeup, to_record, trim
     from cases.context import Context
     from cases.decide import validate
@@ -49,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         record_calendar,
         record_delivery,
         record_delivery_failure,
+        record_document_failure,
+        record_document_receipt,
         record_opening,
         record_registry,
         record_request_failure,
@@ -67,6 +69,12 @@ with workflow.unsafe.imports_passed_through():
         Opening,
         Outside,
     )
+
+
+# Behaviour changes, each behind its patch so that older histories replay as they ran.
+# Written notices are delivered to the receiving system, and the receiver's periods start on its
+# receipt (O310 Art. 9, 12; N2017 Art. 10, 11, 14). Before it, a case sent none.
+NOTICES_DELIVERED = "notices-delivered"
 
 
 @dataclass
@@ -209,10 +217,10 @@ class CaseWorkflow:
         )
 
     async def _close_down(self) -> None:
-        """Archived: requests to institutions are moot; notices still go; the read model catches up
+        """Archived: requests to institutions and written notices are moot; notifications still go; the read model catches up
         (through a new run if an outage of the read model makes the history long)."""
         for task, effect in list(self._running.items()):
-            if isinstance(effect, AskExpert):
+            if isinstance(effect, AskExpert | SendDocument):
                 task.cancel()
         await workflow.wait_condition(
             lambda: not self._running and workflow.all_handlers_finished()
@@ -236,7 +244,9 @@ class CaseWorkflow:
             key = step_key(case.case_id, "notice", transition.entries[-1].seq)
             self._start(NotificationBatch(case.case_id, key, notices))
         for effect in transition.effects:
-            if isinstance(effect, Deliver | AskExpert):
+            if isinstance(effect, SendDocument) and not workflow.patched(NOTICES_DELIVERED):
+                continue  # a history from before notices were delivered: it never sent them
+            if isinstance(effect, Deliver | AskExpert | SendDocument):
                 self._start(effect)
         await self._flush()
         if self._history_long():
@@ -312,13 +322,21 @@ class CaseWorkflow:
             await self._failed(effect, calls.reason(exc))
             return
         self._done(effect)
+        if receipt is None or case.stage.closed:
+            return
         if (
             isinstance(effect, Deliver)
-            and receipt is not None
             and case.referral.receipt is None
             and case.stage is Stage.ACCEPTANCE
         ):
             await self._commit(record_delivery(case, receipt, self._ctx()))
+        elif isinstance(effect, SendDocument) and self._latest(effect):
+            await self._commit(record_document_receipt(case, effect.doc_id, receipt, self._ctx()))
+
+    def _latest(self, effect: SendDocument) -> bool:
+        """The newest attempt of a notice not yet received: an older attempt's answer changes nothing."""
+        doc = self.case.document(effect.doc_id)
+        return doc is not None and doc.pending and doc.attempts == effect.attempt
 
     async def _failed(self, effect: Outside, reason: str) -> None:
         """An agency's system refused (or never answered within the step's deadline)."""
@@ -326,6 +344,11 @@ class CaseWorkflow:
         if isinstance(effect, Deliver):
             if effect.attempt == case.referral.attempts and case.referral.receipt is None:
                 await self._commit(record_delivery_failure(case, reason, self._ctx()))
+        elif isinstance(effect, SendDocument):
+            if not case.stage.closed and self._latest(effect):
+                await self._commit(
+                    record_document_failure(case, effect.doc_id, reason, self._ctx())
+                )
         elif isinstance(effect, AskExpert):
             if not case.stage.closed:
                 await self._commit(

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from cases.agencies import RegistrySnapshot
 from cases.calendar import CalendarSnapshot
-from cases.change import AskExpert, Deliver
+from cases.change import AskExpert, Deliver, SendDocument
 from cases.effects import NotificationBatch
 from cases.intake import CaseIntake
 from cases.limits import HISTORY_BYTES, HISTORY_EVENTS
@@ -23,7 +23,9 @@ INTAKE_CONFLICT = "IntakeConflict"
 
 
 # A call to an agency system, told apart by its ``effect``.
-Outside = Annotated[Deliver | AskExpert | NotificationBatch, Field(discriminator="effect")]
+Outside = Annotated[
+    Deliver | AskExpert | SendDocument | NotificationBatch, Field(discriminator="effect")
+]
 
 
 @dataclass

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
 from cases.steps import STEPS
-from cases.vocabulary import STAGE_LABELS, Stage
+from cases.vocabulary import DOCUMENT_LABELS, STAGE_LABELS, DocumentKind, Stage
 
 LANGUAGES = ("zh", "en")
 
@@ -62,6 +66,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "timeline": ("办理记录", "Timeline"),
     "evidence": ("证据", "Evidence"),
     "checklist": ("移送材料清单", "Referral package"),
+    "notices": ("文书送达", "Written notices"),
+    "notice_received": ("已签收", "Received"),
+    "notice_refused": ("送达失败", "Not delivered"),
+    "notice_on_its_way": ("送达中", "On its way"),
     "fingerprint": ("指纹(SHA-256)", "Fingerprint (SHA-256)"),
     "temporal_link": ("在 Temporal 中查看流程", "The workflow in Temporal"),
     "filters": ("筛选", "Filters"),
@@ -93,6 +101,8 @@ SYSTEM_STEPS: dict[str, tuple[str, str]] = {
     "open": ("立案登记", "Case opened"),
     "referral_delivered": ("公安系统签收", "Police system receipt"),
     "delivery_failed": ("送达失败", "Delivery failed"),
+    "document_received": ("文书签收", "Notice received"),
+    "document_failed": ("文书送达失败", "Notice not delivered"),
     "request_failed": ("委托被拒", "Request refused"),
     "reminder": ("到期提醒", "Reminder"),
     "breach": ("超期", "Overdue"),
@@ -107,12 +117,20 @@ def t(key: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-def stage_label(stage: str, lang: str) -> str:
+def _label(labels: Mapping[Any, tuple[str, str]], kind: type[StrEnum], key: str, lang: str) -> str:
     try:
-        zh, en = STAGE_LABELS[Stage(stage)]
+        zh, en = labels[kind(key)]
     except ValueError:
-        return stage
+        return key
     return en if lang == "en" else zh
+
+
+def stage_label(stage: str, lang: str) -> str:
+    return _label(STAGE_LABELS, Stage, stage, lang)
+
+
+def document_label(kind: str, lang: str) -> str:
+    return _label(DOCUMENT_LABELS, DocumentKind, kind, lang)
 
 
 def action_label(action: str, lang: str) -> str:

@@ -84,9 +84,8 @@ def render(
             "t": lambda key: i18n.t(key, lang),
             "stage_label": lambda stage: i18n.stage_label(stage, lang),
             "action_label": lambda action: i18n.action_label(action, lang),
-            "local": lambda instant: (
-                instant.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if instant else ""
-            ),
+            "document_label": lambda kind: i18n.document_label(kind, lang),
+            "local": _local,
             "span": lambda seconds: _span(seconds, lang),
             "pct": lambda value: "—" if value is None else f"{value:.0%}",
             "clock_title": lambda clock: _clock_title(clock, lang),
@@ -100,6 +99,15 @@ def render(
 
 def _clock_title(clock: ClockState, lang: str) -> str:
     return clock.title_en if lang == "en" else clock.title_zh
+
+
+def _local(instant: datetime | str | None) -> str:
+    """An instant in Beijing time; the case's state comes as JSON, so it may be ISO 8601 text."""
+    if not instant:
+        return ""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return instant.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _span(seconds: float, lang: str) -> str:

@@ -12,6 +12,7 @@ from cases.steps import (
     acceptance,
     closing,
     discovery,
+    documents,
     evidence,
     filing,
     investigation,
@@ -33,6 +34,7 @@ PHASES = (
     investigation,
     closing,
     oversight,
+    documents,
 )
 
 STEPS: dict[str, Step[Any]] = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.limits import MAX_SUPPLEMENT_REQUESTS, Lines, OptionalDocumentNumber
+from cases.limits import MAX_SUPPLEMENT_REQUESTS, Lines, OptionalDocumentNumber, Summary
 from cases.model import CaseState, SupplementRequest
 from cases.payloads import Payload
 from cases.steps.base import OFFICER, step
@@ -21,6 +21,12 @@ class Accept(Payload):
 
 
 def _delivered_and_complete(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if ctx.profile.acceptance_on_receipt:
+        return Refusal(
+            Reason.NOT_IN_MECHANISM,
+            f"under mechanism '{ctx.profile.name}' the police system's receipt is the acceptance "
+            "(O310 Art. 7; N2017 Art. 7): there is no separate step",
+        )
     if state.referral.receipt is None:
         return Refusal(
             Reason.NOT_DELIVERED,
@@ -121,6 +127,12 @@ def _supplements_asked(state: CaseState, party: Party, ctx: Context) -> Refusal 
     return None
 
 
+@dataclass(kw_only=True)
+class Supply(Payload):
+    # 因客观条件所限,无法补正的,书面说明 (N2017 Art. 8): what cannot be supplied, and why.
+    explanation: Summary = ""
+
+
 @step(
     "supply_supplements",
     "补正材料",
@@ -132,9 +144,11 @@ def _supplements_asked(state: CaseState, party: Party, ctx: Context) -> Refusal 
     branch=Branch.SUPPLEMENTS,
     example={"note": "已补充原始采样记录"},
 )
-def supply_supplements(c: Change, p: Payload) -> None:
-    """The material (recorded as evidence) is supplied, or the note explains why it cannot be."""
+def supply_supplements(c: Change, p: Supply) -> None:
+    """The material (recorded as evidence) is supplied, or the explanation says in writing why it
+    cannot be; either answers the request."""
     pending = c.case.pending_supplements
     assert pending is not None
     pending.supplied_at = c.now
+    c.note(explanation=p.explanation)
     c.emit(Event.SUPPLEMENTS_SUPPLIED)

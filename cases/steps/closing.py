@@ -63,6 +63,7 @@ class Penalty(Payload):
 )
 def impose_penalty(c: Change, p: Penalty) -> None:
     """The penalty decision closes the agency's handling; the dossier is archived next."""
+    c.case.penalty_decided_at = c.now
     c.note(reference=p.reference)
     c.move(Stage.ARCHIVING)
     c.emit(Event.PENALTY_IMPOSED)

@@ -39,20 +39,22 @@ def transfer_pending(state: CaseState) -> Refusal | None:
 
 
 def referral_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
-    return checklist(
-        profile.referral_required,
-        profile.referral_optional,
-        ((item.seq, item.kind) for item in state.evidence),
-    )
+    """The package's lines; the penalty decision joins them once one was made (N2017 Art. 6)."""
+    required = list(profile.referral_required)
+    if state.penalty_decided_at is not None:
+        required += [k for k in profile.referral_if_penalty if k not in required]
+    optional = [k for k in profile.referral_optional if k not in required]
+    return checklist(required, optional, ((item.seq, item.kind) for item in state.evidence))
 
 
 def evidence_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
+    """The evidence lines; perishable items must be fixed by other means only when there are any
+    (O310 Art. 4 ¶2), and then for every classification that may be referred."""
     classification = state.classification or state.triage.suggested
-    return checklist(
-        profile.evidence_checklists[classification],
-        (),
-        ((item.seq, item.kind) for item in state.evidence),
-    )
+    required = list(profile.evidence_checklists[classification])
+    if state.facts.perishable_items and classification.referable:
+        required += [k for k in profile.evidence_if_perishable if k not in required]
+    return checklist(required, (), ((item.seq, item.kind) for item in state.evidence))
 
 
 def package_incomplete(state: CaseState, ctx: Context) -> Refusal | None:

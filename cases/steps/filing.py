@@ -12,7 +12,7 @@ from cases.model import Actor, CaseState
 from cases.payloads import Payload, Reasoned
 from cases.steps.base import APPROVER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import window_closed
-from cases.vocabulary import Branch, Event, FilingOutcome, Party, Stage
+from cases.vocabulary import Branch, DocumentKind, Event, FilingOutcome, Party, Stage
 
 
 def drop_supplements(c: Change) -> None:
@@ -22,6 +22,15 @@ def drop_supplements(c: Change) -> None:
         pending.dropped_at = c.now
         c.note(supplements="dropped: decided without them")
         c.emit(Event.SUPPLEMENTS_DROPPED)
+
+
+# A decision not to file, and the notice that tells the agency of it: handing the case back at the
+# filing decision is one too, and keeps the agency's rights against it (O310 Art. 9; N2017 Art. 11, 12).
+REFUSAL_NOTICE = {
+    FilingOutcome.NOT_FILED: DocumentKind.NOT_FILED_NOTICE,
+    FilingOutcome.REVERSE_REFERRED: DocumentKind.HANDBACK,
+}
+REFUSALS = frozenset(REFUSAL_NOTICE)
 
 
 def _decided(c: Change, outcome: FilingOutcome, reasons: str = "") -> None:
@@ -82,11 +91,13 @@ class File(Payload):
 
 
 def filed(c: Change, reference: str) -> None:
-    """Filed: the agency hands over items and materials, where the mechanism has that stage."""
+    """Filed: the filing notice goes to the agency, whose 3 days to hand over the items and materials
+    run from its receipt (O310 Art. 8, 12; N2017 Art. 9, 10)."""
     _decided(c, FilingOutcome.FILED)
     c.case.filing.filing_ordered = False
     c.note(reference=reference)
     c.emit(Event.FILED)
+    c.send(DocumentKind.FILING_NOTICE, c.case.owner_agency, reference)
     if c.ctx.profile.has_stage(Stage.HANDOVER):
         c.move(Stage.HANDOVER)
     else:
@@ -125,10 +136,12 @@ def _not_ordered_filed(state: CaseState, party: Party, ctx: Context) -> Refusal 
     example={"reasons": "证据不足,不构成犯罪"},
 )
 def decline_filing(c: Change, p: Reasoned) -> None:
-    """Not filed: the agency may ask for reconsideration, propose supervision, or handle it."""
+    """Not filed: the notice with its reasons goes to the agency (the file goes back with it); from
+    its receipt the agency may ask for reconsideration, propose supervision, or handle the case."""
     _decided(c, FilingOutcome.NOT_FILED, p.reasons)
     c.move(Stage.NOT_FILED)
     c.emit(Event.NOT_FILED)
+    c.send(DocumentKind.NOT_FILED_NOTICE, c.case.owner_agency, p.reasons)
 
 
 @step(
@@ -143,22 +156,34 @@ def decline_filing(c: Change, p: Reasoned) -> None:
     example={"reasons": "不构成犯罪,应予行政处罚"},
 )
 def reverse_refer(c: Change, p: Reasoned) -> None:
-    """The police hand the case back; at the filing decision this is their decision on it."""
-    if c.case.stage is Stage.FILING_DECISION:
+    """The police hand the case back; at the filing decision this is their decision on it, and the
+    agency keeps its rights against it: the notice of not filing goes with the case (O310 Art. 9;
+    N2017 Art. 11, 12). The penalty's period runs from the agency's receipt of the case."""
+    at_filing = c.case.stage is Stage.FILING_DECISION
+    if at_filing:
         _decided(c, FilingOutcome.REVERSE_REFERRED, p.reasons)
     else:
         drop_supplements(c)
     c.move(Stage.ADMIN_PENALTY)
     c.emit(Event.REVERSE_REFERRED)
+    c.send(DocumentKind.HANDBACK, c.case.owner_agency, p.reasons)
 
 
 def _reconsideration_open(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    """Only a refusal to file is reconsidered (O310 Art. 9 ¶1; N2017 Art. 11), within the window
+    counted from the agency's receipt of the notice."""
     filing = state.filing
+    if filing.outcome not in REFUSALS:
+        return Refusal(
+            Reason.NOT_A_REFUSAL,
+            "only a refusal to file is reconsidered; propose supervision instead (N2017 Art. 12)",
+        )
     if filing.reconsideration_requested_at is not None:
         return Refusal(Reason.ALREADY_DONE, "reconsideration was already asked for")
     if filing.supervision_proposed_at is not None:
         return Refusal(Reason.ALREADY_PENDING, "the case is already before the procuratorate")
-    if window_closed(filing.decided_at, "reconsideration", ctx):
+    notice = state.received(REFUSAL_NOTICE[filing.outcome])
+    if window_closed(notice.received_at if notice else None, "reconsideration", ctx):
         source = ctx.profile.windows["reconsideration"].source
         return Refusal(
             Reason.WINDOW_CLOSED,
@@ -172,18 +197,19 @@ def _reconsideration_open(state: CaseState, party: Party, ctx: Context) -> Refus
     "request_reconsideration",
     "提请复议",
     "Ask the police to reconsider",
-    source="O310 Art. 9 ¶1; N2017 Art. 11",
-    stages={Stage.NOT_FILED},
+    source="O310 Art. 9 ¶1; N2017 Art. 11 (a case handed back at the filing decision too)",
+    stages={Stage.NOT_FILED, Stage.ADMIN_PENALTY},
     movers={Party.REFERRING: OFFICER_OR_APPROVER},
     guard=_reconsideration_open,
     branch=Branch.RECONSIDERATION,
     example={"reasons": "监测数据足以证明涉嫌犯罪"},
 )
 def request_reconsideration(c: Change, p: Reasoned) -> None:
-    """The police must decide the reconsideration within the mechanism's period."""
+    """The request goes to the police; their days to decide run from its receipt."""
     c.case.filing.reconsideration_requested_at = c.now
     c.move(Stage.RECONSIDERATION)
     c.emit(Event.RECONSIDERATION_REQUESTED)
+    c.send(DocumentKind.RECONSIDERATION_REQUEST, c.case.police_agency, p.reasons)
 
 
 @dataclass(kw_only=True)
@@ -204,11 +230,32 @@ class Reconsidered(Payload):
     example={"upheld": True, "reasons": "维持不予立案决定"},
 )
 def decide_reconsideration(c: Change, p: Reconsidered) -> None:
-    """Upheld, the case is not filed again (supervision may still be proposed); reversed, filed."""
+    """Upheld, the decision goes to the agency, whose 3 days to propose supervision run from its
+    receipt (O310 Art. 9 ¶2); reversed, the case is filed and the filing notice goes instead."""
     c.case.filing.reconsideration_upheld = p.upheld
     c.note(upheld=str(p.upheld).lower())
     c.emit(Event.RECONSIDERATION_DECIDED)
     if p.upheld:
         c.move(Stage.NOT_FILED)
+        c.send(DocumentKind.RECONSIDERATION_DECISION, c.case.owner_agency, p.reasons)
     else:
         filed(c, p.reference)
+
+
+@step(
+    "withdraw_case",
+    "立案后撤销案件",
+    "Withdraw the case after filing",
+    source="N2017 Art. 9: 撤销案件决定, notified within 3 days with reasons, the file returned",
+    stages={Stage.HANDOVER, Stage.INVESTIGATION},
+    movers={Party.RECEIVING: OFFICER_OR_APPROVER},
+    example={"reasons": "犯罪事实显著轻微,不需要追究刑事责任"},
+)
+def withdraw_case(c: Change, p: Reasoned) -> None:
+    """Withdrawn after filing: the notice goes to the agency, which may propose supervision against it
+    (N2017 Art. 12) or handle the case itself (O310 Art. 10)."""
+    _decided(c, FilingOutcome.WITHDRAWN, p.reasons)
+    c.case.filing.withdrawn_at = c.now
+    c.move(Stage.NOT_FILED)
+    c.emit(Event.FILING_WITHDRAWN)
+    c.send(DocumentKind.WITHDRAWAL_NOTICE, c.case.owner_agency, p.reasons)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cases.vocabulary import DocumentKind
 from settings import Settings
 from store.db import create_tables, make_engine
 from tests.workflows.driver import (
@@ -23,6 +24,7 @@ from tests.workflows.driver import (
     delivered,
     eventually,
     running_case,
+    settled,
     to_sending,
 )
 from worker import build_worker, http_client
@@ -86,7 +88,34 @@ async def test_two_503s_then_success_give_exactly_one_delivery(
         assert calls[0]["key"] == f"case-{case.case_id}-referral-1"
         summary = (await sim.get("/admin/agencies/PSB-DEMO")).json()
         assert summary["accepted"]["referral"] == 1  # exactly one delivery at the agency
-        await case.act("accept", PSB_OFFICER)
+        assert summary["accepted"]["referral_copy"] == 0  # env-police copies the procuratorate:
+        procuratorate = (await sim.get("/admin/agencies/PROC-DEMO")).json()
+        assert procuratorate["accepted"]["referral_copy"] == 1  # N2017 Art. 6
+        assert state.stage.value == "filing_decision"  # the receipt is the acceptance
+
+
+async def test_a_notice_reaches_the_agency_system_and_its_receipt_starts_the_clock(
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
+) -> None:
+    """The filing notice goes to the agency's system (one 503 first), copied to the procuratorate;
+    the system's receipt is the moment of receipt (O310 Art. 12; N2017 Art. 9, 10)."""
+    async with (
+        real_agencies(time_skipping, simulator_url, engine) as worker,
+        running_case(time_skipping, worker=worker) as case,
+    ):
+        await send(case)
+        await behave(sim, "EPB-DEMO", mode="fail", times=1, status=503)
+        await case.act("file_case", PSB_OFFICER, reference="立案-009")
+        notice = await settled(case, DocumentKind.FILING_NOTICE)
+        assert notice.reference is not None
+        assert notice.reference.startswith("EPB-DEMO-DOCUMENT-")
+        calls = (await sim.get("/admin/received", params={"kind": "document"})).json()
+        assert [(c["agency"], c["status"]) for c in calls] == [("EPB-DEMO", 503), ("EPB-DEMO", 201)]
+        assert calls[-1]["body"]["title_zh"] == "立案通知书"
+        copies = (await sim.get("/admin/received", params={"kind": "document_copy"})).json()
+        assert [c["agency"] for c in copies] == ["PROC-DEMO"]
+        handover = await case.clock("handover")
+        assert handover.started_at == notice.received_at
 
 
 async def test_a_4xx_is_not_retried_and_its_reason_lands_on_the_case(

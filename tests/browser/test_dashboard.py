@@ -1,5 +1,5 @@
 """The coordinator dashboard in a real browser: sign in, the overview by stage, a case, a police
-officer accepting it, and an escalation reaching the leader's inbox without a reload."""
+officer filing it, and an escalation reaching the leader's inbox without a reload."""
 
 from __future__ import annotations
 
@@ -49,33 +49,40 @@ async def test_a_coordinator_sees_cases_by_stage_and_opens_one(
     await page.context.close()
 
 
-async def test_a_police_officer_accepts_a_case(
+async def test_a_police_officer_files_a_case(
     browser: Browser, api: httpx.AsyncClient, stack: Stack
 ) -> None:
-    case_id = await open_case(api, stack, subject="浏览器测试:待受理")
+    """The police system's receipt is the acceptance (N2017 Art. 7): the officer finds the filing
+    decision's clock running and files; the filing notice reaches the bureau, whose handover clock
+    then shows without a reload."""
+    case_id = await open_case(api, stack, subject="浏览器测试:待立案")
     await to_sent(api, stack, case_id)
 
     async def delivered() -> bool:
         case = await ok(api.get(f"/cases/{case_id}", headers=stack.auth("PSB-DEMO", "officer")))
-        return any(c["name"] == "acceptance" for c in case["open_clocks"])
+        return any(c["name"] == "filing_decision" for c in case["open_clocks"])
 
     await eventually(delivered, "the referral was never delivered")
     page = await sign_in(browser, stack, "PSB-DEMO", "officer")
     await page.goto(f"{stack.api}/case/{case_id}")
-    await expect(page.locator('#clocks [data-clock="acceptance"]')).to_be_visible()
-    rows_before = await page.locator("#timeline tr[data-seq]").count()
-    await shot(page, "04-police-before-accepting")
-    await page.fill("#accept-note", "已审查移送材料")
-    await page.click('form[data-action="accept"] button')
-    await expect(page.locator("#flash-done")).to_be_visible()
-    await expect(page.locator('#clocks [data-clock="acceptance"]')).to_have_count(0)
     await expect(page.locator('#clocks [data-clock="filing_decision"]')).to_be_visible()
-    await expect(page.locator("#progress .now")).to_have_attribute("data-stage", "filing_decision")
-    assert await page.locator("#timeline tr[data-seq]").count() == rows_before + 1
+    await expect(page.locator('form[data-action="accept"]')).to_have_count(0)
+    rows_before = await page.locator("#timeline tr[data-seq]").count()
+    await shot(page, "04-police-before-filing")
+    await page.fill("#file_case-note", "经审查,符合立案条件")
+    await page.click('form[data-action="file_case"] button')
+    await expect(page.locator("#flash-done")).to_be_visible()
+    await expect(page.locator('#clocks [data-clock="filing_decision"]')).to_have_count(0)
+    await expect(page.locator("#progress .now")).to_have_attribute("data-stage", "handover")
+    await expect(page.locator('#clocks [data-clock="handover"]')).to_be_visible(timeout=30_000)
+    notice = page.locator('#notices [data-kind="filing_notice"]')
+    await expect(notice).to_contain_text("已签收")  # the bureau's system acknowledged it
+    await expect(notice).to_contain_text("PSB-DEMO → EPB-DEMO (PROC-DEMO)")
+    assert await page.locator("#timeline tr[data-seq]").count() >= rows_before + 1
     await expect(page.locator("#timeline")).to_contain_text("PSB-DEMO officer")
-    await shot(page, "05-police-accepted")
-    refused = await act(api, stack, case_id, "accept", ("PSB-DEMO", "officer"))
-    assert refused.status_code == 409  # and the API agrees: accepted once
+    await shot(page, "05-police-filed")
+    refused = await act(api, stack, case_id, "file_case", ("PSB-DEMO", "officer"))
+    assert refused.status_code == 409  # and the API agrees: filed once
     await page.context.close()
 
 

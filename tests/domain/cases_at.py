@@ -9,12 +9,13 @@ from cases.agencies import AgencyKind, AgencyRegistry, default_registry
 from cases.calendar import CHINA_TZ
 from cases.context import Context
 from cases.intake import CaseIntake, open_case
-from cases.model import Actor, CaseFacts, CaseState, DeliveryReceipt, EvidenceItem
+from cases.model import Actor, CaseFacts, CaseState, DeliveryReceipt, Document, EvidenceItem
 from cases.profile import Profile
 from cases.profiles import get_profile
 from cases.vocabulary import (
     CaseSource,
     Classification,
+    DocumentKind,
     FilingOutcome,
     Role,
     Stage,
@@ -85,6 +86,15 @@ def complete_package(state: CaseState) -> CaseState:
     return with_items(state, *profile.referral_required)
 
 
+def received(state: CaseState, kind: DocumentKind, at: datetime) -> Document:
+    """A notice the police sent at ``at`` and the agency's system acknowledged at once."""
+    doc = Document(f"N{len(state.documents) + 1}", kind, PSB, state.owner_agency, at)
+    doc.received_at = at
+    doc.reference = f"RCPT-{doc.doc_id}"
+    state.documents.append(doc)
+    return doc
+
+
 def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = True) -> CaseState:
     """A case standing in ``stage``, as the lifecycle would have left it there."""
     s = fresh(mechanism)
@@ -111,9 +121,13 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
         return replace(s, stage=stage)
     s.referral.sent_at = NOW - timedelta(hours=8)
     s.referral.attempts = 1
-    s.referral.receipt = DeliveryReceipt("PSB-RCPT-1", NOW - timedelta(hours=8))
+    on_receipt = get_profile(mechanism).acceptance_on_receipt
     if stage is Stage.ACCEPTANCE:
+        # Where the receipt is the acceptance, a case stands here only until the receipt comes.
+        if not on_receipt:
+            s.referral.receipt = DeliveryReceipt("PSB-RCPT-1", NOW - timedelta(hours=8))
         return replace(s, stage=stage)
+    s.referral.receipt = DeliveryReceipt("PSB-RCPT-1", NOW - timedelta(hours=6))
     s.filing.accepted_at = NOW - timedelta(hours=6)
     if stage is Stage.FILING_DECISION:
         return replace(s, stage=stage)
@@ -121,6 +135,7 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
         s.filing.outcome = FilingOutcome.NOT_FILED
         s.filing.decided_at = NOW - timedelta(hours=4)
         s.filing.reasons = "证据不足"
+        received(s, DocumentKind.NOT_FILED_NOTICE, NOW - timedelta(hours=4))
         if stage is Stage.RECONSIDERATION:
             s.filing.reconsideration_requested_at = NOW - timedelta(hours=2)
         if stage is Stage.SUPERVISION:
@@ -128,6 +143,7 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
         return replace(s, stage=stage)
     s.filing.outcome = FilingOutcome.FILED
     s.filing.decided_at = NOW - timedelta(hours=4)
+    received(s, DocumentKind.FILING_NOTICE, NOW - timedelta(hours=4))
     if stage in (Stage.HANDOVER, Stage.INVESTIGATION):
         return replace(s, stage=stage)
     if stage is Stage.ARCHIVING:

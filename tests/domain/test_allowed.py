@@ -17,13 +17,22 @@ from cases.model import (
     CaseFacts,
     CaseState,
     ClockState,
+    DeliveryReceipt,
     ExpertRequest,
     SupplementRequest,
     TransferState,
 )
 from cases.parties import parties_of
 from cases.steps import STEPS
-from cases.vocabulary import Branch, Classification, Party, RequestKind, Role, Stage
+from cases.vocabulary import (
+    Branch,
+    Classification,
+    FilingOutcome,
+    Party,
+    RequestKind,
+    Role,
+    Stage,
+)
 from tests.domain.cases_at import (
     APR,
     EPB,
@@ -107,19 +116,18 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (EPB, APP, "request_early_intervention"),
         (EPB, APP, "withdraw_referral"),
     },
-    Stage.ACCEPTANCE: {
-        (PSB, OFF, "accept"),
-        (PSB, OFF, "request_supplements"),
-        (PSB, OFF, "record_evidence"),
-    },
+    # Until the police system's receipt, which is the acceptance (N2017 Art. 7).
+    Stage.ACCEPTANCE: {(PSB, OFF, "record_evidence")},
     Stage.FILING_DECISION: {
         (PSB, OFF, "file_case"),
         (PSB, OFF, "decline_filing"),
         (PSB, OFF, "reverse_refer"),
         (PSB, OFF, "record_evidence"),
+        (PSB, OFF, "request_supplements"),
         (PSB, APP, "file_case"),
         (PSB, APP, "decline_filing"),
         (PSB, APP, "reverse_refer"),
+        (PSB, APP, "approve_extension"),
     },
     Stage.NOT_FILED: {
         (EPB, OFF, "handle_administratively"),
@@ -139,13 +147,17 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (EPB, OFF, "hand_over"),
         (EPB, OFF, "record_evidence"),
         (PSB, OFF, "record_evidence"),
+        (PSB, OFF, "withdraw_case"),
+        (PSB, APP, "withdraw_case"),
     },
     Stage.INVESTIGATION: {
         (PSB, OFF, "record_evidence"),
         (PSB, OFF, "feed_back"),
         (PSB, OFF, "reverse_refer"),
+        (PSB, OFF, "withdraw_case"),
         (PSB, APP, "feed_back"),
         (PSB, APP, "reverse_refer"),
+        (PSB, APP, "withdraw_case"),
     },
     Stage.ADMIN_PENALTY: {
         (EPB, OFF, "record_evidence"),
@@ -307,9 +319,11 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         lambda: decide(case_at(Stage.ARCHIVED), "direct", Actor(LG, LEAD, "组长")),
     ),
     (
-        "env-police has no extension of the filing decision",
+        "animal health (O310) has no extension of the filing decision",
         Reason.NOT_IN_MECHANISM,
-        lambda: decide(case_at(Stage.FILING_DECISION), "approve_extension", POLICE_HEAD),
+        lambda: decide(
+            case_at(Stage.FILING_DECISION, "animal-health-police"), "approve_extension", POLICE_HEAD
+        ),
     ),
     (
         "a mechanism without the administrative-only path",
@@ -357,22 +371,44 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
     (
         "acceptance before the police system confirmed receipt",
         Reason.NOT_DELIVERED,
-        lambda: decide(undelivered(case_at(Stage.ACCEPTANCE)), "accept", POLICE),
+        lambda: decide(
+            undelivered(case_at(Stage.ACCEPTANCE, "animal-health-police")), "accept", POLICE
+        ),
     ),
     (
-        "acceptance waits for the supplements (env-police)",
+        "where the police review the package before accepting, acceptance waits for supplements",
         Reason.AWAITING_SUPPLEMENTS,
-        lambda: decide(supplements_pending(case_at(Stage.ACCEPTANCE)), "accept", POLICE),
+        lambda: decide(
+            supplements_pending(delivered(case_at(Stage.ACCEPTANCE))),
+            "accept",
+            POLICE,
+            separate_acceptance(block=True),
+        ),
     ),
     (
-        "national-2017: accept at once, then ask",
+        "where acceptance is a step of its own and supplements do not block it: accept, then ask",
         Reason.ACCEPT_FIRST,
-        lambda: decide(case_at(Stage.ACCEPTANCE, "national-2017"), "request_supplements", POLICE),
+        lambda: decide(
+            delivered(case_at(Stage.ACCEPTANCE)),
+            "request_supplements",
+            POLICE,
+            separate_acceptance(block=False),
+        ),
     ),
     (
-        "national-2017: supplements asked for after the 24 hours",
+        "env-police: supplements asked for after the 24 hours (N2017 Art. 8)",
         Reason.WINDOW_CLOSED,
         lambda: decide(national_filing(25), "request_supplements", POLICE),
+    ),
+    (
+        "a withdrawal after filing is not reconsidered, it is put to the procuratorate",
+        Reason.NOT_A_REFUSAL,
+        lambda: decide(withdrawn(case_at(Stage.NOT_FILED)), "request_reconsideration", OFFICER),
+    ),
+    (
+        "supervision of a pending decision before it is overdue (N2017 Art. 12)",
+        Reason.NOT_OVERDUE,
+        lambda: decide(case_at(Stage.FILING_DECISION), "propose_supervision", OFFICER),
     ),
     (
         "reconsideration asked for after the 3 days",
@@ -397,7 +433,7 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         "supplements asked for twice",
         Reason.ALREADY_PENDING,
         lambda: decide(
-            supplements_pending(case_at(Stage.ACCEPTANCE)), "request_supplements", POLICE
+            supplements_pending(case_at(Stage.FILING_DECISION)), "request_supplements", POLICE
         ),
     ),
     (
@@ -442,6 +478,24 @@ def undelivered(state: CaseState) -> CaseState:
     return state
 
 
+def delivered(state: CaseState) -> CaseState:
+    state.referral.receipt = DeliveryReceipt("PSB-RCPT-1", NOW - timedelta(hours=8))
+    return state
+
+
+def withdrawn(state: CaseState) -> CaseState:
+    state.filing.outcome = FilingOutcome.WITHDRAWN
+    return state
+
+
+def separate_acceptance(*, block: bool) -> Context:
+    """A mechanism whose police accept in a step of their own (as D4 and D5 have it), with the
+    supplements branch; ``block``: the package is reviewed before accepting (D1-rules §三(二)2)."""
+    base = ctx()
+    profile = replace(base.profile, acceptance_on_receipt=False, supplements_block_acceptance=block)
+    return Context(profile, base.registry, base.now)
+
+
 def ordered(state: CaseState) -> CaseState:
     state.filing.filing_ordered = True
     return state
@@ -470,25 +524,47 @@ def test_each_refusal_reason(title: str, reason: Reason, scenario: object) -> No
 
 
 def test_an_incomplete_package_lists_exactly_what_is_missing() -> None:
+    """The env-police package is N2017 Art. 6's; a monitoring report serves as the test report."""
     s = case_at(Stage.EVIDENCE, complete=False)
     d = check(s, "request_approval", OFFICER, ctx())
     assert d.missing == [
-        "materials_list",
         "referral_letter",
+        "materials_list",
         "investigation_report",
-        "discharge_evidence",
-        "test_reports",
+        "inspection_record",
+        "investigation_records",
+        "site_sketch",
+        "sampling_records",
         "items_list",
-        "handling_opinion",
+        "photo_video_list",
+        "test_reports",
     ]
-    assert "移送材料清单" in d.message
-    assert "D1-rules §五" in d.message
-    # A certified monitoring report serves as discharge evidence and as the test report.
-    s = with_items(s, "monitoring_report", "materials_list", "referral_letter")
+    assert "现场勘验图" in d.message
+    assert "N2017 Art. 6" in d.message
+    s = with_items(s, "monitoring_report", "materials_list", "referral_letter", "party_interviews")
     d = check(s, "request_approval", OFFICER, ctx())
-    assert d.missing == ["investigation_report", "items_list", "handling_opinion"]
-    s = with_items(s, "investigation_report", "items_list", "handling_opinion")
+    assert d.missing == [
+        "investigation_report",
+        "inspection_record",
+        "site_sketch",
+        "sampling_records",
+        "items_list",
+        "photo_video_list",
+    ]
+    s = with_items(
+        s,
+        "investigation_report",
+        "site_inspection_report",
+        "site_sketch",
+        "sampling_records",
+        "items_list",
+        "photo_video_list",
+    )
     assert check(s, "request_approval", OFFICER, ctx()).allowed
+    # A penalty already decided joins the package (N2017 Art. 6).
+    s.penalty_decided_at = NOW - timedelta(days=10)
+    d = check(s, "request_approval", OFFICER, ctx())
+    assert d.missing == ["penalty_decision"]
 
 
 def test_each_mechanism_checks_its_own_referral_checklist() -> None:
@@ -505,17 +581,18 @@ def test_each_mechanism_checks_its_own_referral_checklist() -> None:
 OFFICER_TOWNSHIP = Actor("TWP-DEMO-XX", OFF, "乡执法队员")
 
 
-def test_national_2017_supplements_within_24_hours_of_acceptance() -> None:
-    assert check(national_filing(23), "request_supplements", POLICE, ctx("national-2017")).allowed
-    assert check(
-        national_filing(24), "request_supplements", POLICE, ctx("national-2017")
-    ).reason is (Reason.WINDOW_CLOSED)
-    # Under env-police supplements come before acceptance, never in the filing stage.
-    d = check(case_at(Stage.FILING_DECISION), "request_supplements", POLICE, ctx())
-    assert d.reason is Reason.WRONG_STAGE
-    # And under national-2017 a pending request does not block acceptance.
-    s = supplements_pending(case_at(Stage.ACCEPTANCE, "national-2017"))
-    assert check(s, "accept", POLICE, ctx("national-2017")).allowed
+def test_supplements_within_24_hours_of_the_receipt_n2017_art_8() -> None:
+    """Asked within 24 hours of receiving the case, while the filing decision's days run; a pending
+    request never blocks anything (N2017 Art. 8)."""
+    for mechanism in ("env-police", "national-2017"):
+        c = ctx(mechanism)
+        s = case_at(Stage.FILING_DECISION, mechanism)
+        s.filing.accepted_at = NOW - timedelta(hours=23)
+        assert check(s, "request_supplements", POLICE, c).allowed
+        s.filing.accepted_at = NOW - timedelta(hours=24)
+        assert check(s, "request_supplements", POLICE, c).reason is Reason.WINDOW_CLOSED
+        s = supplements_pending(case_at(Stage.FILING_DECISION, mechanism))
+        assert check(s, "file_case", POLICE, c).allowed
 
 
 def test_national_2017_extension_once_by_the_police_head() -> None:
@@ -530,9 +607,10 @@ def test_national_2017_extension_once_by_the_police_head() -> None:
     assert check(s, "approve_extension", POLICE_HEAD, c).reason is Reason.ALREADY_DONE
 
 
-def test_the_reconsideration_window_counts_days_by_the_period_rule() -> None:
+def test_the_reconsideration_window_runs_from_the_notice_receipt_n2017_art_11() -> None:
     s = case_at(Stage.NOT_FILED)
-    s.filing.decided_at = NOW  # Monday 10:00: 3 days end at 24:00 on Thursday
+    s.filing.decided_at = NOW - timedelta(days=5)  # the window runs from the notice's receipt:
+    s.documents[-1].received_at = NOW  # Monday 10:00: 3 working days end at 24:00 on Thursday
     thursday_night = NOW.replace(hour=23, minute=59) + timedelta(days=3)
     friday = NOW.replace(hour=0, minute=0) + timedelta(days=4)
     assert check(s, "request_reconsideration", OFFICER, ctx(now=thursday_night)).allowed

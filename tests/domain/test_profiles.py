@@ -12,7 +12,7 @@ from cases.calendar import Unit
 from cases.errors import ConfigError
 from cases.profile import MECHANISMS_DIR
 from cases.profiles import load_profile, load_profiles
-from cases.vocabulary import Branch, Event, Party, Role
+from cases.vocabulary import Branch, Classification, Event, Party, Role
 
 EXPECTED = {
     "env-police",
@@ -34,45 +34,76 @@ def test_every_profile_loads() -> None:
             assert clock.escalation, (profile.name, clock.name)
 
 
-def test_env_police_is_the_design_default() -> None:
+def test_env_police_follows_n2017_on_o310() -> None:
+    """The environmental mechanism: the receipt is the acceptance (N2017 Art. 7), the filing decision
+    runs 3 days from it and may be extended (Art. 9), supplements do not stop it (Art. 8), and the
+    procuratorate is copied (Art. 6, 9)."""
     p = load_profiles()["env-police"]
-    assert p.clocks["acceptance"].period.length == 3
-    assert p.clocks["acceptance"].period.unit is Unit.DAYS
-    assert p.clocks["acceptance"].statutory
-    assert "D5 §三.3" in p.clocks["acceptance"].source
+    assert p.acceptance_on_receipt
+    assert "acceptance" not in p.clocks
+    assert not p.supplements_block_acceptance
+    assert p.copy_procuratorate
     assert p.clocks["approval"].owner_role is Role.APPROVER
     assert p.clocks["approval"].period.length == 3
     assert "O310 Art. 5" in p.clocks["approval"].source
     assert p.clocks["sending"].period.length == 24
     assert p.clocks["sending"].period.unit is Unit.HOURS
-    assert p.clocks["filing_decision"].period.length == 3
-    assert "D4 §5" in p.clocks["filing_decision"].source
-    assert p.clocks["handover"].period.length == 3
-    assert p.supplements_block_acceptance
-    assert not p.has(Branch.EXTENSION)
-    assert [r.to for r in p.clocks["acceptance"].escalation] == [
-        Party.JOINT_OFFICE,
-        Party.PROCURATORATE,
-        Party.LEADERSHIP_GROUP,
-    ]
-    assert "materials_list" in p.referral_required  # D1-rules §五
-
-
-def test_national_2017_accepts_at_once_and_extends_the_filing_decision() -> None:
-    p = load_profiles()["national-2017"]
-    assert not p.supplements_block_acceptance
-    assert p.copy_procuratorate
-    assert p.has(Branch.EXTENSION)
+    filing = p.clocks["filing_decision"]
+    assert (filing.period.length, filing.period.unit) == (3, Unit.DAYS)
+    assert filing.starts_on == {Event.ACCEPTED}
+    assert not filing.pauses_on
+    assert not filing.restarts_on
+    assert "N2017 Art. 9" in filing.source
+    assert Event.EXTENSION_APPROVED in filing.extended_on
     assert {e: x.period.length for e, x in p.extensions.items()} == {
         "clues_check": 7,
         "major_complex": 30,
     }
-    assert Event.EXTENSION_APPROVED in p.clocks["filing_decision"].extended_on
-    assert Event.SUPPLEMENTS_REQUESTED in p.clocks["filing_decision"].pauses_on
-    assert not p.clocks["acceptance"].pauses_on
+    assert p.clocks["supplements"].statutory
     assert p.windows["supplement_request"].period.length == 24
-    assert p.referral_source == "O310 Art. 6"
+    assert p.clocks["handover"].starts_on == {Event.FILING_NOTICE_RECEIVED}
+    assert (p.clocks["reconsideration"].period.unit, p.windows["reconsideration"].period.unit) == (
+        Unit.WORKING_DAYS,
+        Unit.WORKING_DAYS,
+    )
+    assert p.clocks["referral_recommendation"].statutory
+    assert p.clocks["referral_recommendation"].stops_on == {Event.REFERRAL_SENT}
+    assert [r.to for r in filing.escalation] == [
+        Party.JOINT_OFFICE,
+        Party.PROCURATORATE,
+        Party.LEADERSHIP_GROUP,
+    ]
+    assert p.referral_source.startswith("N2017 Art. 6")
+    assert {"site_sketch", "photo_video_list"} <= set(p.referral_required)
+    assert p.referral_if_penalty == ("penalty_decision",)
+    assert "site_inspection_report" in p.evidence_checklists[Classification.CRIME]
+
+
+def test_national_2017_is_env_police_read_by_the_national_texts() -> None:
+    p = load_profiles()["national-2017"]
+    env = load_profiles()["env-police"]
+    assert p.acceptance_on_receipt
+    assert p.copy_procuratorate
+    assert set(p.clocks) == set(env.clocks)
     assert p.triage.arithmetic.value == "excess"
+    assert "MPS2016" not in str(p)
+
+
+def test_o310_mechanisms_take_nothing_from_n2017() -> None:
+    """Urban management, animal health and the township mechanism rest on O310 and their seed text:
+    no N2017 period, package or copy reaches them (N2017 Art. 2)."""
+    profiles = load_profiles()
+    for name in ("urban-police", "animal-health-police", "township-county"):
+        p = profiles[name]
+        assert not p.copy_procuratorate, name
+        assert not p.has(Branch.SUPPLEMENTS), name
+        assert not p.has(Branch.EXTENSION), name
+        assert "supplements" not in p.clocks, name
+        assert p.triage.crime is None, name
+        for clock in p.clocks.values():
+            assert "N2017" not in clock.source, (name, clock.name)
+        assert p.windows["reconsideration"].period.unit is Unit.DAYS
+        assert p.clocks["reconsideration"].period.unit is Unit.DAYS
 
 
 def test_township_county_answers_requests_in_three_working_days() -> None:
@@ -127,90 +158,113 @@ def edit(path: Path, old: str, new: str) -> None:
 ACCEPTANCE = '[clocks.acceptance]\ntitle_zh = "公安受理"'
 
 
+URBAN, BASE, ENV = "urban-police.toml", "o310.toml", "env-police.toml"
+
+
 @pytest.mark.parametrize(
-    ("old", "new", "where", "problem"),
+    ("file", "old", "new", "where", "problem"),
     [
         (
+            URBAN,
             'length = 3\nunit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
             'length = 3\nunit = "fortnights"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
             "clock 'acceptance'",
             "unknown unit 'fortnights'",
         ),
         (
+            URBAN,
             'length = 3\nunit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
             'length = -2\nunit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
             "clock 'acceptance'",
             "'length' must be a positive whole number, got -2",
         ),
-        (ACCEPTANCE, ACCEPTANCE + "\nlength = 4", "", "not valid TOML"),
+        (URBAN, ACCEPTANCE, ACCEPTANCE + "\nlength = 4", "", "not valid TOML"),
         (
+            URBAN,
             'starts_on = ["referral_delivered"]',
             'starts_on = ["package_teleported"]',
             "clock 'acceptance'",
             "unknown event 'package_teleported'",
         ),
         (
+            URBAN,
             '{ to = "procuratorate", after = "1d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
             '{ to = "the_press", after = "1d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
             "clock 'acceptance' escalation rung 2",
             "cannot escalate to 'the_press'",
         ),
         (
+            URBAN,
             '{ to = "procuratorate", after = "1d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
             '{ to = "procuratorate", after = "3d" },\n  { to = "leadership_group", after = "2d" },\n]\nstatutory = true\nsource = "D5',
             "clock 'acceptance' escalation rung 3",
             "must come in order",
         ),
         (
+            URBAN,
             'unit = "days"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
             'unit = "seconds"\nreminders = ["1d"]\nescalation = [\n  { to = "joint_office", after = "0s" },\n  { to = "procuratorate"',
             "clock 'acceptance'",
             "for demonstration mechanisms only",
         ),
         (
+            URBAN,
             'source = "D5 §三.3: 派出所应在3日内受理',
             'sauce = "D5 §三.3: 派出所应在3日内受理',
             "clock 'acceptance'",
             "unknown keys ['sauce']",
         ),
         (
+            BASE,
             'reminders = ["4h"]\nescalation = [{ to = "joint_office", after = "0s" }, { to = "leadership_group", after = "12h" }]',
             'reminders = ["soon"]\nescalation = [{ to = "joint_office", after = "0s" }, { to = "leadership_group", after = "12h" }]',
             "clock 'sending' reminders",
             "'soon' is not a duration",
         ),
         (
+            BASE,
             'owner = "referring"\nowner_role = "approver"\nstarts_on = ["referral_requested"]',
             'owner = "the_mayor"\nowner_role = "approver"\nstarts_on = ["referral_requested"]',
             "clock 'approval'",
             "unknown owner 'the_mayor'",
         ),
         (
-            'stops_on = ["handed_over"]',
-            'stops_on = ["handed_over", "filed"]',
+            BASE,
+            'stops_on = ["handed_over", "filing_withdrawn"]',
+            'stops_on = ["handed_over", "filing_notice_received"]',
             "clock 'handover'",
             "both start and stop it",
         ),
         (
-            '"items_list", "handling_opinion",\n]',
-            '"items_list", "handwaving",\n]',
+            ENV,
+            '"test_reports",\n]',
+            '"handwaving",\n]',
             "referral_checklist",
             "unknown item kind 'handwaving'",
         ),
         (
+            BASE,
             '"not_filed", "reconsideration", "supervision",',
             '"not_filed", "supervision",',
             "stages",
             "go together",
         ),
-        ('arithmetic = "ratio"', 'arithmetic = "vibes"', "triage", "must be 'ratio' or 'excess'"),
         (
+            ENV,
+            'arithmetic = "ratio"',
+            'arithmetic = "vibes"',
+            "triage",
+            "must be 'ratio' or 'excess'",
+        ),
+        (
+            ENV,
             'three_times = ["Pb",',
             'three_times = ["Au",',
             "triage.j2023",
             "'three_times': unknown elements ['Au']",
         ),
         (
+            ENV,
             "hazardous_waste_tonnes = 3",
             "hazardous_waste_tonnes = 0",
             "triage.j2023",
@@ -219,10 +273,10 @@ ACCEPTANCE = '[clocks.acceptance]\ntitle_zh = "公安受理"'
     ],
 )
 def test_a_broken_profile_names_its_file_clock_and_problem(
-    tmp_path: Path, old: str, new: str, where: str, problem: str
+    tmp_path: Path, file: str, old: str, new: str, where: str, problem: str
 ) -> None:
     directory = copy_profiles(tmp_path)
-    broken = directory / "env-police.toml"
+    broken = directory / file
     edit(broken, old, new)
     with pytest.raises(ConfigError) as raised:
         load_profiles(directory)
@@ -235,11 +289,11 @@ def test_a_broken_profile_names_its_file_clock_and_problem(
 def test_a_broken_child_profile_is_named_not_its_base(tmp_path: Path) -> None:
     directory = copy_profiles(tmp_path)
     child = directory / "demo-fast.toml"
-    edit(child, "[clocks.acceptance]\nlength = 90", "[clocks.acceptance]\nlength = 0")
+    edit(child, "[clocks.filing_decision]\nlength = 90", "[clocks.filing_decision]\nlength = 0")
     with pytest.raises(ConfigError) as raised:
         load_profiles(directory)
     assert str(child) in str(raised.value)
-    assert "clock 'acceptance'" in str(raised.value)
+    assert "clock 'filing_decision'" in str(raised.value)
     assert "positive whole number" in str(raised.value)
 
 
@@ -284,8 +338,10 @@ def test_the_default_mechanism_must_be_present(tmp_path: Path) -> None:
     directory = tmp_path / "only"
     directory.mkdir()
     shutil.copy(MECHANISMS_DIR / "env-police.toml", directory / "env-police.toml")
-    assert set(load_profiles(directory)) == {"env-police"}
+    shutil.copy(MECHANISMS_DIR / "o310.toml", directory / "o310.toml")
+    assert set(load_profiles(directory)) == {"env-police"}  # a base is offered to no case
     (directory / "env-police.toml").unlink()
+    (directory / "o310.toml").unlink()
     with pytest.raises(ConfigError, match="no mechanism profiles"):
         load_profiles(directory)
 

@@ -24,8 +24,8 @@ from tests.stack import Stack
 async def test_simulated_agencies_answer_through_the_api(
     api: httpx.AsyncClient, sim: httpx.AsyncClient, stack: Stack
 ) -> None:
-    """The police accept and decide on filing later, and a station sends its result, each calling the
-    API's action route with its own key."""
+    """The police decide on filing later (their system's receipt was the acceptance), and a station
+    sends its result, each calling the API's action route with its own key."""
     await sim.put(
         "/admin/agencies/PSB-DEMO/behaviour",
         json={
@@ -33,7 +33,6 @@ async def test_simulated_agencies_answer_through_the_api(
             "answer": {
                 "api_key": stack.key(*POLICE),
                 "steps": [
-                    {"action": "accept", "after_seconds": 1, "payload": {"reference": "受案-88"}},
                     {
                         "action": "file_case",
                         "after_seconds": 1,
@@ -83,17 +82,16 @@ async def test_simulated_agencies_answer_through_the_api(
         stage: str = (await detail(api, stack, case_id))["summary"]["stage"]
         return stage == "handover"
 
-    await eventually(filed, "the police's delayed acceptance and filing never moved the case")
+    await eventually(filed, "the police's delayed filing never moved the case")
     timeline = await ok(api.get(f"/cases/{case_id}/timeline", headers=stack.auth(*OFFICER)))
     by_action = {e["action"]: e for e in timeline}
-    assert by_action["accept"]["actor"]["agency"] == "PSB-DEMO"
+    assert by_action["referral_delivered"]["actor"] is None  # the receipt is the acceptance
     assert by_action["file_case"]["actor"]["agency"] == "PSB-DEMO"
     assert by_action["record_test_result"]["actor"]["agency"] == "MON-DEMO"
     callbacks = (await sim.get("/admin/callbacks")).json()
     mine = [c for c in callbacks if c["case_id"] == case_id]
     assert {c["action"]: c["status"] for c in mine} == {
         "record_test_result": 200,
-        "accept": 200,
         "file_case": 200,
     }
     await sim.put("/admin/agencies/PSB-DEMO/behaviour", json={"mode": "ack"})

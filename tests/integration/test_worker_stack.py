@@ -28,7 +28,6 @@ from tests.services import ROOT
 from tests.workflows.driver import (
     EPB_HEAD,
     EPB_OFFICER,
-    PSB_OFFICER,
     case_input,
     intake_for,
     items,
@@ -125,15 +124,13 @@ async def test_a_case_from_intake_to_an_accepted_referral_through_the_real_stack
     assert received[0]["body"]["case_id"] == case_id
     assert delivered.details["reference"].startswith("PSB-DEMO-REFERRAL-")
 
-    await act(client, case_id, "accept", PSB_OFFICER, reference="受案-2026-01")
+    # The receipt is the acceptance (N2017 Art. 7): the case is at the filing decision without a step.
     await wait_for(
         lambda: (
             (row := case_row(engine, case_id)) is not None and row.stage is Stage.FILING_DECISION
         )
     )
-    acceptance = next(c for c in clocks(engine, case_id) if c.name == "acceptance")
-    assert acceptance.closed_by == "accepted"
-    assert acceptance.closed_at is not None
+    assert "acceptance" not in {c.name for c in clocks(engine, case_id)}
     filing = next(c for c in clocks(engine, case_id) if c.name == "filing_decision")
     assert filing.closed_at is None
     row = case_row(engine, case_id)

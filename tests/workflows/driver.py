@@ -30,12 +30,13 @@ from cases.calendar import CalendarSnapshot, default_calendar, snapshot
 from cases.change import ActionResult
 from cases.ids import workflow_id
 from cases.intake import CaseIntake
-from cases.model import Actor, CaseFacts, ClockState
+from cases.model import Actor, CaseFacts, ClockState, Document
 from cases.profiles import get_profile, profile_data
 from cases.view import Caller, CaseView
 from cases.vocabulary import (
     CaseSource,
     Classification,
+    DocumentKind,
     FeedbackOutcome,
     Role,
     Stage,
@@ -327,18 +328,34 @@ async def eventually(
 
 
 async def to_filing(case: Case) -> None:
+    """Where the receipt is the acceptance (N2017 Art. 7) the case is there once delivered; where
+    acceptance is a step of its own (D4, D5) the police take it."""
     await to_acceptance(case)
-    await case.act("accept", PSB_OFFICER, reference="PSB-2026-001")
+    if not get_profile((await case.view()).state.mechanism).acceptance_on_receipt:
+        await case.act("accept", PSB_OFFICER, reference="PSB-2026-001")
+
+
+async def settled(case: Case, kind: DocumentKind) -> Document:
+    """Wait until the newest notice of this kind is received, or refused, by its receiver's system."""
+
+    async def done() -> bool:
+        docs = [d for d in (await case.view()).state.documents if d.kind is kind]
+        return bool(docs) and (docs[-1].received_at is not None or docs[-1].error is not None)
+
+    await eventually(case, done, f"the {kind} never settled")
+    return [d for d in (await case.view()).state.documents if d.kind is kind][-1]
 
 
 async def to_not_filed(case: Case) -> None:
     await to_filing(case)
     await case.act("decline_filing", PSB_OFFICER, reasons="证据不足,不构成犯罪")
+    await settled(case, DocumentKind.NOT_FILED_NOTICE)
 
 
 async def to_handover(case: Case) -> None:
     await to_filing(case)
     await case.act("file_case", PSB_OFFICER, reference="立案-001")
+    await settled(case, DocumentKind.FILING_NOTICE)
 
 
 async def to_investigation(case: Case) -> None:
@@ -359,7 +376,11 @@ async def finish(case: Case, history: str | None = None) -> None:
         elif stage is Stage.ADMIN_PENALTY:
             await case.act("impose_penalty", EPB_OFFICER, reference="罚字〔2026〕1号")
         elif stage is Stage.ACCEPTANCE:
-            await case.act("accept", PSB_OFFICER)
+            mechanism = (await case.view()).state.mechanism
+            if get_profile(mechanism).acceptance_on_receipt:
+                await delivered(case)  # the receipt moves the case on
+            else:
+                await case.act("accept", PSB_OFFICER)
         elif stage is Stage.FILING_DECISION:
             await case.act("file_case", PSB_OFFICER)
         elif stage is Stage.HANDOVER:

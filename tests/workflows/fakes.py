@@ -14,11 +14,13 @@ from temporalio.exceptions import ApplicationError
 
 from cases.effects import (
     AGENCY_REFUSED,
+    DELIVER_DOCUMENT,
     DELIVER_REFERRAL,
     NOTIFY,
     RECORD_CASE_EVENTS,
     SEND_EXPERT_REQUEST,
     CaseRecord,
+    DocumentDelivery,
     ExpertRequestCall,
     Notice,
     NotificationBatch,
@@ -33,6 +35,8 @@ class FakeAgencies:
 
     refuse_deliveries: int = 0
     refuse_requests: bool = False
+    refuse_documents: int = 0  # the receiving system answers 4xx to that many notices
+    documents: list[DocumentDelivery] = field(default_factory=list)
     hold_first_delivery: asyncio.Event | None = None  # the police system hangs until it is set
     deliveries: list[ReferralDelivery] = field(default_factory=list)
     requests: list[ExpertRequestCall] = field(default_factory=list)
@@ -57,6 +61,16 @@ class FakeAgencies:
             )
         return DeliveryReceipt(f"RCPT-{delivery.idempotency_key}", datetime.now(UTC))
 
+    @activity.defn(name=DELIVER_DOCUMENT)
+    async def deliver_document(self, delivery: DocumentDelivery) -> DeliveryReceipt:
+        self.documents.append(delivery)
+        if self.refuse_documents > 0:
+            self.refuse_documents -= 1
+            raise ApplicationError(
+                "422 notice rejected: unknown addressee", type=AGENCY_REFUSED, non_retryable=True
+            )
+        return DeliveryReceipt(f"DOC-{delivery.idempotency_key}", datetime.now(UTC))
+
     @activity.defn(name=SEND_EXPERT_REQUEST)
     async def ask(self, call: ExpertRequestCall) -> None:
         self.requests.append(call)
@@ -75,7 +89,7 @@ class FakeAgencies:
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.deliver, self.ask, self.notify, self.record]
+        return [self.deliver, self.deliver_document, self.ask, self.notify, self.record]
 
     def recorded_seqs(self) -> list[int]:
         return [e.seq for r in self.records for e in r.entries]

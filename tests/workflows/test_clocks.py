@@ -13,21 +13,22 @@ from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, due_instant, local_
 from cases.effects import NoticeKind
 from cases.model import CaseFacts, ClockState
 from cases.profiles import get_profile
-from cases.vocabulary import ViolationType
+from cases.vocabulary import DocumentKind, ViolationType
 from tests.workflows.driver import (
     COORDINATOR,
     EPB_HEAD,
     EPB_OFFICER,
     NRB_HEAD,
     PROCURATOR,
+    PSB_HEAD,
     PSB_OFFICER,
     Case,
     calendar_for,
     classified,
     eventually,
     running_case,
+    settled,
     soon,
-    to_acceptance,
     to_approval,
     to_filing,
     to_handover,
@@ -42,10 +43,27 @@ MARGIN = timedelta(minutes=1)
 
 
 async def _supplements(case: Case) -> None:
-    await to_acceptance(case)
-    if not get_profile((await case.view()).state.mechanism).supplements_block_acceptance:
-        await case.act("accept", PSB_OFFICER)
+    await to_filing(case)
     await case.act("request_supplements", PSB_OFFICER, items=["原始监测记录"])
+
+
+async def _decision_notice(case: Case) -> None:
+    """The filing notice is refused by the agency's system: the police's 3 days to notify run on."""
+    case.fakes.refuse_documents = 1
+    await to_handover(case)
+
+
+async def _handback(case: Case) -> None:
+    await to_filing(case)
+    case.fakes.refuse_documents = 1
+    await case.act("reverse_refer", PSB_OFFICER, reasons="不构成犯罪,应予行政处罚")
+    await settled(case, DocumentKind.HANDBACK)
+
+
+async def _upheld(case: Case) -> None:
+    await _reconsideration(case)
+    await case.act("decide_reconsideration", PSB_HEAD, upheld=True, reasons="维持")
+    await settled(case, DocumentKind.RECONSIDERATION_DECISION)
 
 
 async def _ordered(case: Case) -> None:
@@ -86,6 +104,7 @@ async def _consultation(case: Case) -> None:
 async def _reconsideration(case: Case) -> None:
     await to_not_filed(case)
     await case.act("request_reconsideration", EPB_HEAD, reasons="提请复议")
+    await settled(case, DocumentKind.RECONSIDERATION_REQUEST)
 
 
 async def _supervision(case: Case) -> None:
@@ -96,6 +115,7 @@ async def _supervision(case: Case) -> None:
 async def _recommendation(case: Case) -> None:
     await classified(case)
     await case.act("recommend_referral", PROCURATOR, reasons="建议移送")
+    await settled(case, DocumentKind.REFERRAL_RECOMMENDATION)
 
 
 def _one(action: str, **payload: object) -> Path:
@@ -114,16 +134,19 @@ PATHS: dict[str, Path] = {
     "jurisdiction_decision": _dispute,
     "approval": to_approval,
     "sending": to_sending,
-    "acceptance": to_acceptance,
     "supplements": _supplements,
     "filing_decision": to_filing,
     "ordered_filing": _ordered,
+    "decision_notice": _decision_notice,
     "handover": to_handover,
+    "not_filed": to_not_filed,
     "reconsideration": _reconsideration,
+    "supervision_proposal": _upheld,
     "supervision": _supervision,
     "referral_recommendation": _recommendation,
     "consultation": _consultation,
     "feedback": to_investigation,
+    "handback": _handback,
     "penalty": _penalty,
     "archiving": _archiving,
 }
@@ -148,8 +171,8 @@ async def test_each_clock_reminds_and_breaches_when_the_period_function_says(
         start = await case.now()
         await PATHS[name](case)
         clock = await case.clock(name)
-        started = (await case.view()).state.timeline[-1]
-        assert clock.started_at == started.at  # the clock starts with the step that starts it
+        # The clock starts with the step (or the receipt) that starts it.
+        assert clock.started_at in {e.at for e in (await case.view()).state.timeline}
         period = spec.period_for(urgent=False)
         expected = due_instant(
             clock.started_at, period.length, period.unit, calendar_for(start).calendar()
@@ -192,27 +215,27 @@ async def test_each_clock_reminds_and_breaches_when_the_period_function_says(
 async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owner_acts(
     time_skipping: WorkflowEnvironment,
 ) -> None:
-    ladder = get_profile("env-police").clocks["acceptance"].escalation
+    ladder = get_profile("env-police").clocks["filing_decision"].escalation
     assert [(r.to.value, r.after) for r in ladder] == [
         ("joint_office", timedelta(0)),
         ("procuratorate", timedelta(days=1)),
         ("leadership_group", timedelta(days=2)),
     ]
     async with running_case(time_skipping) as case:
-        await to_acceptance(case)
-        clock = await case.clock("acceptance")
+        await to_filing(case)
+        clock = await case.clock("filing_decision")
         await case.sleep_until(clock.due_at, MARGIN)
         await soon(level_is(case, 1), "never escalated")
-        first = await case.clock("acceptance")
+        first = await case.clock("filing_decision")
         assert (first.escalation_level, list(first.escalated_to)) == (1, ["JLO-DEMO"])
         assert first.escalated_to["JLO-DEMO"] == clock.due_at
         assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 1
         await case.sleep_until(clock.due_at + timedelta(days=1), -MARGIN)
-        assert (await case.clock("acceptance")).escalation_level == 1
+        assert (await case.clock("filing_decision")).escalation_level == 1
         await case.sleep_until(clock.due_at + timedelta(days=1), MARGIN)
         await soon(level_is(case, 2), "never reached the second rung")
         await soon(told_escalations(case, 2), "the rungs were not told")
-        second = await case.clock("acceptance")
+        second = await case.clock("filing_decision")
         assert (second.escalation_level, list(second.escalated_to)) == (
             2,
             ["JLO-DEMO", "PROC-DEMO"],
@@ -225,22 +248,23 @@ async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owne
         ]
         view = await case.view()
         assert view.summary.escalation_level == 2
-        # An escalated clock stays escalated until its owner acts: the police accept.
-        await case.act("accept", PSB_OFFICER)
-        stopped = await case.clock("acceptance")
-        assert stopped.closed_by == "accepted"
+        # An escalated clock stays escalated until its owner acts: the police decide.
+        await case.act("file_case", PSB_OFFICER)
+        stopped = await case.clock("filing_decision")
+        assert stopped.closed_by == "filed"
         assert stopped.escalation_level == 2  # the record keeps how far it went
         await case.sleep_until(clock.due_at + timedelta(days=2), MARGIN)
-        assert (await case.clock("acceptance")).escalation_level == 2  # the ladder stopped
+        assert (await case.clock("filing_decision")).escalation_level == 2  # the ladder stopped
         assert len(case.fakes.notices_of(NoticeKind.ESCALATION)) == 2
-        filing = await case.clock("filing_decision")
-        assert filing.escalation_level == 0
+        await settled(case, DocumentKind.FILING_NOTICE)
+        handover = await case.clock("handover")
+        assert handover.escalation_level == 0
         assert (await case.search_attributes())[search.ESCALATION_LEVEL.name] == 0
 
 
 def level_is(case: Case, level: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return (await case.clock("acceptance")).escalation_level == level
+        return (await case.clock("filing_decision")).escalation_level == level
 
     return check
 

@@ -17,7 +17,7 @@ from cases.calendar import Unit, due_instant
 from cases.effects import NoticeKind
 from cases.model import CaseFacts, Measurement
 from cases.profiles import get_profile
-from cases.vocabulary import Classification, FeedbackOutcome, Stage, ViolationType
+from cases.vocabulary import Classification, DocumentKind, FeedbackOutcome, Stage, ViolationType
 from tests.workflows.driver import (
     APPRAISER,
     COORDINATOR,
@@ -38,6 +38,7 @@ from tests.workflows.driver import (
     finish,
     items,
     running_case,
+    settled,
     soon,
     to_acceptance,
     to_approval,
@@ -58,15 +59,14 @@ from workflows import search
 # completed) whose receipt is a transition of its own (a workflow task, a marker, a timer, an upsert).
 # On a loaded machine a step may land while another task is in flight and take one more task (3).
 # Recording every crime-evidence item costs no more: the items go in one step (up to 50 at a time).
-STEP_EVENTS = {  # 96 in all
+STEP_EVENTS = {  # 106 in all
     "open": 8,
     "classify": 7,
     "record_evidence": 6,
     "request_approval": 8,
     "approve_referral": 9,
-    "send_referral": 17,
-    "accept": 7,
-    "file_case": 7,
+    "send_referral": 17,  # the receipt is the acceptance (N2017 Art. 7): no step of its own
+    "file_case": 17,  # and the filing notice, delivered: its receipt starts the handover
     "hand_over": 9,
     "feed_back": 9,
     "archive": 9,
@@ -113,9 +113,8 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
     await case.act("send_referral", EPB_OFFICER)
     await delivered(case)
     await meter.after("send_referral")
-    await case.act("accept", PSB_OFFICER, reference="PSB-2026-001")
-    await meter.after("accept")
     await case.act("file_case", PSB_OFFICER, reference="立案-001")
+    await settled(case, DocumentKind.FILING_NOTICE)
     await meter.after("file_case")
     await case.act("hand_over", EPB_OFFICER, items=["水样3份", "暗管照片"])
     await meter.after("hand_over")
@@ -145,27 +144,36 @@ async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -
             ("request_approval", Stage.REFERRAL_APPROVAL),
             ("approve_referral", Stage.REFERRAL_SENDING),
             ("send_referral", Stage.ACCEPTANCE),
-            ("accept", Stage.FILING_DECISION),
+            ("referral_delivered", Stage.FILING_DECISION),  # the receipt is the acceptance
             ("file_case", Stage.HANDOVER),
             ("hand_over", Stage.INVESTIGATION),
             ("feed_back", Stage.ARCHIVING),
             ("archive", Stage.ARCHIVED),
         ]
-        # Every action is stamped with its actor; the delivery receipt is the police system's own.
-        accept = next(e for e in timeline if e.action == "accept")
-        assert accept.actor == PSB_OFFICER
+        # Every action is stamped with its actor; the delivery receipt is the police system's own,
+        # and it is the acceptance: the filing decision's 3 days run from it (N2017 Art. 7, 9).
+        filed = next(e for e in timeline if e.action == "file_case")
+        assert filed.actor == PSB_OFFICER
         receipt = next(e for e in timeline if e.action == "referral_delivered")
+        assert receipt.actor is None
         assert receipt.details["reference"].startswith("RCPT-case-")
         assert state.referral.receipt is not None
-        assert state.filing.accepted_at is not None
-        assert state.filing.accepted_at >= state.referral.receipt.received_at - timedelta(seconds=5)
+        assert state.filing.accepted_at == receipt.at
+        # The filing notice reached the agency, copied to the procuratorate (N2017 Art. 9).
+        (notice,) = case.fakes.documents
+        assert (notice.kind, notice.to, notice.copy_to) == (
+            "filing_notice",
+            "EPB-DEMO",
+            ["PROC-DEMO"],
+        )
+        assert case.fakes.deliveries[0].copy_to == ["PROC-DEMO"]  # the referral letter (Art. 6)
         # Every clock that ran is closed, each by the step of its owner.
         closed_by = {c.name: c.closed_by for c in state.clocks}
         assert closed_by == {
             "approval": "referral_approved",
             "sending": "referral_delivered",
-            "acceptance": "accepted",
             "filing_decision": "filed",
+            "decision_notice": "filing_notice_received",
             "handover": "handed_over",
             "feedback": "fed_back",
             "archiving": "archived",
@@ -195,14 +203,14 @@ async def test_search_attributes_follow_the_case(time_skipping: WorkflowEnvironm
     async with running_case(time_skipping, facts=facts) as case:
         await to_acceptance(case)
         attributes = await case.search_attributes()
-        acceptance = await case.clock("acceptance")
+        filing = await case.clock("filing_decision")
         assert attributes == {
-            search.CASE_STAGE.name: "acceptance",
+            search.CASE_STAGE.name: "filing_decision",
             search.CASE_MECHANISM.name: "env-police",
             search.OWNING_AGENCY.name: "EPB-DEMO",
             search.KEY_CASE.name: True,
             search.ESCALATION_LEVEL.name: 0,
-            search.NEXT_DEADLINE.name: acceptance.due_at.isoformat(),
+            search.NEXT_DEADLINE.name: filing.due_at.isoformat(),
         }
         await finish(case)
         attributes = await case.search_attributes()
@@ -210,57 +218,49 @@ async def test_search_attributes_follow_the_case(time_skipping: WorkflowEnvironm
         assert search.NEXT_DEADLINE.name not in attributes  # no open clock, no deadline
 
 
-async def test_supplements_stop_acceptance_and_restart_it_in_full(
+async def test_n2017_art_8_supplements_run_their_own_clock_while_the_filing_decision_runs(
     time_skipping: WorkflowEnvironment,
 ) -> None:
+    """Asked within 24 hours of the receipt, supplied within 3 days or explained in writing; the
+    filing clock neither pauses nor restarts, and a pending request blocks nothing."""
     async with running_case(time_skipping) as case:
-        await to_acceptance(case)
+        await to_filing(case)
+        filing = await case.clock("filing_decision")
         await case.act("request_supplements", PSB_OFFICER, items=["环境损害鉴定评估报告"])
-        paused = await case.clock("acceptance")
-        assert paused.paused_at is not None
-        refusal = await case.refused("accept", PSB_OFFICER)
-        assert refusal["reason"] == "awaiting_supplements"
-        # Days pass: a stopped clock does not breach; the agency's supplement clock does.
-        await case.sleep_until(paused.due_at, timedelta(hours=1))
-
-        async def supplements_breached() -> bool:
-            return (await case.clock("supplements")).breached_at is not None
-
-        await soon(supplements_breached, "the supplement clock never breached")
-        assert (await case.clock("acceptance")).breached_at is None
-        await case.act("record_evidence", EPB_OFFICER, items=items("environmental_damage"))
-        await case.act("supply_supplements", EPB_OFFICER)
-        restarted = await case.clock("acceptance")
-        supplied = (await case.view()).state.timeline[-1]
-        assert supplied.action == "supply_supplements"
-        assert restarted.paused_at is None
-        assert restarted.started_at == supplied.at
-        assert restarted.due_at == due_instant(supplied.at, 3, Unit.DAYS).at  # in full, again
+        supplements = await case.clock("supplements")
+        assert (supplements.length, supplements.unit, supplements.statutory) == (3, Unit.DAYS, True)
+        assert supplements.owner_agency == "EPB-DEMO"
+        assert (await case.clock("filing_decision")).paused_at is None
+        await case.env.sleep(timedelta(days=1))
+        await case.act("supply_supplements", EPB_OFFICER, explanation="原始记录已灭失,无法补正")
+        after = await case.clock("filing_decision")
+        assert (after.started_at, after.due_at) == (filing.started_at, filing.due_at)
+        entry = (await case.view()).state.timeline[-1]
+        assert entry.details["explanation"] == "原始记录已灭失,无法补正"
         assert (await case.clock("supplements")).closed_by == "supplements_supplied"
-        await case.act("accept", PSB_OFFICER)
         await case.act("file_case", PSB_OFFICER)
         await finish(case, "supplements_env_police")
 
 
-async def test_national_2017_accepts_at_once_then_supplements_pause_the_filing_decision(
+async def test_n2017_art_7_the_receipt_is_the_acceptance_and_nothing_gates_the_filing_clock(
     time_skipping: WorkflowEnvironment,
 ) -> None:
     async with running_case(time_skipping, mechanism="national-2017") as case:
         await to_acceptance(case)
-        assert case.fakes.deliveries[0].copy_to == [
-            "PROC-DEMO"
-        ]  # N2017: copied to the procuratorate
-        refusal = await case.refused("request_supplements", PSB_OFFICER, items=["x"])
-        assert refusal["reason"] == "accept_first"
-        await case.act("accept", PSB_OFFICER)
-        await case.act("request_supplements", PSB_OFFICER, items=["监测报告原件"])
-        assert (await case.clock("filing_decision")).paused_at is not None
-        await case.env.sleep(timedelta(days=1))
-        await case.act("supply_supplements", EPB_OFFICER)
+        state = (await case.view()).state
+        assert state.stage is Stage.FILING_DECISION
+        receipt = next(e for e in state.timeline if e.action == "referral_delivered")
         filing = await case.clock("filing_decision")
-        assert filing.started_at == (await case.view()).state.timeline[-1].at
-        assert filing.due_at == due_instant(filing.started_at, 3, Unit.DAYS).at
-        await case.act("file_case", PSB_OFFICER)
+        assert filing.started_at == receipt.at
+        assert filing.due_at == due_instant(receipt.at, 3, Unit.DAYS).at
+        assert "accept" not in {m.action for m in (await case.view()).moves}  # no such step here
+        # Supplements asked for do not move it (N2017 Art. 8).
+        await case.act("request_supplements", PSB_OFFICER, items=["监测报告原件"])
+        assert (await case.clock("filing_decision")).paused_at is None
+        await case.act("decline_filing", PSB_OFFICER, reasons="证据不足")
+        notice = await settled(case, DocumentKind.NOT_FILED_NOTICE)
+        assert notice.copy_to == ["PROC-DEMO"]  # N2017 Art. 9
+        assert (await case.clock("supplements")).closed_by == "supplements_dropped"
         await finish(case, "supplements_national_2017")
 
 
@@ -268,8 +268,7 @@ async def test_national_2017_extension_of_the_filing_decision(
     time_skipping: WorkflowEnvironment,
 ) -> None:
     async with running_case(time_skipping, mechanism="national-2017") as case:
-        await to_acceptance(case)
-        await case.act("accept", PSB_OFFICER)
+        await to_filing(case)
         before = await case.clock("filing_decision")
         await case.act(
             "approve_extension", PSB_HEAD, extension="major_complex", reasons="案情重大复杂"
@@ -286,25 +285,43 @@ async def test_national_2017_extension_of_the_filing_decision(
         await finish(case, "extension_national_2017")
 
 
-async def test_not_filed_reconsidered_then_supervised_and_ordered_filed(
+async def test_o310_art_9_reconsidered_then_supervised_and_ordered_filed(
     time_skipping: WorkflowEnvironment,
 ) -> None:
+    """Each period runs from the receipt of the document it answers: the police's 3 working days from
+    the request (N2017 Art. 11), the agency's 3 days to propose supervision from the decision (O310
+    Art. 9 ¶2)."""
     async with running_case(time_skipping) as case:
         await to_not_filed(case)
+        assert (await case.clock("not_filed")).owner_agency == "EPB-DEMO"
         await case.act("request_reconsideration", EPB_HEAD, reasons="监测数据足以证明")
-        assert (await case.clock("reconsideration")).owner_agency == "PSB-DEMO"
+        request = await settled(case, DocumentKind.RECONSIDERATION_REQUEST)
+        assert request.to == "PSB-DEMO"
+        reconsideration = await case.clock("reconsideration")
+        assert reconsideration.owner_agency == "PSB-DEMO"
+        assert reconsideration.started_at == request.received_at
+        assert reconsideration.unit is Unit.WORKING_DAYS
+        assert (await case.clock("not_filed")).closed_by == "reconsideration_requested"
         await case.act("decide_reconsideration", PSB_HEAD, upheld=True, reasons="维持")
+        decision = await settled(case, DocumentKind.RECONSIDERATION_DECISION)
         state = (await case.view()).state
         assert state.stage is Stage.NOT_FILED
         assert state.filing.reconsideration_upheld is True
+        proposal = await case.clock("supervision_proposal")
+        assert (proposal.started_at, proposal.length, proposal.statutory) == (
+            decision.received_at,
+            3,
+            True,
+        )
         again = await case.refused("request_reconsideration", EPB_HEAD, reasons="再议")
         assert again["reason"] == "already_done"
-        # O310 Art. 9: supervision may still be proposed after a refused reconsideration.
         await case.act("propose_supervision", EPB_HEAD, reasons="建议立案监督")
+        assert (await case.clock("supervision_proposal")).closed_by == "supervision_proposed"
         assert (await case.clock("supervision")).owner_agency == "PROC-DEMO"
         await case.act("supervise_filing", PROCURATOR, order_filing=True, reasons="应当立案")
         assert (await case.view()).state.stage is Stage.FILING_DECISION
-        assert (await case.clock("ordered_filing")).length == 15
+        ordered = await case.clock("ordered_filing")
+        assert (ordered.length, ordered.statutory) == (15, False)  # secondary sources only
         declined = await case.refused("decline_filing", PSB_OFFICER, reasons="仍不立案")
         assert declined["reason"] == "filing_ordered"
         await case.act("file_case", PSB_OFFICER, reference="立案-002")
@@ -316,10 +333,13 @@ async def test_reconsideration_can_reverse_the_refusal(time_skipping: WorkflowEn
     async with running_case(time_skipping) as case:
         await to_not_filed(case)
         await case.act("request_reconsideration", EPB_OFFICER, reasons="补充了证据")
+        await settled(case, DocumentKind.RECONSIDERATION_REQUEST)
         await case.act("decide_reconsideration", PSB_HEAD, upheld=False, reasons="撤销不立案")
         state = (await case.view()).state
         assert state.stage is Stage.HANDOVER
-        assert (await case.clock("handover")).owner_agency == "EPB-DEMO"
+        notice = await settled(case, DocumentKind.FILING_NOTICE)  # reversed: a filing notice
+        handover = await case.clock("handover")
+        assert (handover.owner_agency, handover.started_at) == ("EPB-DEMO", notice.received_at)
         await finish(case, "reconsideration_reversed")
 
 
@@ -337,6 +357,8 @@ async def test_not_filed_and_accepted_goes_to_administrative_penalty(
 async def test_reverse_referral_at_filing_and_after_investigation(
     time_skipping: WorkflowEnvironment,
 ) -> None:
+    """The case handed back reaches the agency as a document; the penalty's period runs from its
+    receipt (O310 Art. 13; N2017 Art. 17), copied to the procuratorate."""
     async with running_case(time_skipping) as case:
         await to_filing(case)
         await case.act("reverse_refer", PSB_OFFICER, reasons="不构成犯罪,应予行政处罚")
@@ -344,12 +366,18 @@ async def test_reverse_referral_at_filing_and_after_investigation(
         assert state.stage is Stage.ADMIN_PENALTY
         assert state.filing.outcome is not None
         assert state.filing.outcome.value == "reverse_referred"
+        handback = await settled(case, DocumentKind.HANDBACK)
+        assert handback.copy_to == ["PROC-DEMO"]
+        penalty = await case.clock("penalty")
+        assert penalty.started_at == handback.received_at
+        assert (await case.clock("handback")).closed_by == "handback_received"
         await finish(case, "reverse_referral_at_filing")
     async with running_case(time_skipping) as case:
         await to_investigation(case)
         await case.act("reverse_refer", PSB_HEAD, reasons="侦查终结,不构成犯罪")
         assert (await case.view()).state.stage is Stage.ADMIN_PENALTY
         assert (await case.clock("feedback")).closed_by == "reverse_referred"
+        await settled(case, DocumentKind.HANDBACK)
         await finish(case, "reverse_referral_after_investigation")
 
 
@@ -423,6 +451,34 @@ async def test_a_refused_referral_keeps_its_reasons(time_skipping: WorkflowEnvir
         await finish(case, "referral_refused")
 
 
+async def test_n2017_art_9_12_a_withdrawal_after_filing_returns_the_file_and_keeps_the_rights(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    """Withdrawn after filing: notified with reasons and copied to the procuratorate (Art. 9); the
+    agency may not ask for reconsideration (only a refusal is reconsidered, Art. 11) but may propose
+    supervision against it (Art. 12), and the case does not sit without a clock meanwhile."""
+    async with running_case(time_skipping) as case:
+        await to_investigation(case)
+        await case.act("withdraw_case", PSB_HEAD, reasons="犯罪事实显著轻微,不需要追究刑事责任")
+        state = (await case.view()).state
+        assert state.stage is Stage.NOT_FILED
+        assert state.filing.outcome is not None
+        assert state.filing.outcome.value == "withdrawn"
+        assert (await case.clock("feedback")).closed_by == "filing_withdrawn"
+        notice = await settled(case, DocumentKind.WITHDRAWAL_NOTICE)
+        assert (notice.to, notice.copy_to) == ("EPB-DEMO", ["PROC-DEMO"])
+        assert "显著轻微" in notice.reasons
+        not_filed = await case.clock("not_filed")
+        assert (not_filed.owner_agency, not_filed.started_at) == ("EPB-DEMO", notice.received_at)
+        refused = await case.refused("request_reconsideration", EPB_HEAD, reasons="复议")
+        assert refused["reason"] == "not_a_refusal"
+        await case.act("propose_supervision", EPB_HEAD, reasons="撤销案件决定不当")
+        assert (await case.clock("not_filed")).closed_by == "supervision_proposed"
+        await case.act("supervise_filing", PROCURATOR, order_filing=False, reasons="撤案并无不当")
+        assert (await case.view()).state.stage is Stage.NOT_FILED
+        await finish(case, "withdrawn_after_filing")
+
+
 async def test_a_refused_delivery_waits_for_a_person_then_goes_through(
     time_skipping: WorkflowEnvironment,
 ) -> None:
@@ -450,7 +506,6 @@ async def test_a_refused_delivery_waits_for_a_person_then_goes_through(
             f"case-{case.case_id}-referral-2",
         ]
         assert (await case.clock("sending")).closed_by == "referral_delivered"
-        await case.act("accept", PSB_OFFICER)
         await case.act("file_case", PSB_OFFICER)
         await finish(case, "delivery_refused_then_resent")
 
@@ -538,11 +593,10 @@ async def test_supervised_listing_and_instructions(time_skipping: WorkflowEnviro
         await to_acceptance(case)
         await case.act("supervise_case", LEADER, reasons="挂牌督办")
         assert (await case.view()).state.supervised
-        await case.act("direct", COORDINATOR, note="请派出所今日内受理")
+        await case.act("direct", COORDINATOR, note="请派出所今日内作出立案决定")
         await until(case, lambda: bool(fakes.notices_of(NoticeKind.INSTRUCTION)), "not told")
         instruction = fakes.notices_of(NoticeKind.INSTRUCTION)
         assert [n.to for n in instruction] == [["PSB-DEMO"]]
-        await case.act("accept", PSB_OFFICER)
         await case.act("file_case", PSB_OFFICER)
         await finish(case, "supervised")
 
@@ -553,6 +607,7 @@ async def test_jurisdiction_transfer_to_another_region_gives_the_new_owner_fresh
     async with running_case(time_skipping) as case:
         await classified(case)
         await case.act("recommend_referral", PROCURATOR, reasons="涉嫌污染环境罪,建议移送")
+        await settled(case, DocumentKind.REFERRAL_RECOMMENDATION)
         recommendation = await case.clock("referral_recommendation")
         assert recommendation.owner_agency == "EPB-DEMO"
         await case.act("find_not_competent", EPB_OFFICER, reasons="排污口位于东邻县")
@@ -574,7 +629,7 @@ async def test_jurisdiction_transfer_to_another_region_gives_the_new_owner_fresh
         now = (await case.view()).state.timeline[-1].at
         assert fresh.owner_agency == "EPB-EAST"
         assert fresh.started_at == now
-        assert fresh.due_at == due_instant(now, 10, Unit.DAYS).at
+        assert fresh.due_at == due_instant(now, 3, Unit.DAYS).at  # N2017 Art. 14
         assert (await case.clock("transfer_acceptance")).closed_by == "transfer_accepted"
         old = await case.refused("request_approval", EPB_OFFICER)
         assert old["reason"] == "not_your_move"

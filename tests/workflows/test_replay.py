@@ -1,7 +1,8 @@
 """Recorded histories of every path replay against today's workflow code; a reordered workflow does not.
 
-`make histories` records them again (an intended change before the first release; after it, behaviour
-changes go behind `workflow.patched` and these files stay).
+`make histories` records today's paths again (``tests/histories/*.json``). Histories recorded before a
+behaviour change stay, under ``tests/histories/v<N>/``, and must keep replaying: the change goes behind
+``workflow.patched``. ``v1`` is from before written notices were delivered (``NOTICES_DELIVERED``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ PATHS = {
     "reverse_referral_after_investigation",
     "administrative_only",
     "withdrawn",
+    "withdrawn_after_filing",
     "referral_refused",
     "delivery_refused_then_resent",
     "expert_requests",
@@ -43,6 +45,11 @@ def histories() -> list[Path]:
     return sorted(HISTORIES.glob("*.json"))
 
 
+def earlier_histories() -> list[Path]:
+    """Recorded by earlier versions of the workflow, kept as they were."""
+    return sorted(HISTORIES.glob("v*/*.json"))
+
+
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"case-{path.stem}", path.read_text(encoding="utf-8"))
 
@@ -53,12 +60,18 @@ def test_every_path_has_a_recorded_history() -> None:
 
 
 @pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
-@pytest.mark.parametrize("path", histories(), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", histories() + earlier_histories(), ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
 async def test_a_recorded_history_replays(path: Path) -> None:
     result = await Replayer(
         workflows=[CaseWorkflow], data_converter=DATA_CONVERTER
     ).replay_workflow(load(path))
     assert result.replay_failure is None
+
+
+def test_earlier_histories_are_kept() -> None:
+    assert {p.stem for p in earlier_histories()} >= PATHS - {"withdrawn_after_filing"}
 
 
 @pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
