@@ -252,22 +252,21 @@ def seed(api: str, simulator: str, keys: dict[str, str]) -> list[str]:
             case_id = intake(ref, "demo-fast", subject, water)
             act(case_id, "classify", officer, classification="crime", reasons="暗管排放含铬废水")
             package(case_id, "demo-fast")
-            act(case_id, "request_approval", officer)
+            act(case_id, "request_approval", officer, officers=["王执法", "张执法"])
             if ref == "DEMO-004":
                 act(case_id, "approve_referral", head)
                 act(case_id, "send_referral", officer)
         accepted = intake("DEMO-005", "env-police", "示范印染厂", water)
         act(accepted, "classify", officer, classification="crime", reasons="超标排放")
         package(accepted, "env-police")
-        act(accepted, "request_approval", officer)
+        act(accepted, "request_approval", officer, officers=["王执法", "张执法"])
         act(accepted, "approve_referral", head)
         act(accepted, "send_referral", officer)
-        for _ in range(50):  # the police system's receipt comes back through the worker
+        for _ in range(50):  # the police system's receipt (the acceptance) comes through the worker
             state = client.get(f"/cases/{accepted}", headers=police).json()["state"]
             if state and state["referral"]["receipt"]:
                 break
             time.sleep(0.2)
-        act(accepted, "accept", police, reference="受案-DEMO-005")
     return opened
 
 

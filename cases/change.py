@@ -8,10 +8,11 @@ for an outside effect. ``finish`` writes the one timeline entry and runs the clo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from cases.agencies import AgencyKind
+from cases.calendar import local_date
 from cases.clocks import Happening, close_all, on_events, reassign
 from cases.context import Context
 from cases.effects import Notice
@@ -106,6 +107,17 @@ class Change:
 
     def note(self, **details: str | None) -> None:
         self.details.update({k: v for k, v in details.items() if v})
+
+    def dated(self, decided_on: date | None) -> None:
+        """The date a decision was taken, when it is recorded later; recorded after the mechanism's
+        days (N2017 Art. 34: 自作出相关决定之日起7日内录入) it is flagged as a late record."""
+        if decided_on is None:
+            return
+        self.note(decided_on=decided_on.isoformat())
+        limit = self.ctx.profile.record_within_days
+        late = (local_date(self.now) - decided_on).days
+        if limit and late > limit:
+            self.note(late_record=f"recorded {late} days after the decision (within {limit})")
 
     def move(self, stage: Stage) -> None:
         self.case.stage = stage

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cases.calendar import local_date
 from cases.context import Context, Decision, Reason, Refusal
 from cases.model import Actor, CaseState
 from cases.parties import holders, parties_of
@@ -131,10 +132,23 @@ def validate(
         payload = step.read(body)
     except PayloadError as exc:
         return _invalid(step, decision, exc.problems), None
-    problems = step.check(state, actor, payload, ctx) if step.check else []
+    problems = _dated_within_the_case(state, payload, ctx)
+    problems += step.check(state, actor, payload, ctx) if step.check else []
     if problems:
         return _invalid(step, decision, problems), None
     return decision, payload
+
+
+def _dated_within_the_case(state: CaseState, payload: Any, ctx: Context) -> list[str]:
+    """A decision's date lies between the case's discovery and today (Asia/Shanghai)."""
+    decided_on = getattr(payload, "decided_on", None)
+    if decided_on is None:
+        return []
+    if decided_on > local_date(ctx.now):
+        return [f"decided_on: {decided_on} is after today ({local_date(ctx.now)})"]
+    if decided_on < local_date(state.discovered_at):
+        return [f"decided_on: {decided_on} is before the case was discovered"]
+    return []
 
 
 def _invalid(step: Step[Any], decision: Decision, problems: list[str]) -> Decision:

@@ -91,6 +91,7 @@ class NoticeKind(StrEnum):
     TRANSFER = "transfer"
     EARLY_INTERVENTION = "early_intervention"
     INSTRUCTION = "instruction"
+    CONSULTATION = "consultation"  # an invitation to a joint consultation
     CASE_ENDED = "case_ended"  # the case's workflow ended without the case being archived
 
 

@@ -9,7 +9,7 @@ continues as new before its history grows large (see ``HISTORY_EVENTS`` and ``HI
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
@@ -74,6 +74,17 @@ Count = Annotated[int, Field(ge=1, le=10_000)]
 # An instant a client states: with its offset, as text.
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
+
+def _iso_date_only(value: Any) -> Any:
+    """A calendar date as ISO 8601 text (2026-11-27), never a number."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("a date must be ISO 8601 text, for example 2026-11-27")
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Day = Annotated[date, BeforeValidator(_iso_date_only)]
+
 # What a case may accumulate. A refusal names the limit.
 # With every one of them full, a case's state stays under 1.5 MB (a test says so): it travels whole
 # into a new run, and Temporal refuses a payload over 2 MB.
@@ -82,6 +93,7 @@ MAX_EVIDENCE_PER_ACTION = 50
 MAX_MEASUREMENTS = 50
 MAX_REQUESTS = 30
 MAX_SUPPLEMENT_REQUESTS = 10
+MAX_TEAM = 10  # officers named on a referral report
 KEPT_REFUSALS = 10  # the head's recorded refusals kept on the case (all are in the timeline)
 KEPT_TIMELINE = 10  # the newest entries the workflow keeps; the read model keeps them all
 KEPT_CLOSED_CLOCKS = 30  # closed clocks the workflow keeps; the read model keeps them all

@@ -38,6 +38,15 @@ _OVERSIGHT = frozenset(
 )
 
 
+# The part an agency plays while it holds an open request of each kind.
+REQUEST_PARTY = {
+    RequestKind.TEST: Party.MONITORING,
+    RequestKind.APPRAISAL: Party.APPRAISAL,
+    RequestKind.CONSULTATION: Party.CONSULTED,
+}
+REQUEST_KIND = {party: kind for kind, party in REQUEST_PARTY.items()}
+
+
 def role_fits(role: Role, kind: AgencyKind) -> bool:
     """May a person of an agency of ``kind`` act in ``role``? (Checked when a key is made.)"""
     kinds = _ROLE_KINDS[role]
@@ -57,7 +66,7 @@ def parties_of(state: CaseState, agency: str, registry: AgencyRegistry) -> set[P
         parties.add(Party.TRANSFER_TARGET)
     for request in state.open_requests():
         if request.agency == agency:
-            parties.add(Party.MONITORING if request.kind is RequestKind.TEST else Party.APPRAISAL)
+            parties.add(REQUEST_PARTY[request.kind])
     known = registry.find(agency)
     if known is not None and known.region == state.region:
         for party, kind in REGIONAL.items():
@@ -76,8 +85,8 @@ def holders(state: CaseState, party: Party, registry: AgencyRegistry) -> list[st
         return [state.procuratorate] if state.procuratorate else []
     if party is Party.TRANSFER_TARGET:
         return [state.transfer.target] if state.transfer else []
-    if party in (Party.MONITORING, Party.APPRAISAL):
-        kind = RequestKind.TEST if party is Party.MONITORING else RequestKind.APPRAISAL
+    if party in REQUEST_KIND:
+        kind = REQUEST_KIND[party]
         return list(dict.fromkeys(r.agency for r in state.open_requests(kind)))
     return [a.code for a in registry.in_region(REGIONAL[party], state.region)]
 

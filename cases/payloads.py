@@ -12,12 +12,13 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from cases.limits import Note, Reasons
+from cases.limits import Day, Note, Reasons
 
 P = TypeVar("P", bound="Payload")
 T = TypeVar("T")  # a payload, or a dataclass a payload is made of
@@ -33,7 +34,15 @@ class Payload:
 
 
 @dataclass(kw_only=True)
-class Reasoned(Payload):
+class Dated(Payload):
+    """A decision, which may have been taken before it is recorded: the date it was taken. One entered
+    later than the mechanism allows (N2017 Art. 34: 7 days) is flagged on the record."""
+
+    decided_on: Day | None = None
+
+
+@dataclass(kw_only=True)
+class Reasoned(Dated):
     """A step that must give its reasons on the record."""
 
     reasons: Reasons
@@ -98,7 +107,7 @@ def schema(kind: type[Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class FieldShape:
     name: str
-    kind: str  # "text", "textarea", "lines", "select", "bool", "number" or "structured"
+    kind: str  # "text", "textarea", "lines", "select", "bool", "number", "date" or "structured"
     required: bool
     choices: tuple[str, ...] = ()
 
@@ -138,6 +147,8 @@ def _shapes(kind: type[Any]) -> tuple[FieldShape, ...]:
             shape = FieldShape(f.name, "bool", required, ("true", "false"))
         elif plain in (int, float):
             shape = FieldShape(f.name, "number", required)
+        elif plain is date:
+            shape = FieldShape(f.name, "date", required)
         elif origin is list and _plain(get_args(plain)[0]) is str:
             shape = FieldShape(f.name, "lines", required)
         elif plain is str:

@@ -33,6 +33,8 @@ PER_REQUEST_EVENTS = frozenset(
         Event.APPRAISAL_REQUESTED,
         Event.APPRAISAL_ANSWERED,
         Event.REQUEST_FAILED,
+        Event.QUESTION_ASKED,
+        Event.QUESTION_ANSWERED,
     }
 )
 # A stage that exists only when its branch is switched on.
@@ -148,6 +150,9 @@ class Profile:
     supplements_block_acceptance: bool
     copy_procuratorate: bool
     acceptance_on_receipt: bool  # N2017 Art. 7: the police system's receipt is the acceptance
+    referral_team: int  # officers the referral report names at least (O310 Art. 5: 2)
+    consultation_invites: bool  # the procuratorate and the court are invited (N2017 Art. 29)
+    record_within_days: int  # a decision recorded later is flagged (N2017 Art. 34: 7); 0: none
     triage: TriageRules
     referral_required: tuple[str, ...]
     referral_optional: tuple[str, ...]

@@ -41,7 +41,8 @@ from cases.vocabulary import (
 _TOP_KEYS = {
     "name", "title_zh", "title_en", "description", "sources", "extends", "demo", "referring_kinds",
     "stages", "branches", "supplements_block_acceptance", "copy_procuratorate", "triage",
-    "acceptance_on_receipt", "base",
+    "acceptance_on_receipt", "base", "referral_team", "consultation_invites",
+    "record_within_days",
     "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
 }  # fmt: skip
 _CLOCK_KEYS = {
@@ -92,6 +93,13 @@ class Reader:
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(where, f"'{key}' must be a list of text")
+        return value
+
+    def count(self, table: Mapping[str, Any], key: str, where: str) -> int:
+        """A whole number, 0 when absent (a profile from before the key existed)."""
+        value = table.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(where, f"'{key}' must be a whole number, got {value!r}")
         return value
 
     def events(
@@ -395,6 +403,9 @@ class Reader:
             supplements_block_acceptance=self.boolean(raw, "supplements_block_acceptance", ""),
             copy_procuratorate=self.boolean(raw, "copy_procuratorate", ""),
             acceptance_on_receipt=self.boolean(raw, "acceptance_on_receipt", "", default=False),
+            referral_team=self.count(raw, "referral_team", ""),
+            consultation_invites=self.boolean(raw, "consultation_invites", "", default=False),
+            record_within_days=self.count(raw, "record_within_days", ""),
             triage=triage,
             referral_required=referral_required,
             referral_optional=referral_optional,

@@ -94,6 +94,7 @@ class Party(StrEnum):
     APPRAISAL = "appraisal"  # an appraisal institution holding an open request
     TRANSFER_TARGET = "transfer_target"  # the agency a jurisdiction transfer is pending to
     COUNTY_GOVERNMENT = "county_government"  # decides jurisdiction disputes (D6 §一(三))
+    CONSULTED = "consulted"  # an agency holding a written question to answer (N2017 Art. 24)
     JOINT_OFFICE = "joint_office"
     LEADERSHIP_GROUP = "leadership_group"
 
@@ -178,6 +179,7 @@ class CaseSource(StrEnum):
 class RequestKind(StrEnum):
     TEST = "test"  # monitoring / testing by a monitoring station
     APPRAISAL = "appraisal"  # appraisal / damage assessment by an appraisal institution
+    CONSULTATION = "consultation"  # a written question to another agency (书面咨询, N2017 Art. 24)
 
 
 class FilingOutcome(StrEnum):
@@ -243,6 +245,7 @@ class Branch(StrEnum):
     PROCURATORATE_SUPERVISION = "procuratorate_supervision"
     REVERSE_REFERRAL = "reverse_referral"
     JOINT_CONSULTATION = "joint_consultation"
+    WRITTEN_CONSULTATION = "written_consultation"  # 双向案件咨询 (N2017 Art. 24)
 
 
 class Event(StrEnum):
@@ -289,6 +292,8 @@ class Event(StrEnum):
     HANDED_OVER = "handed_over"
     CONSULTATION_CONVENED = "consultation_convened"
     CONSULTATION_CONCLUDED = "consultation_concluded"
+    QUESTION_ASKED = "question_asked"  # a written question (N2017 Art. 24)
+    QUESTION_ANSWERED = "question_answered"
     FED_BACK = "fed_back"
     PENALTY_IMPOSED = "penalty_imposed"
     ARCHIVED = "archived"

@@ -11,6 +11,7 @@ from typing import Any
 from cases.steps import (
     acceptance,
     closing,
+    consultation,
     discovery,
     documents,
     evidence,
@@ -32,6 +33,7 @@ PHASES = (
     filing,
     supervision,
     investigation,
+    consultation,
     closing,
     oversight,
     documents,

@@ -70,6 +70,7 @@ class Step(Generic[P]):
         what the step does; one timeline entry, and the clocks run on its events."""
         change = Change(state, self.name, actor, ctx)
         change.note(note=payload.note, reasons=getattr(payload, "reasons", None))
+        change.dated(getattr(payload, "decided_on", None))
         self.effect(change, payload)
         return change.finish()
 

@@ -8,7 +8,7 @@ from cases.change import Change
 from cases.context import Context, Reason, Refusal
 from cases.limits import DocumentNumber
 from cases.model import CaseState
-from cases.payloads import Payload, Reasoned
+from cases.payloads import Dated, Payload, Reasoned
 from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import PRE_REFERRAL, transfer_pending
 from cases.vocabulary import Branch, Event, Party, Stage
@@ -48,7 +48,7 @@ def handle_administratively(c: Change, p: Reasoned) -> None:
 
 
 @dataclass(kw_only=True)
-class Penalty(Payload):
+class Penalty(Dated):
     reference: DocumentNumber  # the penalty decision's number (行政处罚决定书)
 
 

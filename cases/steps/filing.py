@@ -9,7 +9,7 @@ from cases.change import Change
 from cases.context import Context, Reason, Refusal
 from cases.limits import Key, OptionalDocumentNumber, Reasons
 from cases.model import Actor, CaseState
-from cases.payloads import Payload, Reasoned
+from cases.payloads import Dated, Reasoned
 from cases.steps.base import APPROVER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import window_closed
 from cases.vocabulary import Branch, DocumentKind, Event, FilingOutcome, Party, Stage
@@ -42,7 +42,7 @@ def _decided(c: Change, outcome: FilingOutcome, reasons: str = "") -> None:
 
 
 @dataclass(kw_only=True)
-class Extend(Payload):
+class Extend(Dated):
     extension: Key
     reasons: Reasons
 
@@ -86,7 +86,7 @@ def approve_extension(c: Change, p: Extend) -> None:
 
 
 @dataclass(kw_only=True)
-class File(Payload):
+class File(Dated):
     reference: OptionalDocumentNumber = ""  # the filing decision's number (立案决定书)
 
 
@@ -213,7 +213,7 @@ def request_reconsideration(c: Change, p: Reasoned) -> None:
 
 
 @dataclass(kw_only=True)
-class Reconsidered(Payload):
+class Reconsidered(Dated):
     upheld: bool  # True: the refusal to file stands
     reasons: Reasons
     reference: OptionalDocumentNumber = ""

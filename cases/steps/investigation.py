@@ -1,17 +1,15 @@
-"""After filing: the handover of items, joint consultation, and the police's feedback (O310 Art. 12;
-N2017 Art. 10, 29; D1-op §二(一); D1-rules §四)."""
+"""After filing: the handover of items and the police's feedback (O310 Art. 12; N2017 Art. 10;
+D1-rules §四)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from cases.change import Change
-from cases.context import Context, Reason, Refusal
-from cases.limits import Conclusion, Lines
-from cases.model import CaseState
-from cases.payloads import Payload, Reasoned
-from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, OVERSIGHT, step
-from cases.vocabulary import OPEN_STAGES, Branch, Event, FeedbackOutcome, Party, Stage
+from cases.limits import Lines
+from cases.payloads import Dated, Payload
+from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
+from cases.vocabulary import Event, FeedbackOutcome, Party, Stage
 
 
 @dataclass(kw_only=True)
@@ -35,71 +33,8 @@ def hand_over(c: Change, p: HandOver) -> None:
     c.emit(Event.HANDED_OVER)
 
 
-def _major_and_none_open(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
-    if state.consultation_open:
-        return Refusal(Reason.ALREADY_PENDING, "a consultation is already open")
-    facts = state.facts
-    if not (facts.major_or_difficult or facts.high_profile or state.triage.key_case):
-        return Refusal(
-            Reason.NOT_MAJOR_CASE,
-            "joint consultation is for major, complex or high-profile cases (D1-op §二(一)); "
-            "mark the facts if this case is one",
-        )
-    return None
-
-
-@step(
-    "convene_consultation",
-    "召集案件会商",
-    "Convene a joint consultation",
-    source="D1-op §二(一); N2017 Art. 29: major, complex or difficult cases",
-    stages={Stage.FILING_DECISION, Stage.HANDOVER, Stage.INVESTIGATION},
-    movers={
-        Party.REFERRING: OFFICER_OR_APPROVER,
-        Party.RECEIVING: OFFICER_OR_APPROVER,
-        **OVERSIGHT,
-    },
-    guard=_major_and_none_open,
-    branch=Branch.JOINT_CONSULTATION,
-    example={"reasons": "邀请检察院、法院会商"},
-)
-def convene_consultation(c: Change, p: Reasoned) -> None:
-    """The joint office convenes the agencies, the procuratorate and the court."""
-    c.case.consultation_open = True
-    c.emit(Event.CONSULTATION_CONVENED)
-
-
 @dataclass(kw_only=True)
-class Conclusions(Payload):
-    conclusion: Conclusion
-
-
-def _one_open(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
-    if not state.consultation_open:
-        return Refusal(Reason.NOTHING_PENDING, "no consultation is open")
-    return None
-
-
-@step(
-    "conclude_consultation",
-    "形成会商意见",
-    "Record the consultation's conclusions",
-    source="D1-op §二(一); N2017 Art. 29",
-    stages=OPEN_STAGES,
-    movers=OVERSIGHT,
-    guard=_one_open,
-    branch=Branch.JOINT_CONSULTATION,
-    example={"conclusion": "按污染环境罪侦查"},
-)
-def conclude_consultation(c: Change, p: Conclusions) -> None:
-    """The conclusions go on the record and the consultation closes."""
-    c.case.consultation_open = False
-    c.note(conclusion=p.conclusion)
-    c.emit(Event.CONSULTATION_CONCLUDED)
-
-
-@dataclass(kw_only=True)
-class Feedback(Payload):
+class Feedback(Dated):
     outcome: FeedbackOutcome
 
 

@@ -3,12 +3,15 @@ within 24 hours with its package (O310 Art. 5, 6; N2017 Art. 5, 6; D1-rules §�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import Field
 
 from cases.agencies import AgencyKind
 from cases.change import Change, Deliver
 from cases.context import Context, Reason, Refusal
-from cases.limits import KEPT_REFUSALS, AgencyCode
+from cases.limits import KEPT_REFUSALS, MAX_TEAM, AgencyCode, Title
 from cases.model import Actor, CaseState
 from cases.payloads import Payload, Reasoned
 from cases.steps.base import APPROVER, OFFICER, OFFICER_OR_APPROVER, step
@@ -31,18 +34,37 @@ def _ready_to_report(state: CaseState, party: Party, ctx: Context) -> Refusal | 
     return transfer_pending(state) or package_incomplete(state, ctx)
 
 
+@dataclass(kw_only=True)
+class Report(Payload):
+    # The team that verified the facts and writes the report (专案组, O310 Art. 5 ¶1).
+    officers: Annotated[list[Title], Field(max_length=MAX_TEAM)] = field(default_factory=list)
+
+
+def _a_team(state: CaseState, actor: Actor, p: Report, ctx: Context) -> list[str]:
+    team = ctx.profile.referral_team
+    if len(set(p.officers)) >= team:
+        return []
+    return [
+        f"officers: the report is made by a team of at least {team} officers (O310 Art. 5 ¶1); "
+        f"name them ({len(set(p.officers))} named)"
+    ]
+
+
 @step(
     "request_approval",
     "提请移送审批",
     "Ask the head to approve the referral",
-    source="O310 Art. 5 ¶1: the team's written report goes to the head",
+    source="O310 Art. 5 ¶1: a team of two or more officers reports in writing to the head",
     stages={Stage.EVIDENCE},
     movers={Party.REFERRING: OFFICER},
     guard=_ready_to_report,
+    check=_a_team,
+    example={"officers": ["王执法", "张执法"]},
 )
-def request_approval(c: Change, p: Payload) -> None:
+def request_approval(c: Change, p: Report) -> None:
     """The head's 3 days run from receiving the report."""
     c.case.referral.requested_at = c.now
+    c.note(officers=", ".join(p.officers))
     c.move(Stage.REFERRAL_APPROVAL)
     c.emit(Event.REFERRAL_REQUESTED)
 

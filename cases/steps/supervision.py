@@ -9,7 +9,7 @@ from cases.change import Change
 from cases.context import Context, Reason, Refusal
 from cases.limits import Reasons
 from cases.model import CaseState
-from cases.payloads import Payload, Reasoned
+from cases.payloads import Dated, Reasoned
 from cases.steps.base import OFFICER_OR_APPROVER, PROCURATOR, step
 from cases.steps.conditions import open_clock
 from cases.vocabulary import Branch, DocumentKind, Event, FilingOutcome, Party, Stage
@@ -29,6 +29,10 @@ def _may_propose(state: CaseState, party: Party, ctx: Context) -> Refusal | None
             "by one",
         )
     if state.stage is Stage.FILING_DECISION:
+        if state.filing.filing_ordered:
+            return Refusal(
+                Reason.ALREADY_DONE, "the procuratorate has already ordered the case filed"
+            )
         clock = open_clock(state, "filing_decision")
         if clock is None or clock.breached_at is None:
             return Refusal(
@@ -61,7 +65,7 @@ def propose_supervision(c: Change, p: Reasoned) -> None:
 
 
 @dataclass(kw_only=True)
-class Supervised(Payload):
+class Supervised(Dated):
     order_filing: bool  # True: the police are told to file
     reasons: Reasons
 
@@ -73,6 +77,8 @@ def _supervision_due(state: CaseState, party: Party, ctx: Context) -> Refusal | 
         return None
     if state.filing.filing_ordered:
         return Refusal(Reason.ALREADY_DONE, "the procuratorate has already ordered the case filed")
+    if state.filing.supervision_proposed_at is not None:
+        return None  # the agency's proposal is before it (N2017 Art. 12)
     clock = open_clock(state, "filing_decision")
     if clock is None or clock.breached_at is None:
         return Refusal(

@@ -92,7 +92,7 @@ async def record_package(
 async def to_sent(api: httpx.AsyncClient, stack: Keyed, case_id: str) -> None:
     await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
     await record_package(api, stack, case_id)
-    await ok(act(api, stack, case_id, "request_approval", OFFICER))
+    await ok(act(api, stack, case_id, "request_approval", OFFICER, officers=["王执法", "张执法"]))
     await ok(act(api, stack, case_id, "approve_referral", HEAD))
     await ok(act(api, stack, case_id, "send_referral", OFFICER))
 

@@ -96,7 +96,9 @@ async def test_the_case_refuses_with_its_reason(api: httpx.AsyncClient, stack: I
     assert wrong_stage.status_code == 409
     assert shape(wrong_stage)["code"] == "wrong_stage"
     await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
-    incomplete = await act(api, stack, case_id, "request_approval", OFFICER)
+    incomplete = await act(
+        api, stack, case_id, "request_approval", OFFICER, officers=["王执法", "张执法"]
+    )
     assert incomplete.status_code == 409
     body = shape(incomplete)
     assert body["code"] == "package_incomplete"

@@ -307,10 +307,19 @@ async def test_the_allowed_actions_are_the_callers_own_and_come_from_the_case(
     classify = {f["name"]: f for f in allowed["classify"]["fields"]}
     assert classify["classification"]["choices"] == ["administrative", "public_security", "crime"]
     assert allowed["classify"]["source"]
+    # A key linkage case: a joint consultation may be convened already (N2017 Art. 29), and the
+    # case's agencies may ask each other in writing (Art. 24).
     police = await detail(api, stack, case_id, POLICE)
-    assert {a["action"] for a in police["allowed_actions"]} == set()
+    assert {a["action"] for a in police["allowed_actions"]} == {
+        "ask_in_writing",
+        "convene_consultation",
+    }
     coordinator = await detail(api, stack, case_id, ("JLO-DEMO", "coordinator"))
-    assert {a["action"] for a in coordinator["allowed_actions"]} == {"supervise_case", "direct"}
+    assert {a["action"] for a in coordinator["allowed_actions"]} == {
+        "supervise_case",
+        "direct",
+        "convene_consultation",
+    }
 
 
 async def test_listing_filters(api: httpx.AsyncClient, stack: InProcess) -> None:
@@ -424,7 +433,9 @@ async def test_a_case_whose_workflow_was_terminated_shows_so_and_is_told_once(
     assert case["summary"]["workflow_status"] == "terminated"
     listed = await ok(api.get("/cases", params={"q": case_id}, headers=stack.auth(*OFFICER)))
     assert listed["items"][0]["workflow_status"] == "terminated"
-    refused = await act(api, stack, case_id, "request_approval", OFFICER)
+    refused = await act(
+        api, stack, case_id, "request_approval", OFFICER, officers=["王执法", "张执法"]
+    )
     assert refused.status_code == 409
     assert shape(refused)["code"] == "case_ended"
     await detail(api, stack, case_id, HEAD)  # seen again: told only once

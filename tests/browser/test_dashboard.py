@@ -97,7 +97,7 @@ async def test_an_escalation_reaches_the_leaders_inbox_without_a_reload(
     await expect(page.locator(f'#inbox [data-case="{case_id}"]')).to_have_count(0)
     await page.evaluate("window.__sameDocument = true")
     await ok(
-        act(api, stack, case_id, "request_approval", OFFICER)
+        act(api, stack, case_id, "request_approval", OFFICER, officers=["王执法", "张执法"])
     )  # approval: 60 s, leaders at +30 s
     row = page.locator(f'#inbox [data-case="{case_id}"]')
     await expect(row).to_be_visible(timeout=240_000)  # two shared cores: wait generously

@@ -71,12 +71,19 @@ OFF, APP, COO, LEAD, PROS, INTAKE = (
     Role.PROCURATOR,
     Role.INTAKE,
 )
+# What may be done in every open stage: oversight, and written questions between the case's agencies
+# (N2017 Art. 24).
 OVERSIGHT = {
     (JLO, COO, "supervise_case"),
     (JLO, COO, "direct"),
     (LG, LEAD, "supervise_case"),
     (LG, LEAD, "direct"),
     (PROC, PROS, "direct"),
+    (EPB, OFF, "ask_in_writing"),
+    (EPB, APP, "ask_in_writing"),
+    (PSB, OFF, "ask_in_writing"),
+    (PSB, APP, "ask_in_writing"),
+    (PROC, PROS, "ask_in_writing"),
 }
 PRE_REFERRAL_AGENCY = {
     (EPB, OFF, "classify"),
@@ -208,7 +215,7 @@ def test_decisions_list_every_step_with_its_reason() -> None:
     by_action = {d.action: d for d in found}
     assert by_action["accept"].reason is Reason.NOT_YOUR_MOVE
     assert by_action["approve_referral"].reason is Reason.ROLE_NOT_PERMITTED
-    assert not any(d.allowed for d in found)
+    assert [d.action for d in found if d.allowed] == ["ask_in_writing"]
 
 
 # --- Relations ---------------------------------------------------------------------------------------
@@ -748,3 +755,53 @@ def test_a_case_holds_a_bounded_number_of_items() -> None:
     assert too_many.reason is Reason.INVALID_PAYLOAD
     assert "room for 1 more" in too_many.message
     assert validate(s, "record_evidence", OFFICER, {"items": [item]}, ctx()).allowed
+
+
+def test_o310_art_5_a_team_of_two_or_more_officers_reports() -> None:
+    """The report is made by a team of at least two officers; a profile carried from before the rule
+    (no ``referral_team``) asks for none, so older cases go on as they started."""
+    s = case_at(Stage.EVIDENCE)
+    one = validate(s, "request_approval", OFFICER, {"officers": ["王执法", "王执法"]}, ctx())
+    assert one.reason is Reason.INVALID_PAYLOAD
+    assert "at least 2 officers (O310 Art. 5" in one.message
+    two = validate(s, "request_approval", OFFICER, {"officers": ["王执法", "张执法"]}, ctx())
+    assert two.allowed
+    before = replace(ctx().profile, referral_team=0)
+    older = Context(before, registry(), NOW)
+    assert validate(s, "request_approval", OFFICER, {}, older).allowed
+
+
+def test_n2017_art_34_a_decision_recorded_more_than_7_days_late_is_flagged() -> None:
+    s = case_at(Stage.FILING_DECISION)
+    today = NOW.date()
+    c = ctx()
+    body = {"reference": "立案-1", "decided_on": (today - timedelta(days=1)).isoformat()}
+    decision, payload = rules.validate(s, STEPS["file_case"], POLICE, body, c)
+    assert decision.allowed
+    entry = STEPS["file_case"].carry_out(s, POLICE, payload, c).entries[0]
+    assert entry.details["decided_on"] == (today - timedelta(days=1)).isoformat()
+    assert "late_record" not in entry.details
+    s = case_at(Stage.FILING_DECISION)
+    s.discovered_at = NOW - timedelta(days=30)
+    body["decided_on"] = (today - timedelta(days=8)).isoformat()
+    decision, payload = rules.validate(s, STEPS["file_case"], POLICE, body, c)
+    entry = STEPS["file_case"].carry_out(s, POLICE, payload, c).entries[0]
+    assert entry.details["late_record"] == "recorded 8 days after the decision (within 7)"
+    s = case_at(Stage.FILING_DECISION)
+    future: dict[str, object] = {
+        "reference": "x",
+        "decided_on": (today + timedelta(days=1)).isoformat(),
+    }
+    assert validate(s, "file_case", POLICE, future, c).reason is Reason.INVALID_PAYLOAD
+    assert validate(s, "file_case", POLICE, {"decided_on": 20261120}, c).reason is (
+        Reason.INVALID_PAYLOAD
+    )
+    # O310 sets no such period: animal health flags nothing.
+    a = case_at(Stage.FILING_DECISION, "animal-health-police")
+    a.discovered_at = NOW - timedelta(days=30)
+    late = {"decided_on": (today - timedelta(days=20)).isoformat()}
+    decision, payload = rules.validate(
+        a, STEPS["file_case"], POLICE, late, ctx("animal-health-police")
+    )
+    entry = STEPS["file_case"].carry_out(a, POLICE, payload, ctx("animal-health-police")).entries[0]
+    assert "late_record" not in entry.details

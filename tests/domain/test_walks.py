@@ -76,6 +76,9 @@ def body_for(
         agency = rng.choice(
             [a for a in ("EPB-EAST", "NRB-DEMO", "TWP-DEMO-XX") if a != state.owner_agency]
         )
+    elif action == "ask_in_writing":
+        others = [a for a in (state.owner_agency, state.police_agency, state.procuratorate) if a]
+        agency = rng.choice([a for a in others if a != actor.agency] or others)
     elif action == "decide_jurisdiction" and state.transfer is not None:
         agency = rng.choice([state.owner_agency, state.transfer.target])
     request_id = request_id or next(
@@ -109,6 +112,7 @@ def body_for(
         if action in ("record_test_result", "record_appraisal")
         else "ref-1",
         "sha256": "c" * 64,
+        "officers": ["走查甲", "走查乙"],
         "document": next(
             (
                 d.doc_id
@@ -265,6 +269,7 @@ def test_every_open_clock_can_be_stopped_by_its_owner(mechanism: str) -> None:
             if transition is None:
                 continue
             trail.append(f"{move.action}/{move.agency}/{role}")
+            seen_stages.add(state.stage)  # before the receipt moves it on (N2017 Art. 7)
             outside(state, transition, ctx, rng)
             seen_stages.add(state.stage)
             now += rng.choice([timedelta(minutes=5), timedelta(hours=7), timedelta(days=2)])

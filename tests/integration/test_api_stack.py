@@ -104,7 +104,7 @@ async def test_a_demo_fast_clock_escalates_into_the_lists_filters(
     case_id = await open_case(api, stack, mechanism="demo-fast")
     await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="x"))
     await record_package(api, stack, case_id, "demo-fast")
-    await ok(act(api, stack, case_id, "request_approval", OFFICER))
+    await ok(act(api, stack, case_id, "request_approval", OFFICER, officers=["王执法", "张执法"]))
 
     async def escalated() -> bool:
         page = await ok(

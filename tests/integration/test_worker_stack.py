@@ -112,7 +112,7 @@ async def test_a_case_from_intake_to_an_accepted_referral_through_the_real_stack
     )
     kinds = get_profile("env-police").referral_required
     await act(client, case_id, "record_evidence", EPB_OFFICER, items=items(*kinds))
-    await act(client, case_id, "request_approval", EPB_OFFICER)
+    await act(client, case_id, "request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
     await act(client, case_id, "approve_referral", EPB_HEAD)
     await act(client, case_id, "send_referral", EPB_OFFICER)
 

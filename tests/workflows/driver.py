@@ -113,6 +113,21 @@ class Case:
         fields = response.workflow_execution_info.search_attributes.indexed_fields
         return {name: json.loads(payload.data) for name, payload in fields.items() if payload.data}
 
+    async def settle(self) -> None:
+        """Wait until no activity of the case is in flight: a test that ends with one pending leaves
+        the time-skipping server's clock held for every later test."""
+
+        async def idle() -> bool:
+            response = await self.env.client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self.env.client.namespace,
+                    execution=WorkflowExecution(workflow_id=self.handle.id),
+                )
+            )
+            return not response.pending_activities
+
+        await poll(idle, "an activity stayed in flight", seconds=30, every=0.05)
+
     async def run_id(self) -> str:
         """The current run's id (read raw, like the search attributes below)."""
         response = await self.env.client.workflow_service.describe_workflow_execution(
@@ -239,8 +254,10 @@ async def running_case(
             handle = await env.client.start_workflow(
                 CaseWorkflow.run, input, id=workflow_id(intake.case_id), task_queue=queue
             )
+        case = Case(env, handle, fakes, intake.case_id)
         try:
-            yield Case(env, handle, fakes, intake.case_id)
+            yield case
+            await case.settle()
         finally:
             # A case left running without its worker would hold the test server's clock still.
             with contextlib.suppress(RPCError):  # finished cases cannot be terminated: fine
@@ -270,7 +287,7 @@ async def package(case: Case) -> None:
 async def to_approval(case: Case) -> None:
     await classified(case)
     await package(case)
-    await case.act("request_approval", EPB_OFFICER)
+    await case.act("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
 
 
 async def to_sending(case: Case) -> None:

@@ -112,6 +112,10 @@ async def _supervision(case: Case) -> None:
     await case.act("propose_supervision", EPB_HEAD, reasons="建议监督")
 
 
+async def _written(case: Case) -> None:
+    await case.act("ask_in_writing", EPB_OFFICER, agency="PSB-DEMO", subject="立案标准如何适用")
+
+
 async def _recommendation(case: Case) -> None:
     await classified(case)
     await case.act("recommend_referral", PROCURATOR, reasons="建议移送")
@@ -145,6 +149,7 @@ PATHS: dict[str, Path] = {
     "supervision": _supervision,
     "referral_recommendation": _recommendation,
     "consultation": _consultation,
+    "written_consultation": _written,
     "feedback": to_investigation,
     "handback": _handback,
     "penalty": _penalty,

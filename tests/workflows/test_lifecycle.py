@@ -106,7 +106,7 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
         kinds += [k for k in profile.evidence_checklists[Classification.CRIME] if k not in kinds]
     await case.act("record_evidence", EPB_OFFICER, items=items(*kinds))
     await meter.after("record_evidence")
-    await case.act("request_approval", EPB_OFFICER)
+    await case.act("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
     await meter.after("request_approval")
     await case.act("approve_referral", EPB_HEAD)
     await meter.after("approve_referral")
@@ -386,7 +386,7 @@ async def test_an_administrative_only_case_is_never_referred(
 ) -> None:
     async with running_case(time_skipping, facts=CaseFacts()) as case:
         await classified(case, Classification.ADMINISTRATIVE)
-        refusal = await case.refused("request_approval", EPB_OFFICER)
+        refusal = await case.refused("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
         assert refusal["reason"] == "not_referable"
         await case.act("handle_administratively", EPB_OFFICER, reasons="一般违法")
         await finish(case, "administrative_only")
@@ -616,7 +616,7 @@ async def test_jurisdiction_transfer_to_another_region_gives_the_new_owner_fresh
         await case.act("transfer_jurisdiction", EPB_OFFICER, agency="EPB-EAST", reasons="属地管辖")
         assert (await case.clock("jurisdiction_transfer")).closed_by == "transfer_sent"
         assert (await case.clock("transfer_acceptance")).owner_agency == "EPB-EAST"
-        pending = await case.refused("request_approval", EPB_OFFICER)
+        pending = await case.refused("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
         assert pending["reason"] == "transfer_pending"
         await case.env.sleep(timedelta(hours=5))
         await case.act("accept_transfer", EAST_EPB)
@@ -631,7 +631,7 @@ async def test_jurisdiction_transfer_to_another_region_gives_the_new_owner_fresh
         assert fresh.started_at == now
         assert fresh.due_at == due_instant(now, 3, Unit.DAYS).at  # N2017 Art. 14
         assert (await case.clock("transfer_acceptance")).closed_by == "transfer_accepted"
-        old = await case.refused("request_approval", EPB_OFFICER)
+        old = await case.refused("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
         assert old["reason"] == "not_your_move"
         await case.act("handle_administratively", EAST_EPB, reasons="先行处罚")
         await case.act("impose_penalty", EAST_EPB, reference="东罚〔2026〕3号")
@@ -666,7 +666,9 @@ async def test_refused_actions_come_back_with_their_codes(
 ) -> None:
     async with running_case(time_skipping) as case:
         await classified(case)
-        incomplete = await case.refused("request_approval", EPB_OFFICER)
+        incomplete = await case.refused(
+            "request_approval", EPB_OFFICER, officers=["王执法", "张执法"]
+        )
         assert incomplete["reason"] == "package_incomplete"
         assert "materials_list" in incomplete["missing"]
         wrong_stage = await case.refused("accept", PSB_OFFICER)

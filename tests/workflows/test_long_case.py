@@ -46,7 +46,7 @@ async def test_more_than_2000_steps_continue_as_new_without_losing_a_clock(
         test_clock = await case.clock("test")
         steps = 3  # classify, the package, the test
         for cycle in range(CYCLES):
-            await case.act("request_approval", EPB_OFFICER)
+            await case.act("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
             await case.act("refuse_referral", EPB_HEAD, reasons=f"第{cycle}次:证据不足")
             await case.act("direct", COORDINATOR, note=f"第{cycle}次督办")
             steps += 3

@@ -1,5 +1,6 @@
-"""Periods that run from the receipt of a notice, and the windows that run from the discovery, on the
-time-skipping server: each test is named after the article it checks."""
+"""Periods that run from the receipt of a notice, the windows that run from the discovery, and the
+agencies consulting each other, on the time-skipping server: each test is named after the article it
+checks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from cases.calendar import Unit, due_instant
 from cases.effects import NoticeKind
-from cases.model import Actor
-from cases.vocabulary import DocumentKind, Role, Stage
+from cases.model import Actor, CaseFacts
+from cases.vocabulary import DocumentKind, Role, Stage, ViolationType
 from tests.workflows.driver import (
+    COORDINATOR,
     EPB_HEAD,
     EPB_OFFICER,
     PROCURATOR,
@@ -26,6 +28,10 @@ from tests.workflows.driver import (
     until,
 )
 from tests.workflows.fakes import FakeAgencies
+
+
+def major() -> CaseFacts:
+    return CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE, major_or_difficult=True)
 
 
 async def test_o310_art_12_the_handover_runs_from_the_receipt_of_the_filing_notice(
@@ -84,7 +90,7 @@ async def test_n2017_art_14_only_a_sent_referral_answers_the_recommendation(
             True,
         )
         await package(case)
-        await case.act("request_approval", EPB_OFFICER)
+        await case.act("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
         await case.act("approve_referral", EPB_HEAD)
         assert (await case.clock("referral_recommendation")).closed_at is None
         await case.act("send_referral", EPB_OFFICER)
@@ -156,3 +162,48 @@ async def test_d6_1_3_the_township_transfer_runs_from_the_discovery(
         clock = await case.clock("jurisdiction_transfer")
         assert clock.started_at == state.discovered_at
         assert clock.due_at == due_instant(state.discovered_at, 5, Unit.WORKING_DAYS).at
+
+
+async def test_n2017_art_29_a_consultation_before_referral_invites_the_procuratorate_and_the_court(
+    dev_server: WorkflowEnvironment,
+) -> None:
+    """On the dev server: after this case, the time-skipping server intermittently held its clock
+    for the next test's timers (seen with test_registry), though no activity of this case was left
+    in flight and the case was terminated; no period of this case is measured here."""
+    fakes = FakeAgencies()
+    async with running_case(dev_server, fakes=fakes, facts=major()) as case:
+        await classified(case)  # still fixing evidence: nothing has been referred
+        await case.act("convene_consultation", COORDINATOR, reasons="案情重大,移送前会商")
+        assert (await case.clock("consultation")).owner_agency == "JLO-DEMO"
+        await until(case, lambda: bool(fakes.notices_of(NoticeKind.CONSULTATION)), "not invited")
+        (invitation,) = fakes.notices_of(NoticeKind.CONSULTATION)
+        assert invitation.to == ["EPB-DEMO", "PSB-DEMO", "PROC-DEMO", "COURT-DEMO"]
+
+
+async def test_n2017_art_24_a_written_question_is_answered_within_7_days(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    fakes = FakeAgencies()
+    async with running_case(time_skipping, fakes=fakes) as case:
+        await classified(case)
+        asked = await case.act(
+            "ask_in_writing", EPB_OFFICER, agency="PROC-DEMO", subject="立案追诉标准如何适用"
+        )
+        request_id = asked.refs["request_id"]
+        clock = await case.clock("written_consultation")
+        assert (clock.owner_agency, clock.length, clock.unit, clock.statutory) == (
+            "PROC-DEMO",
+            7,
+            Unit.DAYS,
+            True,
+        )
+        await until(case, lambda: bool(fakes.requests), "the question never reached its system")
+        assert fakes.requests[0].kind == "consultation"
+        wrong = await case.refused(
+            "answer_in_writing", PSB_OFFICER, request_id=request_id, conclusion="x"
+        )
+        assert wrong["reason"] == "not_your_move"
+        await case.act(
+            "answer_in_writing", PROCURATOR, request_id=request_id, conclusion="按J2023第一条认定"
+        )
+        assert (await case.clock("written_consultation")).closed_by == "question_answered"

@@ -55,7 +55,7 @@ async def test_a_case_runs_on_the_registry_it_carries_until_a_new_one_is_signall
         try:
             await classified(case)
             await package(case)
-            await case.act("request_approval", EPB_OFFICER)
+            await case.act("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
             approval = await case.clock("approval")
             await case.sleep_until(approval.due_at, timedelta(minutes=1))
 
