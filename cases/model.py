@@ -38,6 +38,7 @@ from cases.vocabulary import (
     ExceedanceArithmetic,
     FeedbackOutcome,
     FilingOutcome,
+    Judgment,
     Party,
     ProtectedArea,
     RequestKind,
@@ -333,6 +334,7 @@ class CaseState:
     consultation_open: bool = False
     supervised: bool = False  # 挂牌督办 (D7 §三): tracked until closed
     feedback: FeedbackOutcome | None = None
+    judgment: Judgment | None = None  # what the court decided, once the procuratorate charged
     penalty_decided_at: datetime | None = None  # the agency's penalty decision (N2017 Art. 6, 16)
     clocks: list[ClockState] = field(default_factory=list)  # open ones, and the newest closed
     clocks_started: int = 0

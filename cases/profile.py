@@ -42,7 +42,9 @@ STAGE_BRANCH = {
     Stage.RECONSIDERATION: Branch.RECONSIDERATION,
     Stage.SUPERVISION: Branch.PROCURATORATE_SUPERVISION,
 }
-OPTIONAL_STAGES = frozenset({Stage.RECONSIDERATION, Stage.SUPERVISION, Stage.HANDOVER})
+OPTIONAL_STAGES = frozenset(
+    {Stage.RECONSIDERATION, Stage.SUPERVISION, Stage.HANDOVER, Stage.PROSECUTION, Stage.TRIAL}
+)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -39,7 +39,12 @@ def clock_rules(profiles: Mapping[str, Profile]) -> list[ClockRule]:
                     title_en=spec.title_en,
                     owner=f"{spec.owner.value} ({spec.owner_role.value})",
                     starts_on=", ".join(sorted(e.value for e in spec.starts_on))
-                    + (" (counted from the discovery)" if spec.from_discovery else ""),
+                    + (" (counted from the discovery)" if spec.from_discovery else "")
+                    + (
+                        f" (in {', '.join(sorted(s.value for s in spec.starts_in))})"
+                        if spec.starts_in
+                        else ""
+                    ),
                     period=period,
                     source=spec.source,
                     statutory=spec.statutory,

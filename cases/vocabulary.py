@@ -22,6 +22,8 @@ class Stage(StrEnum):
     SUPERVISION = "supervision"  # 检察院立案监督
     HANDOVER = "handover"  # 移交涉案物品及材料
     INVESTIGATION = "investigation"  # 调查/侦查
+    PROSECUTION = "prosecution"  # 审查起诉 (the procuratorate has the case)
+    TRIAL = "trial"  # 审判 (charged, before the court)
     ADMIN_PENALTY = "admin_penalty"  # 行政处罚
     ARCHIVING = "archiving"  # 待归档
     ARCHIVED = "archived"  # 已归档
@@ -43,6 +45,8 @@ STAGE_LABELS: dict[Stage, tuple[str, str]] = {
     Stage.SUPERVISION: ("立案监督", "Procuratorate supervision"),
     Stage.HANDOVER: ("移交涉案物品", "Handover of items"),
     Stage.INVESTIGATION: ("侦查", "Investigation"),
+    Stage.PROSECUTION: ("审查起诉", "Review for prosecution"),
+    Stage.TRIAL: ("审判", "Trial"),
     Stage.ADMIN_PENALTY: ("行政处罚", "Administrative penalty"),
     Stage.ARCHIVING: ("待归档", "Archiving"),
     Stage.ARCHIVED: ("已归档", "Archived"),
@@ -210,9 +214,9 @@ class DocumentKind(StrEnum):
     RECONSIDERATION_REQUEST = "reconsideration_request"  # 提请复议的文件 (O310 Art. 9 ¶2)
     RECONSIDERATION_DECISION = "reconsideration_decision"  # 复议决定通知书 (O310 Art. 9 ¶2)
     REFERRAL_RECOMMENDATION = "referral_recommendation"  # 建议移送的检察意见 (N2017 Art. 14)
-    HANDBACK = (
-        "handback"  # 案件移交书: no crime, handed back for a penalty (O310 Art. 13; N2017 Art. 17)
-    )
+    # 案件移交书: no crime, handed back for a penalty (O310 Art. 13; N2017 Art. 17)
+    HANDBACK = "handback"
+    NOT_PROSECUTED_NOTICE = "not_prosecuted_notice"  # 不起诉决定 (N2017 Art. 18)
 
     @property
     def received(self) -> Event:
@@ -228,7 +232,21 @@ DOCUMENT_LABELS: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.RECONSIDERATION_DECISION: ("复议决定通知书", "Reconsideration decision"),
     DocumentKind.REFERRAL_RECOMMENDATION: ("建议移送检察意见", "Recommendation to refer"),
     DocumentKind.HANDBACK: ("案件移交书(反向移送)", "Case handed back for a penalty"),
+    DocumentKind.NOT_PROSECUTED_NOTICE: ("不起诉决定书", "Decision not to prosecute"),
 }
+
+
+class Judgment(StrEnum):
+    """What the court decided (N2017 Art. 16)."""
+
+    CONVICTED = "convicted"  # 有罪判决
+    ACQUITTED = "acquitted"  # 无罪判决
+    EXEMPTED = "exempted"  # 免予刑事处罚
+
+    @property
+    def penalty_may_follow(self) -> bool:
+        """N2017 Art. 16: after an acquittal or an exemption the agency decides on a penalty."""
+        return self is not Judgment.CONVICTED
 
 
 class Branch(StrEnum):
@@ -307,4 +325,10 @@ class Event(StrEnum):
     RECONSIDERATION_DECISION_RECEIVED = "reconsideration_decision_received"
     REFERRAL_RECOMMENDATION_RECEIVED = "referral_recommendation_received"
     HANDBACK_RECEIVED = "handback_received"
+    NOT_PROSECUTED_NOTICE_RECEIVED = "not_prosecuted_notice_received"
+    # After the police (N2017 Art. 16, 18)
+    CHARGED = "charged"  # 提起公诉
+    NOT_PROSECUTED = "not_prosecuted"  # 不起诉
+    JUDGED = "judged"  # 判决
+    NO_CRIMINAL_PENALTY = "no_criminal_penalty"  # 无罪判决或者免予刑事处罚
     DOCUMENT_FAILED = "document_failed"  # the receiving system refused it: a person resends it

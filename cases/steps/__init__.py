@@ -19,6 +19,7 @@ from cases.steps import (
     investigation,
     jurisdiction,
     oversight,
+    prosecution,
     referral,
     supervision,
 )
@@ -33,6 +34,7 @@ PHASES = (
     filing,
     supervision,
     investigation,
+    prosecution,
     consultation,
     closing,
     oversight,

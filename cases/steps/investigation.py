@@ -48,8 +48,14 @@ class Feedback(Dated):
     example={"outcome": "prosecution"},
 )
 def feed_back(c: Change, p: Feedback) -> None:
-    """The police's result closes their part; the agency archives the dossier."""
+    """The police's result closes their part. A case sent for prosecution goes on to the procuratorate
+    where the mechanism tracks it (N2017 Art. 18); otherwise the agency archives the dossier."""
     c.case.feedback = p.outcome
     c.note(outcome=p.outcome.value)
-    c.move(Stage.ARCHIVING)
+    prosecuted = p.outcome is FeedbackOutcome.PROSECUTION
+    c.move(
+        Stage.PROSECUTION
+        if prosecuted and c.ctx.profile.has_stage(Stage.PROSECUTION)
+        else Stage.ARCHIVING
+    )
     c.emit(Event.FED_BACK)

@@ -16,6 +16,7 @@ from cases.vocabulary import (
     CaseSource,
     Classification,
     DocumentKind,
+    FeedbackOutcome,
     FilingOutcome,
     Role,
     Stage,
@@ -146,6 +147,8 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
     received(s, DocumentKind.FILING_NOTICE, NOW - timedelta(hours=4))
     if stage in (Stage.HANDOVER, Stage.INVESTIGATION):
         return replace(s, stage=stage)
+    if stage in (Stage.PROSECUTION, Stage.TRIAL):
+        return replace(s, stage=stage, feedback=FeedbackOutcome.PROSECUTION)
     if stage is Stage.ARCHIVING:
         return replace(s, stage=stage)
     if stage is Stage.ARCHIVED:

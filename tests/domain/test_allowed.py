@@ -166,6 +166,8 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (PSB, APP, "reverse_refer"),
         (PSB, APP, "withdraw_case"),
     },
+    Stage.PROSECUTION: {(PROC, PROS, "charge"), (PROC, PROS, "decline_prosecution")},
+    Stage.TRIAL: {(PROC, PROS, "record_judgment")},
     Stage.ADMIN_PENALTY: {
         (EPB, OFF, "record_evidence"),
         (EPB, OFF, "request_test"),

@@ -31,7 +31,14 @@ from cases.system import (
     record_request_failure,
     record_ticks,
 )
-from cases.vocabulary import Classification, FeedbackOutcome, Role, Stage, ViolationType
+from cases.vocabulary import (
+    Classification,
+    FeedbackOutcome,
+    Judgment,
+    Role,
+    Stage,
+    ViolationType,
+)
 from tests.domain.cases_at import NOW, fresh
 
 MECHANISMS = [
@@ -113,6 +120,8 @@ def body_for(
         else "ref-1",
         "sha256": "c" * 64,
         "officers": ["走查甲", "走查乙"],
+        "judgment": rng.choice(list(Judgment)).value,
+        "recommend_penalty": rng.random() < 0.5,
         "document": next(
             (
                 d.doc_id

@@ -38,6 +38,7 @@ from cases.vocabulary import (
     Classification,
     DocumentKind,
     FeedbackOutcome,
+    Judgment,
     Role,
     Stage,
     ViolationType,
@@ -404,6 +405,10 @@ async def finish(case: Case, history: str | None = None) -> None:
             await case.act("hand_over", EPB_OFFICER, items=["水样"])
         elif stage is Stage.INVESTIGATION:
             await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
+        elif stage is Stage.PROSECUTION:
+            await case.act("charge", PROCURATOR, reference="检诉〔2026〕1号")
+        elif stage is Stage.TRIAL:
+            await case.act("record_judgment", PROCURATOR, judgment=Judgment.CONVICTED)
         elif stage is Stage.ARCHIVING:
             await case.act("archive", EPB_OFFICER)
         else:

@@ -13,7 +13,7 @@ from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, due_instant, local_
 from cases.effects import NoticeKind
 from cases.model import CaseFacts, ClockState
 from cases.profiles import get_profile
-from cases.vocabulary import DocumentKind, ViolationType
+from cases.vocabulary import DocumentKind, FeedbackOutcome, ViolationType
 from tests.workflows.driver import (
     COORDINATOR,
     EPB_HEAD,
@@ -112,6 +112,23 @@ async def _supervision(case: Case) -> None:
     await case.act("propose_supervision", EPB_HEAD, reasons="建议监督")
 
 
+async def _prosecution(case: Case) -> None:
+    await to_investigation(case)
+    await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
+
+
+async def _not_prosecuted(case: Case) -> None:
+    await _prosecution(case)
+    case.fakes.refuse_documents = 1
+    await case.act("decline_prosecution", PROCURATOR, reasons="情节轻微")
+    await settled(case, DocumentKind.NOT_PROSECUTED_NOTICE)
+
+
+async def _judgment(case: Case) -> None:
+    await _prosecution(case)
+    await case.act("charge", PROCURATOR)
+
+
 async def _written(case: Case) -> None:
     await case.act("ask_in_writing", EPB_OFFICER, agency="PSB-DEMO", subject="立案标准如何适用")
 
@@ -152,6 +169,9 @@ PATHS: dict[str, Path] = {
     "written_consultation": _written,
     "feedback": to_investigation,
     "handback": _handback,
+    "prosecution_decision": _prosecution,
+    "not_prosecuted_notice": _not_prosecuted,
+    "judgment": _judgment,
     "penalty": _penalty,
     "archiving": _archiving,
 }

@@ -17,7 +17,14 @@ from cases.calendar import Unit, due_instant
 from cases.effects import NoticeKind
 from cases.model import CaseFacts, Measurement
 from cases.profiles import get_profile
-from cases.vocabulary import Classification, DocumentKind, FeedbackOutcome, Stage, ViolationType
+from cases.vocabulary import (
+    Classification,
+    DocumentKind,
+    FeedbackOutcome,
+    Judgment,
+    Stage,
+    ViolationType,
+)
 from tests.workflows.driver import (
     APPRAISER,
     COORDINATOR,
@@ -37,6 +44,7 @@ from tests.workflows.driver import (
     delivered,
     finish,
     items,
+    package,
     running_case,
     settled,
     soon,
@@ -59,7 +67,7 @@ from workflows import search
 # completed) whose receipt is a transition of its own (a workflow task, a marker, a timer, an upsert).
 # On a loaded machine a step may land while another task is in flight and take one more task (3).
 # Recording every crime-evidence item costs no more: the items go in one step (up to 50 at a time).
-STEP_EVENTS = {  # 106 in all
+STEP_EVENTS = {  # 124 in all
     "open": 8,
     "classify": 7,
     "record_evidence": 6,
@@ -69,10 +77,12 @@ STEP_EVENTS = {  # 106 in all
     "file_case": 17,  # and the filing notice, delivered: its receipt starts the handover
     "hand_over": 9,
     "feed_back": 9,
+    "charge": 9,  # the procuratorate's steps (N2017 Art. 18)
+    "record_judgment": 9,
     "archive": 9,
 }
 ONE_MORE_TASK = 3
-EVENT_BUDGET = 150
+EVENT_BUDGET = 170
 
 
 class HistoryMeter:
@@ -120,6 +130,10 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
     await meter.after("hand_over")
     await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
     await meter.after("feed_back")
+    await case.act("charge", PROCURATOR, reference="检诉〔2026〕12号")
+    await meter.after("charge")
+    await case.act("record_judgment", PROCURATOR, judgment=Judgment.CONVICTED)
+    await meter.after("record_judgment")
     await case.act("archive", EPB_OFFICER)
     await case.handle.result()
     await meter.after("archive")
@@ -147,7 +161,9 @@ async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -
             ("referral_delivered", Stage.FILING_DECISION),  # the receipt is the acceptance
             ("file_case", Stage.HANDOVER),
             ("hand_over", Stage.INVESTIGATION),
-            ("feed_back", Stage.ARCHIVING),
+            ("feed_back", Stage.PROSECUTION),  # N2017 Art. 18: the procuratorate has it
+            ("charge", Stage.TRIAL),
+            ("record_judgment", Stage.ARCHIVING),
             ("archive", Stage.ARCHIVED),
         ]
         # Every action is stamped with its actor; the delivery receipt is the police system's own,
@@ -176,6 +192,8 @@ async def test_a_full_env_police_lifecycle(time_skipping: WorkflowEnvironment) -
             "decision_notice": "filing_notice_received",
             "handover": "handed_over",
             "feedback": "fed_back",
+            "prosecution_decision": "charged",
+            "judgment": "judged",
             "archiving": "archived",
         }
         # One read-model write per transition, none lost, none twice.
@@ -477,6 +495,67 @@ async def test_n2017_art_9_12_a_withdrawal_after_filing_returns_the_file_and_kee
         await case.act("supervise_filing", PROCURATOR, order_filing=False, reasons="撤案并无不当")
         assert (await case.view()).state.stage is Stage.NOT_FILED
         await finish(case, "withdrawn_after_filing")
+
+
+async def test_n2017_art_16_18_not_prosecuted_the_paused_penalty_goes_on_with_what_it_had_left(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    """A penalty under way when the procuratorate's recommendation brought the case to the police
+    stands still through the criminal process; the decision not to prosecute is told within 3 days
+    with a recommendation for a penalty, and from its receipt the penalty goes on with the time it
+    had left, not afresh (N2017 Art. 14, 16, 18)."""
+    async with running_case(time_skipping) as case:
+        await classified(case)
+        await case.act("handle_administratively", EPB_OFFICER, reasons="先行处罚程序")
+        penalty = await case.clock("penalty")
+        await case.env.sleep(timedelta(days=10))
+        await case.act("recommend_referral", PROCURATOR, reasons="涉嫌污染环境罪,建议移送")
+        await settled(case, DocumentKind.REFERRAL_RECOMMENDATION)
+        await package(case)
+        await case.act("request_approval", EPB_OFFICER, officers=["王执法", "张执法"])
+        await case.act("approve_referral", EPB_HEAD)
+        await case.act("send_referral", EPB_OFFICER)
+        paused = await case.clock("penalty")
+        assert paused.paused_at is not None
+        left = penalty.due_at - paused.paused_at
+        await delivered(case)
+        await case.act("file_case", PSB_OFFICER)
+        await settled(case, DocumentKind.FILING_NOTICE)
+        await case.act("hand_over", EPB_OFFICER, items=["水样"])
+        await case.env.sleep(timedelta(days=40))
+        await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
+        assert (await case.view()).state.stage is Stage.PROSECUTION
+        assert (await case.clock("prosecution_decision")).owner_agency == "PROC-DEMO"
+        await case.act(
+            "decline_prosecution", PROCURATOR, reasons="犯罪情节轻微", recommend_penalty=True
+        )
+        notice = await settled(case, DocumentKind.NOT_PROSECUTED_NOTICE)
+        assert "建议予以行政处罚" in notice.reasons
+        assert (await case.clock("not_prosecuted_notice")).closed_by == (
+            "not_prosecuted_notice_received"
+        )
+        resumed = await case.clock("penalty")
+        assert resumed.ordinal == penalty.ordinal  # the same clock, not a fresh one
+        assert resumed.paused_at is None
+        assert notice.received_at is not None
+        assert resumed.due_at == notice.received_at + left
+        assert (await case.view()).state.stage is Stage.ADMIN_PENALTY
+        await finish(case, "not_prosecuted_penalty_resumed")
+
+
+async def test_n2017_art_16_an_acquittal_returns_the_case_for_a_penalty(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    async with running_case(time_skipping) as case:
+        await to_investigation(case)
+        await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
+        await case.act("charge", PROCURATOR, reference="检诉〔2026〕9号")
+        assert (await case.clock("judgment")).owner_agency == "PROC-DEMO"
+        await case.act("record_judgment", PROCURATOR, judgment=Judgment.ACQUITTED)
+        state = (await case.view()).state
+        assert (state.stage, state.judgment) == (Stage.ADMIN_PENALTY, Judgment.ACQUITTED)
+        assert (await case.clock("penalty")).owner_agency == "EPB-DEMO"
+        await finish(case, "acquitted_then_penalty")
 
 
 async def test_a_refused_delivery_waits_for_a_person_then_goes_through(
