@@ -3,15 +3,10 @@ the problem, so that whoever edited the file can fix it without reading a traceb
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from cases.calendar import Unit
-from cases.checklists import CATALOGUE
 from cases.elements import ELEMENTS
-from cases.errors import ConfigError
 from cases.profile import (
     ESCALATION_TARGETS,
     NAME_PATTERN,
@@ -20,18 +15,16 @@ from cases.profile import (
     ClockSpec,
     CrimeRules,
     Extension,
-    Period,
     Profile,
     Rung,
     TriageRules,
     Window,
-    parse_duration,
 )
+from cases.table_reader import TableReader
 from cases.vocabulary import (
     CORE_STAGES,
     Branch,
     Classification,
-    Event,
     ExceedanceArithmetic,
     Party,
     Role,
@@ -56,86 +49,8 @@ _CRIME_KEYS = {
 MERGED_TABLES = ("triage", "referral_checklist", "evidence_checklist", "windows", "extensions")
 
 
-class Reader:
+class Reader(TableReader):
     """Reads one profile's raw table, turning every problem into a ConfigError naming the place."""
-
-    def __init__(self, file: Path, raw: dict[str, Any], demo: bool) -> None:
-        self.file = file
-        self.raw = raw
-        self.demo = demo
-
-    def fail(self, where: str, problem: str) -> ConfigError:
-        return ConfigError(self.file, where, problem)
-
-    def text(
-        self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False
-    ) -> str:
-        value = table.get(key)
-        if value is None and optional:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(where, f"'{key}' is missing or not text")
-        return value.strip()
-
-    def boolean(
-        self, table: Mapping[str, Any], key: str, where: str, *, default: bool | None = None
-    ) -> bool:
-        value = table.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(where, f"'{key}' must be true or false")
-        return value
-
-    def strings(
-        self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False
-    ) -> list[str]:
-        value = table.get(key)
-        if value is None and optional:
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(where, f"'{key}' must be a list of text")
-        return value
-
-    def count(self, table: Mapping[str, Any], key: str, where: str) -> int:
-        """A whole number, 0 when absent (a profile from before the key existed)."""
-        value = table.get(key, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self.fail(where, f"'{key}' must be a whole number, got {value!r}")
-        return value
-
-    def events(
-        self, table: Mapping[str, Any], key: str, where: str, *, optional: bool = False
-    ) -> frozenset[Event]:
-        result = set()
-        for value in self.strings(table, key, where, optional=optional):
-            try:
-                result.add(Event(value))
-            except ValueError:
-                raise self.fail(where, f"'{key}': unknown event '{value}'") from None
-        if not result and not optional:
-            raise self.fail(where, f"'{key}' needs at least one event")
-        return frozenset(result)
-
-    def period(self, table: Mapping[str, Any], where: str) -> Period:
-        length = table.get("length")
-        if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
-            raise self.fail(where, f"'length' must be a positive whole number, got {length!r}")
-        unit_text = table.get("unit")
-        try:
-            unit = Unit(str(unit_text))
-        except ValueError:
-            units = ", ".join(u.value for u in Unit)
-            raise self.fail(where, f"unknown unit {unit_text!r} (one of: {units})") from None
-        if unit.is_demo and not self.demo:
-            raise self.fail(
-                where, f"unit '{unit}' is for demonstration mechanisms only (set demo = true)"
-            )
-        return Period(length, unit)
-
-    def duration(self, value: Any, where: str) -> timedelta:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise self.fail(where, str(exc)) from None
 
     def clock(self, name: str, table: Any) -> ClockSpec:
         where = f"clock '{name}'"
@@ -229,15 +144,6 @@ class Reader:
             starts_in=self.stages(table, "starts_in", where),
         )
 
-    def stages(self, table: Mapping[str, Any], key: str, where: str) -> frozenset[Stage]:
-        found = set()
-        for value in self.strings(table, key, where, optional=True):
-            try:
-                found.add(Stage(value))
-            except ValueError:
-                raise self.fail(where, f"'{key}': unknown stage '{value}'") from None
-        return frozenset(found)
-
     def crime(self, table: Any) -> CrimeRules | None:
         """``[triage.j2023]``, or ``j2023 = false`` in a mechanism J2023 does not govern."""
         where = "triage.j2023"
@@ -270,14 +176,6 @@ class Reader:
             ten_times=lists["ten_times"],
             hazardous_waste_tonnes=float(tonnes),
         )
-
-    def checklist_keys(self, keys: list[str], where: str) -> tuple[str, ...]:
-        for key in keys:
-            if key not in CATALOGUE:
-                raise self.fail(where, f"unknown item kind '{key}'")
-        if len(set(keys)) != len(keys):
-            raise self.fail(where, "an item is listed twice")
-        return tuple(keys)
 
     def profile(self) -> Profile:
         raw = self.raw

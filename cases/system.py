@@ -7,7 +7,16 @@ Also the inputs of the outside effects, built from the state.
 
 from __future__ import annotations
 
-from cases.change import ActionResult, Change, Effect, Transition, append_entry
+from cases.change import (
+    ActionResult,
+    AskExpert,
+    Change,
+    Deliver,
+    Effect,
+    SendDocument,
+    Transition,
+    append_entry,
+)
 from cases.clocks import Tick, TickKind, reassign, recount
 from cases.context import Context
 from cases.effects import (
@@ -180,6 +189,48 @@ def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transitio
     return Transition(
         entries, [], notices, ActionResult(entries[-1].seq, state.stage), clocks_changed=True
     )
+
+
+def answered(
+    state: CaseState, effect: Deliver | SendDocument, receipt: DeliveryReceipt, ctx: Context
+) -> Transition | None:
+    """What a receiving system's receipt changes. An older attempt's answer, one for a case that has
+    moved on or closed, changes nothing."""
+    if state.stage.closed:
+        return None
+    if isinstance(effect, Deliver):
+        if state.referral.receipt is None and state.stage is Stage.ACCEPTANCE:
+            return record_delivery(state, receipt, ctx)
+        return None
+    if _latest(state, effect):
+        return record_document_receipt(state, effect.doc_id, receipt, ctx)
+    return None
+
+
+def refused(
+    state: CaseState, effect: Deliver | SendDocument | AskExpert, reason: str, ctx: Context
+) -> Transition | None:
+    """An agency's system refused a call (or never answered within the step's deadline): the case
+    records it for a person to act on, unless the call was already superseded."""
+    if isinstance(effect, Deliver):
+        if effect.attempt == state.referral.attempts and state.referral.receipt is None:
+            return record_delivery_failure(state, reason, ctx)
+        return None
+    if state.stage.closed:
+        return None
+    if isinstance(effect, SendDocument):
+        return (
+            record_document_failure(state, effect.doc_id, reason, ctx)
+            if _latest(state, effect)
+            else None
+        )
+    return record_request_failure(state, effect.request_id, reason, ctx)
+
+
+def _latest(state: CaseState, effect: SendDocument) -> bool:
+    """The newest attempt of a notice not yet received."""
+    doc = state.document(effect.doc_id)
+    return doc is not None and doc.pending and doc.attempts == effect.attempt
 
 
 def record_calendar(state: CaseState, known_years: list[int], ctx: Context) -> Transition:

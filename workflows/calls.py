@@ -1,5 +1,5 @@
-"""The case's calls to agency systems, as workflow code: each with its step's timeouts and retry
-policy (``policies``), and how their failures read. The workflow decides when to call and what an
+"""The case's calls to agency systems and to its read model, as workflow code: each with its step's
+timeouts and retry policy (``policies``), and how their failures read. The workflow decides when to call and what an
 answer changes; this module only makes the call."""
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from cases.effects import (
         DELIVER_DOCUMENT,
         DELIVER_REFERRAL,
+        RECORD_CASE_EVENTS,
         SEND_EXPERT_REQUEST,
+        CaseRecord,
         NotificationBatch,
     )
     from cases.model import CaseState, DeliveryReceipt
@@ -62,6 +64,25 @@ async def call(
         return None
     await policies.notify(effect)
     return None
+
+
+async def record(record: CaseRecord) -> bool:
+    """Write transitions to the read model (a local activity, retried briefly in place); False when
+    it could not be written, for the entries to wait in the outbox."""
+    try:
+        await workflow.execute_local_activity(
+            RECORD_CASE_EVENTS,
+            record,
+            start_to_close_timeout=policies.READ_MODEL_ATTEMPT,
+            retry_policy=policies.READ_MODEL,
+        )
+    except ActivityError as exc:
+        workflow.logger.warning(
+            "read model not written; entries wait in the outbox",
+            extra={"case_id": record.case_id, "error": str(exc.cause or exc)},
+        )
+        return False
+    return True
 
 
 def stopped(exc: ActivityError) -> None:

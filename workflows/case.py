@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
     from cases.context import Context
     from cases.decide import validate
     from cases.effects import (
-        RECORD_CASE_EVENTS,
         CaseRecord,
         Notice,
         NotificationBatch,
@@ -46,18 +45,14 @@ with workflow.unsafe.imports_passed_through():
     from cases.profiles import profile_from_data
     from cases.projection import projection
     from cases.system import (
+        answered,
         record_calendar,
-        record_delivery,
-        record_delivery_failure,
-        record_document_failure,
-        record_document_receipt,
         record_opening,
         record_registry,
-        record_request_failure,
         record_ticks,
+        refused,
     )
     from cases.view import Caller, CaseView, view_of
-    from cases.vocabulary import Stage
     from workflows import calls, policies, search, steps
     from workflows.messages import (
         INTAKE_CONFLICT,
@@ -274,19 +269,8 @@ class CaseWorkflow:
             evidence=case.evidence[first:],
             intake=None if held.intake_recorded else self.wf.intake,
         )
-        try:
-            await workflow.execute_local_activity(
-                RECORD_CASE_EVENTS,
-                record,
-                start_to_close_timeout=policies.READ_MODEL_ATTEMPT,
-                retry_policy=policies.READ_MODEL,
-            )
-        except ActivityError as exc:
-            workflow.logger.warning(
-                "read model not written; entries wait in the outbox",
-                extra={"case_id": case.case_id, "error": str(exc.cause or exc)},
-            )
-            return
+        if not await calls.record(record):
+            return  # the entries wait in the outbox
         sent = {e.seq for e in entries}
         held.outbox = [e for e in held.outbox if e.seq not in sent]
         held.evidence_recorded = max(held.evidence_recorded, first + len(record.evidence))
@@ -313,51 +297,27 @@ class CaseWorkflow:
         self._held.effects = [e for e in self._held.effects if e is not effect]
 
     async def _run_effect(self, effect: Outside) -> None:
+        """Make the call; what its answer (or the agency's refusal) changes, the case decides."""
         case = self.case
         try:
             receipt = await calls.call(effect, case, self._ctx())
         except ActivityError as exc:
             calls.stopped(exc)
             self._done(effect)
-            await self._failed(effect, calls.reason(exc))
-            return
-        self._done(effect)
-        if receipt is None or case.stage.closed:
-            return
-        if (
-            isinstance(effect, Deliver)
-            and case.referral.receipt is None
-            and case.stage is Stage.ACCEPTANCE
-        ):
-            await self._commit(record_delivery(case, receipt, self._ctx()))
-        elif isinstance(effect, SendDocument) and self._latest(effect):
-            await self._commit(record_document_receipt(case, effect.doc_id, receipt, self._ctx()))
-
-    def _latest(self, effect: SendDocument) -> bool:
-        """The newest attempt of a notice not yet received: an older attempt's answer changes nothing."""
-        doc = self.case.document(effect.doc_id)
-        return doc is not None and doc.pending and doc.attempts == effect.attempt
-
-    async def _failed(self, effect: Outside, reason: str) -> None:
-        """An agency's system refused (or never answered within the step's deadline)."""
-        case = self.case
-        if isinstance(effect, Deliver):
-            if effect.attempt == case.referral.attempts and case.referral.receipt is None:
-                await self._commit(record_delivery_failure(case, reason, self._ctx()))
-        elif isinstance(effect, SendDocument):
-            if not case.stage.closed and self._latest(effect):
-                await self._commit(
-                    record_document_failure(case, effect.doc_id, reason, self._ctx())
+            reason = calls.reason(exc)
+            if isinstance(effect, NotificationBatch):
+                workflow.logger.warning(
+                    "notification not delivered", extra={"case_id": case.case_id, "error": reason}
                 )
-        elif isinstance(effect, AskExpert):
-            if not case.stage.closed:
-                await self._commit(
-                    record_request_failure(case, effect.request_id, reason, self._ctx())
-                )
+                return
+            change = refused(case, effect, reason, self._ctx())
         else:
-            workflow.logger.warning(
-                "notification not delivered", extra={"case_id": effect.case_id, "error": reason}
-            )
+            self._done(effect)
+            if receipt is None or isinstance(effect, NotificationBatch | AskExpert):
+                return
+            change = answered(case, effect, receipt, self._ctx())
+        if change is not None:
+            await self._commit(change)
 
     # ----------------------------------------------------------------------------------------------
     # Intake: the update that comes with the start

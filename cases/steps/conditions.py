@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from cases.calendar import due_instant
 from cases.checklists import CATALOGUE, ChecklistLine, checklist, missing
 from cases.context import Context, Reason, Refusal
-from cases.model import CaseState, ClockState
+from cases.limits import MAX_REQUESTS
+from cases.model import Actor, CaseState, ClockState
 from cases.profile import Profile
-from cases.vocabulary import Stage
+from cases.steps.base import BodyCheck, Choices
+from cases.vocabulary import Party, RequestKind, Stage
 
 PRE_REFERRAL = frozenset({Stage.DISCOVERY, Stage.EVIDENCE})
 
@@ -68,3 +71,31 @@ def package_incomplete(state: CaseState, ctx: Context) -> Refusal | None:
         f"the referral package lacks: {labels} ({ctx.profile.referral_source})",
         tuple(lacking),
     )
+
+
+def room_for_requests(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if len(state.requests) >= MAX_REQUESTS:
+        return Refusal(
+            Reason.LIMIT_REACHED, f"the case has made {MAX_REQUESTS} requests, the most it may"
+        )
+    return None
+
+
+def open_request_of(kind: RequestKind) -> BodyCheck:
+    def check(state: CaseState, actor: Actor, p: Any, ctx: Context) -> list[str]:
+        mine = [r.request_id for r in state.open_requests(kind) if r.agency == actor.agency]
+        if p.request_id in mine:
+            return []
+        known = f" (open: {', '.join(mine)})" if mine else ""
+        return [
+            f"request '{p.request_id}' is not an open {kind} request of '{actor.agency}'{known}"
+        ]
+
+    return check
+
+
+def open_requests_of(kind: RequestKind) -> Choices:
+    def choices(state: CaseState, ctx: Context) -> dict[str, list[str]]:
+        return {"request_id": [r.request_id for r in state.open_requests(kind)]}
+
+    return choices

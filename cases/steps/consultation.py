@@ -10,11 +10,12 @@ from cases.agencies import AgencyKind
 from cases.change import AskExpert, Change
 from cases.context import Context, Reason, Refusal
 from cases.effects import Notice, NoticeKind
-from cases.limits import MAX_REQUESTS, AgencyCode, Conclusion, RequestId, Subject
+from cases.limits import AgencyCode, Conclusion, RequestId, Subject
 from cases.model import Actor, CaseState, ExpertRequest
 from cases.parties import holders, role_fits
 from cases.payloads import Payload, Reasoned
 from cases.steps.base import OFFICER_OR_APPROVER, OVERSIGHT, PROCURATOR, step
+from cases.steps.conditions import open_request_of, open_requests_of, room_for_requests
 from cases.vocabulary import OPEN_STAGES, Branch, Event, Party, RequestKind, Role
 
 
@@ -120,14 +121,6 @@ class Question(Payload):
     subject: Subject  # the question
 
 
-def _room_for_questions(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
-    if len(state.requests) >= MAX_REQUESTS:
-        return Refusal(
-            Reason.LIMIT_REACHED, f"the case has made {MAX_REQUESTS} requests, the most it may"
-        )
-    return None
-
-
 def _askable(state: CaseState, ctx: Context) -> list[str]:
     return [a for party in ASKING for a in holders(state, party, ctx.registry) if a is not None]
 
@@ -148,7 +141,7 @@ def _another_agency_of_the_case(
     source="N2017 Art. 24: 书面咨询的,应当在7日内书面答复",
     stages=OPEN_STAGES,
     movers=ASKING,
-    guard=_room_for_questions,
+    guard=room_for_requests,
     check=_another_agency_of_the_case,
     choices=lambda state, ctx: {"agency": _askable(state, ctx)},
     branch=Branch.WRITTEN_CONSULTATION,
@@ -173,18 +166,16 @@ class Reply(Payload):
     conclusion: Conclusion  # the written answer
 
 
+_ANSWERED = open_request_of(RequestKind.CONSULTATION)
+
+
 def _a_question_to_me(state: CaseState, actor: Actor, p: Reply, ctx: Context) -> list[str]:
+    """An open question to the actor's agency, answered in a role that agency has."""
     agency = ctx.registry.find(actor.agency)
     if agency is None or not role_fits(actor.role, agency.kind):
         return [f"a {actor.role} does not answer for a {agency.kind if agency else 'unknown'}"]
-    mine = [
-        r.request_id
-        for r in state.open_requests(RequestKind.CONSULTATION)
-        if r.agency == actor.agency
-    ]
-    if p.request_id in mine:
-        return []
-    return [f"request_id: not an open question to '{actor.agency}' (open: {', '.join(mine)})"]
+    problems: list[str] = _ANSWERED(state, actor, p, ctx)
+    return problems
 
 
 @step(
@@ -195,9 +186,7 @@ def _a_question_to_me(state: CaseState, actor: Actor, p: Reply, ctx: Context) ->
     stages=OPEN_STAGES,
     movers=ANSWERING,
     check=_a_question_to_me,
-    choices=lambda state, ctx: {
-        "request_id": [r.request_id for r in state.open_requests(RequestKind.CONSULTATION)]
-    },
+    choices=open_requests_of(RequestKind.CONSULTATION),
     branch=Branch.WRITTEN_CONSULTATION,
     example={"request_id": "consultation-1", "conclusion": "经认定,属于危险废物,废物代码HW17"},
 )

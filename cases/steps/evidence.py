@@ -17,7 +17,6 @@ from cases.limits import (
     MAX_EVIDENCE,
     MAX_EVIDENCE_PER_ACTION,
     MAX_MEASUREMENTS,
-    MAX_REQUESTS,
     AgencyCode,
     Conclusion,
     Location,
@@ -31,7 +30,12 @@ from cases.limits import (
 from cases.model import Actor, CaseState, ExpertRequest, Measurement
 from cases.payloads import Payload
 from cases.steps.base import OFFICER, BodyCheck, Choices, step
-from cases.steps.conditions import PRE_REFERRAL
+from cases.steps.conditions import (
+    PRE_REFERRAL,
+    open_request_of,
+    open_requests_of,
+    room_for_requests,
+)
 from cases.triage import triage
 from cases.vocabulary import OPEN_STAGES, Branch, Event, Party, RequestKind, Stage
 
@@ -153,14 +157,6 @@ INSTITUTION = {
 }
 
 
-def _room_for_requests(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
-    if len(state.requests) >= MAX_REQUESTS:
-        return Refusal(
-            Reason.LIMIT_REACHED, f"the case has made {MAX_REQUESTS} requests, the most it may"
-        )
-    return None
-
-
 def _institution_of(kind: RequestKind) -> BodyCheck:
     wanted = INSTITUTION[kind]
 
@@ -205,26 +201,6 @@ class Answer(Payload):
     size: Size | None = None
 
 
-def _open_request_of(kind: RequestKind) -> BodyCheck:
-    def check(state: CaseState, actor: Actor, p: Answer, ctx: Context) -> list[str]:
-        mine = [r.request_id for r in state.open_requests(kind) if r.agency == actor.agency]
-        if p.request_id in mine:
-            return []
-        known = f" (open: {', '.join(mine)})" if mine else ""
-        return [
-            f"request '{p.request_id}' is not an open {kind} request of '{actor.agency}'{known}"
-        ]
-
-    return check
-
-
-def _open_requests_of(kind: RequestKind) -> Choices:
-    def choices(state: CaseState, ctx: Context) -> dict[str, list[str]]:
-        return {"request_id": [r.request_id for r in state.open_requests(kind)]}
-
-    return choices
-
-
 def _answer(c: Change, p: Answer, kind: RequestKind, event: Event) -> None:
     """The institution's answer closes its request and goes on the case as an evidence item; its
     measurements join the facts, and triage runs again on them."""
@@ -252,7 +228,7 @@ def _answer(c: Change, p: Answer, kind: RequestKind, event: Event) -> None:
     source="D1-rules §三(一)2: pollution source monitoring",
     stages=PRE_REFERRAL | {Stage.ADMIN_PENALTY},
     movers={Party.REFERRING: OFFICER},
-    guard=_room_for_requests,
+    guard=room_for_requests,
     check=_institution_of(RequestKind.TEST),
     choices=_institutions_of(RequestKind.TEST),
     branch=Branch.EXPERT_REQUESTS,
@@ -270,8 +246,8 @@ def request_test(c: Change, p: AskInstitution) -> None:
     source="D1-rules §三(一)2, §六(一)2: a monitoring report by a certified body",
     stages=OPEN_STAGES,
     movers={Party.MONITORING: OFFICER},
-    check=_open_request_of(RequestKind.TEST),
-    choices=_open_requests_of(RequestKind.TEST),
+    check=open_request_of(RequestKind.TEST),
+    choices=open_requests_of(RequestKind.TEST),
     branch=Branch.EXPERT_REQUESTS,
     example={
         "request_id": "test-1",
@@ -292,7 +268,7 @@ def record_test_result(c: Change, p: Answer) -> None:
     source="D1-rules §三(一)4: appraisal and test reports; O310 Art. 4",
     stages=PRE_REFERRAL | {Stage.ADMIN_PENALTY},
     movers={Party.REFERRING: OFFICER},
-    guard=_room_for_requests,
+    guard=room_for_requests,
     check=_institution_of(RequestKind.APPRAISAL),
     choices=_institutions_of(RequestKind.APPRAISAL),
     branch=Branch.EXPERT_REQUESTS,
@@ -310,8 +286,8 @@ def request_appraisal(c: Change, p: AskInstitution) -> None:
     source="D1-rules §三(一)4; O310 Art. 4: the report of a legal appraisal body",
     stages=OPEN_STAGES,
     movers={Party.APPRAISAL: OFFICER},
-    check=_open_request_of(RequestKind.APPRAISAL),
-    choices=_open_requests_of(RequestKind.APPRAISAL),
+    check=open_request_of(RequestKind.APPRAISAL),
+    choices=open_requests_of(RequestKind.APPRAISAL),
     branch=Branch.EXPERT_REQUESTS,
     example={"request_id": "appraisal-2", "conclusion": "环境损害成立", "sha256": "a" * 64},
 )
