@@ -47,6 +47,7 @@ DEMO_PRINCIPALS = [
     ("coordinator", "JLO-DEMO", "coordinator"),
     ("leader", "LG-DEMO", "leader"),
     ("procurator", "PROC-DEMO", "procurator"),
+    ("superior department", "EPB-CITY", "approver"),  # P2014 Art. 17: inspects, orders transfers
 ]
 
 
@@ -222,10 +223,12 @@ def seed(api: str, simulator: str, keys: dict[str, str]) -> list[str]:
             if response.status_code not in (200, 201, 409):  # 409: a second demo run, already done
                 response.raise_for_status()
 
-        def package(case_id: str, mechanism: str) -> None:
+        def package(case_id: str, mechanism: str, classification: str = "crime") -> None:
             from cases.profiles import get_profile
+            from cases.vocabulary import Classification
 
-            for kind in get_profile(mechanism).referral_required:
+            rules = get_profile(mechanism).rules_for(Classification(classification))
+            for kind in rules.referral_required:
                 client.post(
                     f"/cases/{case_id}/evidence",
                     json={
@@ -248,6 +251,13 @@ def seed(api: str, simulator: str, keys: dict[str, str]) -> list[str]:
             "DEMO-002", "env-police", "示范化工有限公司", {"violation_type": "direct_discharge"}
         )
         act(classified, "classify", officer, classification="public_security", reasons="直排废水")
+        # The detention track (P2014): the penalty first, then the transfer, which waits for the
+        # police to accept it under their own rules.
+        package(classified, "env-police", "public_security")
+        act(classified, "decide_penalty", officer, reference="罚字〔2026〕2号")
+        act(classified, "request_approval", officer, officers=["王执法"])
+        act(classified, "approve_referral", head)
+        act(classified, "send_referral", officer)
         for ref, subject in (("DEMO-003", "快速演示:待审批"), ("DEMO-004", "快速演示:待受理")):
             case_id = intake(ref, "demo-fast", subject, water)
             act(case_id, "classify", officer, classification="crime", reasons="暗管排放含铬废水")

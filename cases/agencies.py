@@ -66,6 +66,9 @@ class Agency:
     name_en: str
     kind: AgencyKind
     region: str
+    # The department above it that inspects its cases (稽查) and may order a transfer it failed to
+    # make (P2014 Art. 17). A registry from before the key carries none.
+    superior: str | None = None
 
 
 class UnknownAgency(KeyError):
@@ -155,7 +158,7 @@ def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
         raise ConfigError(path, "", "no [[region]] entries")
 
     agencies: dict[str, Agency] = {}
-    allowed_keys = {"code", "name", "name_en", "kind", "region"}
+    allowed_keys = {"code", "name", "name_en", "kind", "region", "superior"}
     for i, entry in enumerate(raw.get("agency", []), start=1):
         where = f"agency #{i}"
         if not isinstance(entry, dict):
@@ -192,9 +195,20 @@ def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
             name_en=_text(entry, "name_en", path, where),
             kind=kind,
             region=region,
+            superior=entry.get("superior"),
         )
     if not agencies:
         raise ConfigError(path, "", "no [[agency]] entries")
+    for i, agency in enumerate(agencies.values(), start=1):
+        if agency.superior is None:
+            continue
+        superior = agencies.get(str(agency.superior))
+        if superior is None or superior.code == agency.code or superior.kind is not agency.kind:
+            raise ConfigError(
+                path,
+                f"agency #{i} ({agency.code})",
+                f"superior {agency.superior!r} must be another listed agency of kind '{agency.kind}'",
+            )
     return AgencyRegistry(regions.values(), agencies.values())
 
 

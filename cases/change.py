@@ -132,7 +132,8 @@ class Change:
             return None
         state = self.case
         copy_to = []
-        if self.ctx.profile.copy_procuratorate and state.procuratorate not in (
+        rules = self.ctx.profile.rules_for(state.classification)
+        if rules.copy_procuratorate and state.procuratorate not in (
             None,
             to,
             self.by.agency,

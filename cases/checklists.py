@@ -93,7 +93,7 @@ CATALOGUE: dict[str, ItemKind] = {
             "investigation_report",
             "案件调查报告",
             "Investigation report",
-            "D1-rules §三(一)5; O310 Art. 6",
+            "D1-rules §三(一)5; O310 Art. 6; P2014 Art. 11(三)",
         ),
         ItemKind(
             "perishable_fixed",
@@ -111,19 +111,22 @@ CATALOGUE: dict[str, ItemKind] = {
         ),
         # Documents of a referral package
         ItemKind(
-            "materials_list", "移送材料清单", "List of materials", "D1-rules §五; N2017 Art. 6(一)"
+            "materials_list",
+            "移送材料清单",
+            "List of materials",
+            "D1-rules §五; N2017 Art. 6(一); P2014 Art. 11(一)",
         ),
         ItemKind(
             "referral_letter",
-            "涉嫌犯罪案件移送书/移送函",
+            "案件移送书/移送函",
             "Referral letter",
-            "D1-rules §五; O310 Art. 6; N2017 Art. 6(一); D6 §一(三)",
+            "D1-rules §五; O310 Art. 6; N2017 Art. 6(一); D6 §一(三); P2014 Art. 11(二)",
         ),
         ItemKind(
             "items_list",
             "涉案物品清单(附行政强制措施、现场笔录)",
             "List of items involved, with the coercive-measure records",
-            "D1-rules §五; O310 Art. 6; N2017 Art. 6(四)",
+            "D1-rules §五; O310 Art. 6; N2017 Art. 6(四); P2014 Art. 11(五)",
         ),
         ItemKind(
             "site_sketch",
@@ -170,6 +173,22 @@ CATALOGUE: dict[str, ItemKind] = {
             "Evidence of the illegal discharge",
             "D1-rules §五",
             ("monitoring_report", "sampling_records"),
+        ),
+        ItemKind(
+            "case_evidence",
+            "涉案证据材料",
+            "Evidence of the case",
+            "P2014 Art. 11(四)",
+            (
+                "investigation_records",
+                "party_interviews",
+                "site_inspection_report",
+                "inspection_record",
+                "monitoring_report",
+                "sampling_records",
+                "site_audio_video",
+                "physical_evidence",
+            ),
         ),
         ItemKind(
             "test_reports",

@@ -146,6 +146,8 @@ def on_events(state: CaseState, happenings: list[Happening], ctx: Context) -> li
                 continue
             if spec.starts_in and state.stage not in spec.starts_in:
                 continue
+            if spec.tracks and ctx.profile.track_of(state.classification) not in spec.tracks:
+                continue
             if state.clock(_key(spec, happening.ref)) is None:
                 clock = start_clock(state, spec, ctx, happening.ref)
                 state.clocks.append(clock)

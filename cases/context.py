@@ -52,6 +52,7 @@ class Reason(StrEnum):
     TRANSFER_PENDING = "transfer_pending"
     NOT_MAJOR_CASE = "not_major_case"
     LIMIT_REACHED = "limit_reached"
+    PENALTY_FIRST = "penalty_first"
     INVALID_PAYLOAD = "invalid_payload"
 
 

@@ -64,6 +64,8 @@ def parties_of(state: CaseState, agency: str, registry: AgencyRegistry) -> set[P
         parties.add(Party.PROCURATORATE)
     if state.transfer is not None and agency == state.transfer.target:
         parties.add(Party.TRANSFER_TARGET)
+    if agency == superior_of(state, registry):
+        parties.add(Party.SUPERIOR)
     for request in state.open_requests():
         if request.agency == agency:
             parties.add(REQUEST_PARTY[request.kind])
@@ -85,17 +87,28 @@ def holders(state: CaseState, party: Party, registry: AgencyRegistry) -> list[st
         return [state.procuratorate] if state.procuratorate else []
     if party is Party.TRANSFER_TARGET:
         return [state.transfer.target] if state.transfer else []
+    if party is Party.SUPERIOR:
+        superior = superior_of(state, registry)
+        return [superior] if superior else []
     if party in REQUEST_KIND:
         kind = REQUEST_KIND[party]
         return list(dict.fromkeys(r.agency for r in state.open_requests(kind)))
     return [a.code for a in registry.in_region(REGIONAL[party], state.region)]
 
 
-def participants(state: CaseState) -> list[str]:
+def superior_of(state: CaseState, registry: AgencyRegistry) -> str | None:
+    """The owner's superior department, where the registry names one (P2014 Art. 17)."""
+    owner = registry.find(state.owner_agency)
+    return owner.superior if owner is not None else None
+
+
+def participants(state: CaseState, registry: AgencyRegistry | None = None) -> list[str]:
     """Every agency that has had a part in the case, now or before, in a stable order: the API shows
-    a case to these agencies."""
+    a case to these agencies. The owner's superior department sees its cases, since it inspects them
+    (稽查, P2014 Art. 17)."""
     found = [
         state.discovering_agency,
+        superior_of(state, registry) if registry is not None else None,
         state.owner_agency,
         state.police_agency,
         state.procuratorate,

@@ -12,10 +12,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 from cases.calendar import Unit
-from cases.vocabulary import Branch, Classification, Event, ExceedanceArithmetic, Party, Role, Stage
+from cases.vocabulary import (
+    Branch,
+    Classification,
+    Event,
+    ExceedanceArithmetic,
+    Party,
+    Role,
+    Stage,
+    Track,
+)
 
 MECHANISMS_DIR = Path(__file__).parent / "data" / "mechanisms"
 DEFAULT_MECHANISM = "env-police"
@@ -43,7 +53,14 @@ STAGE_BRANCH = {
     Stage.SUPERVISION: Branch.PROCURATORATE_SUPERVISION,
 }
 OPTIONAL_STAGES = frozenset(
-    {Stage.RECONSIDERATION, Stage.SUPERVISION, Stage.HANDOVER, Stage.PROSECUTION, Stage.TRIAL}
+    {
+        Stage.RECONSIDERATION,
+        Stage.SUPERVISION,
+        Stage.HANDOVER,
+        Stage.PROSECUTION,
+        Stage.TRIAL,
+        Stage.DETENTION_REVIEW,
+    }
 )
 
 
@@ -96,6 +113,9 @@ class ClockSpec:
     # The stages in which its events start it (empty: any). A notice received after the case moved
     # on (a filing ordered before the withdrawal notice arrived) starts nothing.
     starts_in: frozenset[Stage] = frozenset()
+    # The referral tracks on which its events start it (empty: both). The detention track's clocks
+    # (P2014) and the criminal track's (O310, N2017) share events such as the approval.
+    tracks: frozenset[Track] = frozenset()
 
     def period_for(self, *, urgent: bool) -> Period:
         return self.urgent if urgent and self.urgent is not None else self.period
@@ -139,6 +159,26 @@ class TriageRules:
 
 
 @dataclass(frozen=True)
+class TrackRules:
+    """What differs between the two referral tracks of a mechanism (DOMAIN.md "Two tracks"): the
+    report, the package, how the police accept, who gets copies, and the windows of the police's
+    rights. The criminal track's are the profile's top-level keys; the detention track's are its
+    ``[detention]`` table (P2014)."""
+
+    track: Track
+    source: str
+    referral_team: int  # officers the report names at least (O310 Art. 5: 2)
+    referral_required: tuple[str, ...]
+    referral_optional: tuple[str, ...]
+    referral_source: str
+    referral_if_penalty: tuple[str, ...]  # required once a penalty was decided (N2017 Art. 6)
+    acceptance_on_receipt: bool  # N2017 Art. 7: the police system's receipt is the acceptance
+    copy_procuratorate: bool  # N2017 Art. 6, 9: the letter and every decision are copied
+    penalty_first: bool  # P2014 Art. 2: transferred only after the agency's penalty decision
+    windows: Mapping[str, Window]
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title_zh: str
@@ -167,6 +207,9 @@ class Profile:
     windows: Mapping[str, Window]
     extensions: Mapping[str, Extension]
     file: str
+    detention: TrackRules | None = (
+        None  # P2014's track for 治安 referrals, where the mechanism has it
+    )
 
     def has(self, branch: Branch) -> bool:
         return branch in self.branches
@@ -176,6 +219,35 @@ class Profile:
 
     def clocks_on(self, event: Event) -> list[ClockSpec]:
         return [c for c in self.clocks.values() if event in c.starts_on]
+
+    def track_of(self, classification: Classification | None) -> Track:
+        """A case confirmed as a public-security case runs on the detention track where the
+        mechanism has one (P2014 Art. 2); every other case on the criminal track."""
+        if self.detention is not None and classification is Classification.PUBLIC_SECURITY:
+            return Track.DETENTION
+        return Track.CRIMINAL
+
+    def rules_for(self, classification: Classification | None) -> TrackRules:
+        if self.track_of(classification) is Track.DETENTION:
+            assert self.detention is not None
+            return self.detention
+        return self.criminal
+
+    @cached_property
+    def criminal(self) -> TrackRules:
+        return TrackRules(
+            track=Track.CRIMINAL,
+            source=", ".join(self.sources),
+            referral_team=self.referral_team,
+            referral_required=self.referral_required,
+            referral_optional=self.referral_optional,
+            referral_source=self.referral_source,
+            referral_if_penalty=self.referral_if_penalty,
+            acceptance_on_receipt=self.acceptance_on_receipt,
+            copy_procuratorate=self.copy_procuratorate,
+            penalty_first=False,
+            windows=self.windows,
+        )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from cases.profile import (
     Extension,
     Profile,
     Rung,
+    TrackRules,
     TriageRules,
     Window,
 )
@@ -29,6 +30,7 @@ from cases.vocabulary import (
     Party,
     Role,
     Stage,
+    Track,
 )
 
 _TOP_KEYS = {
@@ -37,16 +39,23 @@ _TOP_KEYS = {
     "acceptance_on_receipt", "base", "referral_team", "consultation_invites",
     "record_within_days",
     "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
+    "detention",
+}  # fmt: skip
+_DETENTION_KEYS = {
+    "source", "referral_team", "acceptance_on_receipt", "copy_procuratorate", "referral_checklist",
+    "windows",
 }  # fmt: skip
 _CLOCK_KEYS = {
     "title_zh", "title_en", "owner", "owner_role", "starts_on", "stops_on", "pauses_on",
     "restarts_on", "resumes_on", "extended_on", "length", "unit", "urgent", "reminders", "escalation",
-    "statutory", "source", "from_discovery", "starts_in",
+    "statutory", "source", "from_discovery", "starts_in", "tracks",
 }  # fmt: skip
 _CRIME_KEYS = {
     "source", "arithmetic", "arithmetic_note", "three_times", "ten_times", "hazardous_waste_tonnes",
 }  # fmt: skip
-MERGED_TABLES = ("triage", "referral_checklist", "evidence_checklist", "windows", "extensions")
+MERGED_TABLES = (
+    "triage", "referral_checklist", "evidence_checklist", "windows", "extensions", "detention",
+)  # fmt: skip
 
 
 class Reader(TableReader):
@@ -142,6 +151,69 @@ class Reader(TableReader):
             per_request=per_request,
             from_discovery=self.boolean(table, "from_discovery", where, default=False),
             starts_in=self.stages(table, "starts_in", where),
+            tracks=self.tracks(table, "tracks", where),
+        )
+
+    def windows(self, raw: Any, where: str) -> dict[str, Window]:
+        windows: dict[str, Window] = {}
+        if raw is None:
+            return windows
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be tables [<...>.windows.<name>]")
+        for key, table in raw.items():
+            at = f"{where} '{key}'"
+            if not isinstance(table, dict):
+                raise self.fail(at, "must be a table with length, unit and source")
+            windows[key] = Window(key, self.period(table, at), self.text(table, "source", at))
+        return windows
+
+    def package(
+        self, table: Any, where: str
+    ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]:
+        """A referral checklist's table, with its required and optional kinds."""
+        if not isinstance(table, dict):
+            raise self.fail(where, f"missing [{where}] table")
+        required = self.checklist_keys(self.strings(table, "required", where), where)
+        optional = self.checklist_keys(self.strings(table, "optional", where, optional=True), where)
+        if set(required) & set(optional):
+            raise self.fail(where, "an item is both required and optional")
+        if not required:
+            raise self.fail(where, "'required' lists nothing")
+        return table, required, optional
+
+    def detention(self, table: Any, stages: list[Stage]) -> TrackRules | None:
+        """``[detention]``: the P2014 track for 治安 referrals, in a mechanism P2014 governs."""
+        where = "detention"
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            raise self.fail(where, "must be a table [detention]")
+        extra = set(table) - _DETENTION_KEYS
+        if extra:
+            raise self.fail(where, f"unknown keys {sorted(extra)}")
+        if Stage.DETENTION_REVIEW not in stages:
+            raise self.fail(
+                "stages", "a mechanism with a [detention] track lists 'detention_review'"
+            )
+        checklist, required, optional = self.package(
+            table.get("referral_checklist"), "detention.referral_checklist"
+        )
+        windows = self.windows(table.get("windows"), "detention.windows")
+        for needed in ("supplement_request", "return"):
+            if needed not in windows:
+                raise self.fail("detention.windows", f"missing [detention.windows.{needed}]")
+        return TrackRules(
+            track=Track.DETENTION,
+            source=self.text(table, "source", where),
+            referral_team=self.count(table, "referral_team", where),
+            referral_required=required,
+            referral_optional=optional,
+            referral_source=self.text(checklist, "source", "detention.referral_checklist"),
+            referral_if_penalty=(),
+            acceptance_on_receipt=self.boolean(table, "acceptance_on_receipt", where),
+            copy_procuratorate=self.boolean(table, "copy_procuratorate", where),
+            penalty_first=True,
+            windows=windows,
         )
 
     def crime(self, table: Any) -> CrimeRules | None:
@@ -234,20 +306,9 @@ class Reader(TableReader):
             self.crime(triage_raw.get("j2023", False)),
         )
 
-        referral = raw.get("referral_checklist")
-        if not isinstance(referral, dict):
-            raise self.fail("referral_checklist", "missing [referral_checklist] table")
-        referral_required = self.checklist_keys(
-            self.strings(referral, "required", "referral_checklist"), "referral_checklist"
+        referral, referral_required, referral_optional = self.package(
+            raw.get("referral_checklist"), "referral_checklist"
         )
-        referral_optional = self.checklist_keys(
-            self.strings(referral, "optional", "referral_checklist", optional=True),
-            "referral_checklist",
-        )
-        if set(referral_required) & set(referral_optional):
-            raise self.fail("referral_checklist", "an item is both required and optional")
-        if not referral_required:
-            raise self.fail("referral_checklist", "'required' lists nothing")
 
         evidence = raw.get("evidence_checklist")
         if not isinstance(evidence, dict):
@@ -264,12 +325,7 @@ class Reader(TableReader):
             raise self.fail("clocks", "missing [clocks.<name>] tables")
         clocks = {name: self.clock(name, table) for name, table in clocks_raw.items()}
 
-        windows: dict[str, Window] = {}
-        for key, table in (raw.get("windows") or {}).items():
-            where = f"window '{key}'"
-            if not isinstance(table, dict):
-                raise self.fail(where, "must be a table with length, unit and source")
-            windows[key] = Window(key, self.period(table, where), self.text(table, "source", where))
+        windows = self.windows(raw.get("windows"), "windows")
         extensions: dict[str, Extension] = {}
         for key, table in (raw.get("extensions") or {}).items():
             where = f"extension '{key}'"
@@ -288,6 +344,10 @@ class Reader(TableReader):
                 "clocks", "a clock is extended_on an event, but the extension branch is off"
             )
 
+        detention = self.detention(raw.get("detention"), stages)
+        on_track = sorted(n for n, c in clocks.items() if Track.DETENTION in c.tracks)
+        if on_track and detention is None:
+            raise self.fail("clocks", f"clocks {on_track} run on a detention track it lacks")
         return Profile(
             name=name,
             title_zh=self.text(raw, "title_zh", ""),
@@ -322,4 +382,5 @@ class Reader(TableReader):
             windows=windows,
             extensions=extensions,
             file=str(self.file),
+            detention=detention,
         )

@@ -22,6 +22,7 @@ class ClockRule:
     period: str  # length and unit (and the urgent period, where the mechanism has one)
     source: str
     statutory: bool
+    track: str = "both"  # the referral track it runs on: criminal, detention, or both
 
 
 def clock_rules(profiles: Mapping[str, Profile]) -> list[ClockRule]:
@@ -48,6 +49,7 @@ def clock_rules(profiles: Mapping[str, Profile]) -> list[ClockRule]:
                     period=period,
                     source=spec.source,
                     statutory=spec.statutory,
+                    track=", ".join(sorted(t.value for t in spec.tracks)) or "both",
                 )
             )
     return rows
@@ -60,6 +62,8 @@ def as_text(rows: list[ClockRule]) -> str:
         lines = [f"[{mechanism}]"]
         for row in clocks:
             kind = "statutory" if row.statutory else "not statutory"
+            if row.track != "both":
+                kind += f" | {row.track} track"
             lines.append(
                 f"  {row.clock} {row.title_zh} | owner {row.owner} | from {row.starts_on} | "
                 f"{row.period} | {kind} | {row.source}"

@@ -48,15 +48,15 @@ def record_opening(state: CaseState, ctx: Context, outside_jurisdiction: bool) -
 
 
 def record_delivery(state: CaseState, receipt: DeliveryReceipt, ctx: Context) -> Transition:
-    """The police system's receipt. Where the mechanism follows N2017 Art. 7 (依法接受，并立即出具接受
+    """The police system's receipt. Where the track follows N2017 Art. 7 (依法接受，并立即出具接受
     案件回执) the receipt is the acceptance: the filing decision's days run from it, and nothing gates
-    or delays them."""
+    or delays them. On the detention track the police accept under their own rules (P2014 Art. 12)."""
     c = Change(state, "referral_delivered", None, ctx)
     state.referral.receipt = receipt
     state.referral.delivery_error = None
     c.note(reference=receipt.reference, received_at=receipt.received_at.isoformat())
     c.emit(Event.REFERRAL_DELIVERED)
-    if ctx.profile.acceptance_on_receipt:
+    if ctx.profile.rules_for(state.classification).acceptance_on_receipt:
         state.filing.accepted_at = ctx.now
         c.note(accepted="on receipt (N2017 Art. 7)")
         c.move(Stage.FILING_DECISION)
@@ -261,9 +261,8 @@ def record_registry(state: CaseState, ctx: Context) -> Transition:
 
 
 def referral_delivery(state: CaseState, ctx: Context, attempt: int) -> ReferralDelivery:
-    copy_to = (
-        holders(state, Party.PROCURATORATE, ctx.registry) if ctx.profile.copy_procuratorate else []
-    )
+    rules = ctx.profile.rules_for(state.classification)
+    copy_to = holders(state, Party.PROCURATORATE, ctx.registry) if rules.copy_procuratorate else []
     return ReferralDelivery(
         case_id=state.case_id,
         idempotency_key=step_key(state.case_id, "referral", attempt),

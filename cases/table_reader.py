@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cases.calendar import Unit
 from cases.checklists import CATALOGUE
 from cases.errors import ConfigError
 from cases.profile import Period, parse_duration
-from cases.vocabulary import Event, Stage
+from cases.vocabulary import Event, Stage, Track
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class TableReader:
@@ -97,14 +100,23 @@ class TableReader:
         except ValueError as exc:
             raise self.fail(where, str(exc)) from None
 
-    def stages(self, table: Mapping[str, Any], key: str, where: str) -> frozenset[Stage]:
+    def members(
+        self, table: Mapping[str, Any], key: str, where: str, enum: type[E], what: str
+    ) -> frozenset[E]:
+        """An optional list of an enum's values, each checked."""
         found = set()
         for value in self.strings(table, key, where, optional=True):
             try:
-                found.add(Stage(value))
+                found.add(enum(value))
             except ValueError:
-                raise self.fail(where, f"'{key}': unknown stage '{value}'") from None
+                raise self.fail(where, f"'{key}': unknown {what} '{value}'") from None
         return frozenset(found)
+
+    def stages(self, table: Mapping[str, Any], key: str, where: str) -> frozenset[Stage]:
+        return self.members(table, key, where, Stage, "stage")
+
+    def tracks(self, table: Mapping[str, Any], key: str, where: str) -> frozenset[Track]:
+        return self.members(table, key, where, Track, "track")
 
     def checklist_keys(self, keys: list[str], where: str) -> tuple[str, ...]:
         for key in keys:

@@ -13,7 +13,7 @@ from cases.decide import Move, allowed_steps, moves
 from cases.model import Actor, CaseState
 from cases.projection import CaseProjection, projection
 from cases.steps.conditions import evidence_lines, referral_lines
-from cases.vocabulary import Role, Stage
+from cases.vocabulary import TRACK_STAGES, Role, Stage
 
 
 @dataclass
@@ -44,6 +44,14 @@ class CaseView:
     now: datetime
 
 
+def stages_of(state: CaseState, ctx: Context) -> list[Stage]:
+    """The mechanism's stages a case of its track can pass through, in order: a detention case
+    never stands in a filing decision, a criminal case never in a detention review."""
+    track = ctx.profile.track_of(state.classification)
+    others = set().union(*(stages for t, stages in TRACK_STAGES.items() if t is not track))
+    return [s for s in ctx.profile.stages if s not in others]
+
+
 def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
     allowed: list[Allowed] = []
     if caller is not None:
@@ -58,6 +66,6 @@ def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
         allowed=allowed,
         referral_checklist=referral_lines(state, ctx.profile),
         evidence_checklist=evidence_lines(state, ctx.profile),
-        stages=list(ctx.profile.stages),
+        stages=stages_of(state, ctx),
         now=ctx.now,
     )

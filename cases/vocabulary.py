@@ -20,6 +20,7 @@ class Stage(StrEnum):
     NOT_FILED = "not_filed"  # 不予立案
     RECONSIDERATION = "reconsideration"  # 复议
     SUPERVISION = "supervision"  # 检察院立案监督
+    DETENTION_REVIEW = "detention_review"  # 公安审查是否行政拘留 (P2014 Art. 13–15)
     HANDOVER = "handover"  # 移交涉案物品及材料
     INVESTIGATION = "investigation"  # 调查/侦查
     PROSECUTION = "prosecution"  # 审查起诉 (the procuratorate has the case)
@@ -43,6 +44,7 @@ STAGE_LABELS: dict[Stage, tuple[str, str]] = {
     Stage.NOT_FILED: ("不予立案", "Not filed"),
     Stage.RECONSIDERATION: ("复议", "Reconsideration"),
     Stage.SUPERVISION: ("立案监督", "Procuratorate supervision"),
+    Stage.DETENTION_REVIEW: ("拘留审查", "Detention review"),
     Stage.HANDOVER: ("移交涉案物品", "Handover of items"),
     Stage.INVESTIGATION: ("侦查", "Investigation"),
     Stage.PROSECUTION: ("审查起诉", "Review for prosecution"),
@@ -99,6 +101,7 @@ class Party(StrEnum):
     TRANSFER_TARGET = "transfer_target"  # the agency a jurisdiction transfer is pending to
     COUNTY_GOVERNMENT = "county_government"  # decides jurisdiction disputes (D6 §一(三))
     CONSULTED = "consulted"  # an agency holding a written question to answer (N2017 Art. 24)
+    SUPERIOR = "superior"  # the owner's superior department: 稽查 of its cases (P2014 Art. 17)
     JOINT_OFFICE = "joint_office"
     LEADERSHIP_GROUP = "leadership_group"
 
@@ -111,6 +114,36 @@ class Classification(StrEnum):
     @property
     def referable(self) -> bool:
         return self is not Classification.ADMINISTRATIVE
+
+
+class Track(StrEnum):
+    """The two things a referral to the police can be (DOMAIN.md "Two tracks"); the confirmed
+    classification and the mechanism decide which one a case runs on."""
+
+    # 涉嫌犯罪: O310, and N2017 for environmental cases. A mechanism without a detention track runs its
+    # 治安 transfers on this shape too, as its own seed text says (D5 §三.3).
+    CRIMINAL = "criminal"
+    # 治安 (administrative detention) after the agency's penalty decision: P2014, where the mechanism
+    # has it (the environmental mechanisms, P2014 Art. 2).
+    DETENTION = "detention"
+
+
+# Stages only one referral track enters (see ``Track``): the progress strip leaves out the other's.
+TRACK_STAGES: dict[Track, frozenset[Stage]] = {
+    Track.CRIMINAL: frozenset(
+        {
+            Stage.FILING_DECISION,
+            Stage.NOT_FILED,
+            Stage.RECONSIDERATION,
+            Stage.SUPERVISION,
+            Stage.HANDOVER,
+            Stage.INVESTIGATION,
+            Stage.PROSECUTION,
+            Stage.TRIAL,
+        }
+    ),
+    Track.DETENTION: frozenset({Stage.DETENTION_REVIEW}),
+}
 
 
 class ExceedanceArithmetic(StrEnum):
@@ -217,6 +250,11 @@ class DocumentKind(StrEnum):
     # 案件移交书: no crime, handed back for a penalty (O310 Art. 13; N2017 Art. 17)
     HANDBACK = "handback"
     NOT_PROSECUTED_NOTICE = "not_prosecuted_notice"  # 不起诉决定 (N2017 Art. 18)
+    DETENTION_DECISION = (
+        "detention_decision"  # 行政拘留决定书, copied to the agency (P2014 Art. 14)
+    )
+    RETURN_NOTICE = "return_notice"  # 书面告知并退回案卷材料 (P2014 Art. 15)
+    REFERRAL_ORDER = "referral_order"  # 上级部门责令移送 (P2014 Art. 17)
 
     @property
     def received(self) -> Event:
@@ -233,6 +271,9 @@ DOCUMENT_LABELS: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.REFERRAL_RECOMMENDATION: ("建议移送检察意见", "Recommendation to refer"),
     DocumentKind.HANDBACK: ("案件移交书(反向移送)", "Case handed back for a penalty"),
     DocumentKind.NOT_PROSECUTED_NOTICE: ("不起诉决定书", "Decision not to prosecute"),
+    DocumentKind.DETENTION_DECISION: ("行政拘留决定书(抄送)", "Copy of the detention decision"),
+    DocumentKind.RETURN_NOTICE: ("退回案卷材料告知书", "Notice returning the file"),
+    DocumentKind.REFERRAL_ORDER: ("责令移送通知", "Order to transfer the case"),
 }
 
 
@@ -331,4 +372,12 @@ class Event(StrEnum):
     NOT_PROSECUTED = "not_prosecuted"  # 不起诉
     JUDGED = "judged"  # 判决
     NO_CRIMINAL_PENALTY = "no_criminal_penalty"  # 无罪判决或者免予刑事处罚
+    # The detention track (P2014)
+    PENALTY_DECIDED = "penalty_decided"  # before the transfer (Art. 2)
+    DETENTION_DECIDED = "detention_decided"  # 决定行政拘留 (Art. 14)
+    REFERRAL_RETURNED = "referral_returned"  # 退回案卷材料 (Art. 15)
+    REFERRAL_ORDERED = "referral_ordered"  # 上级部门责令移送 (Art. 17)
+    DETENTION_DECISION_RECEIVED = "detention_decision_received"
+    RETURN_NOTICE_RECEIVED = "return_notice_received"
+    REFERRAL_ORDER_RECEIVED = "referral_order_received"
     DOCUMENT_FAILED = "document_failed"  # the receiving system refused it: a person resends it

@@ -38,6 +38,8 @@ PRINCIPALS = [
     ("JLO-EAST", "coordinator"),
     ("LG-EAST", "leader"),
     ("PROC-EAST", "procurator"),
+    ("EPB-CITY", "officer"),  # EPB-DEMO's superior department (P2014 Art. 17)
+    ("EPB-CITY", "approver"),
 ]
 
 

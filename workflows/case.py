@@ -264,7 +264,7 @@ class CaseWorkflow:
             case_id=case.case_id,
             projection=projection(case, workflow.now()),
             entries=entries,
-            agencies=participants(case),
+            agencies=participants(case, self._registry),
             clocks=to_record(case, min(e.at for e in entries)),
             evidence=case.evidence[first:],
             intake=None if held.intake_recorded else self.wf.intake,

@@ -1,5 +1,5 @@
 """Acceptance: the police system's receipt, the police's acceptance, and supplementary material
-(O310 Art. 7; N2017 Art. 7, 8; D5 §三.3)."""
+(O310 Art. 7; N2017 Art. 7, 8; D5 §三.3; on the detention track P2014 Art. 12, 13)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from cases.limits import MAX_SUPPLEMENT_REQUESTS, Lines, OptionalDocumentNumber,
 from cases.model import CaseState, SupplementRequest
 from cases.payloads import Payload
 from cases.steps.base import OFFICER, step
-from cases.steps.conditions import window_closed
-from cases.vocabulary import Branch, Event, Party, Stage
+from cases.steps.conditions import window_closed, window_of
+from cases.vocabulary import Branch, Event, Party, Stage, Track
 
 
 @dataclass(kw_only=True)
@@ -21,7 +21,7 @@ class Accept(Payload):
 
 
 def _delivered_and_complete(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
-    if ctx.profile.acceptance_on_receipt:
+    if ctx.profile.rules_for(state.classification).acceptance_on_receipt:
         return Refusal(
             Reason.NOT_IN_MECHANISM,
             f"under mechanism '{ctx.profile.name}' the police system's receipt is the acceptance "
@@ -45,17 +45,20 @@ def _delivered_and_complete(state: CaseState, party: Party, ctx: Context) -> Ref
     "accept",
     "受理",
     "Accept the case",
-    source="O310 Art. 7 (the receipt is signed); D5 §三.3; N2017 Art. 7",
+    source="O310 Art. 7 (the receipt is signed); D5 §三.3; N2017 Art. 7; P2014 Art. 12: the "
+    "police accept a transfer for detention under their administrative-case rules",
     stages={Stage.ACCEPTANCE},
     movers={Party.RECEIVING: OFFICER},
     guard=_delivered_and_complete,
     example={"reference": "受案登记 2026-118"},
 )
 def accept(c: Change, p: Accept) -> None:
-    """The police accept; the filing decision's days run from here."""
+    """The police accept; the filing decision's days run from here, or on the detention track the
+    days to ask for more (P2014 Art. 13) and to return the file (Art. 15)."""
     c.case.filing.accepted_at = c.now
     c.note(reference=p.reference)
-    c.move(Stage.FILING_DECISION)
+    detention = c.ctx.profile.track_of(c.case.classification) is Track.DETENTION
+    c.move(Stage.DETENTION_REVIEW if detention else Stage.FILING_DECISION)
     c.emit(Event.ACCEPTED)
 
 
@@ -67,7 +70,8 @@ class AskSupplements(Payload):
 def _supplements_may_be_asked(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
     """When the police may ask for more depends on the mechanism: before acceptance where the package
     is reviewed first (D1-rules §三(二)2), after it where the police must accept at once and ask
-    within the window (N2017 Art. 7, 8)."""
+    within the window (N2017 Art. 7, 8: 24 hours; on the detention track P2014 Art. 13: 3 working
+    days of accepting)."""
     if state.referral.receipt is None:
         return Refusal(
             Reason.NOT_DELIVERED,
@@ -94,8 +98,11 @@ def _supplements_may_be_asked(state: CaseState, party: Party, ctx: Context) -> R
             "under this mechanism the police accept at once and may not refuse for incomplete "
             "materials: accept, then ask for supplements",
         )
-    if window_closed(state.filing.accepted_at, "supplement_request", ctx):
-        source = ctx.profile.windows["supplement_request"].source
+    window = window_of(state, "supplement_request", ctx)
+    if window is not None and window_closed(
+        state, state.filing.accepted_at, "supplement_request", ctx
+    ):
+        source = window.source
         return Refusal(
             Reason.WINDOW_CLOSED,
             f"supplements must be asked for within the window after acceptance ({source})",
@@ -107,8 +114,9 @@ def _supplements_may_be_asked(state: CaseState, party: Party, ctx: Context) -> R
     "request_supplements",
     "要求补正材料",
     "Ask for supplementary material",
-    source="N2017 Art. 8: asked in writing within 24 hours of receiving the case",
-    stages={Stage.ACCEPTANCE, Stage.FILING_DECISION},
+    source="N2017 Art. 8: asked in writing within 24 hours of receiving the case; P2014 Art. 13: "
+    "within 3 working days of accepting it",
+    stages={Stage.ACCEPTANCE, Stage.FILING_DECISION, Stage.DETENTION_REVIEW},
     movers={Party.RECEIVING: OFFICER},
     guard=_supplements_may_be_asked,
     branch=Branch.SUPPLEMENTS,
@@ -137,8 +145,9 @@ class Supply(Payload):
     "supply_supplements",
     "补正材料",
     "Supply the supplementary material",
-    source="N2017 Art. 8: supplied within 3 days, or explained in writing",
-    stages={Stage.ACCEPTANCE, Stage.FILING_DECISION},
+    source="N2017 Art. 8: supplied within 3 days, or explained in writing; P2014 Art. 13 sets no "
+    "period for supplying",
+    stages={Stage.ACCEPTANCE, Stage.FILING_DECISION, Stage.DETENTION_REVIEW},
     movers={Party.REFERRING: OFFICER},
     guard=_supplements_asked,
     branch=Branch.SUPPLEMENTS,

@@ -11,7 +11,7 @@ from cases.model import CaseState
 from cases.payloads import Dated, Payload, Reasoned
 from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import PRE_REFERRAL, transfer_pending
-from cases.vocabulary import Branch, Event, Party, Stage
+from cases.vocabulary import DOCUMENT_LABELS, Branch, DocumentKind, Event, Party, Stage
 
 
 def _administrative_path_open(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
@@ -69,13 +69,31 @@ def impose_penalty(c: Change, p: Penalty) -> None:
     c.emit(Event.PENALTY_IMPOSED)
 
 
+# What the agency files before it closes a detention case: the copy of the decision (P2014 Art. 14,
+# 16), or the written reasons that came back with the file (Art. 15: 收到书面告知及退回的案卷材料后…结案).
+FILED_BEFORE_ARCHIVING = frozenset({DocumentKind.DETENTION_DECISION, DocumentKind.RETURN_NOTICE})
+
+
+def _nothing_awaited(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    awaited = [d for d in state.documents if d.kind in FILED_BEFORE_ARCHIVING and d.pending]
+    if not awaited:
+        return None
+    doc = awaited[-1]
+    return Refusal(
+        Reason.NOT_DELIVERED,
+        f"{DOCUMENT_LABELS[doc.kind][0]} ({doc.doc_id}) has not reached the agency's system yet; "
+        "the case is closed on its receipt (P2014 Art. 15, 16)",
+    )
+
+
 @step(
     "archive",
     "归档",
     "Archive",
-    source="D7 §六; N2017 Art. 34: each decision on the shared record",
+    source="D7 §六; N2017 Art. 34: each decision on the shared record; P2014 Art. 15, 16",
     stages={Stage.ARCHIVING},
     movers={Party.REFERRING: OFFICER},
+    guard=_nothing_awaited,
 )
 def archive(c: Change, p: Payload) -> None:
     """The case closes; every clock stops, and the read model keeps the record."""

@@ -10,7 +10,7 @@ from cases.checklists import CATALOGUE, ChecklistLine, checklist, missing
 from cases.context import Context, Reason, Refusal
 from cases.limits import MAX_REQUESTS
 from cases.model import Actor, CaseState, ClockState
-from cases.profile import Profile
+from cases.profile import Profile, Window
 from cases.steps.base import BodyCheck, Choices
 from cases.vocabulary import Party, RequestKind, Stage
 
@@ -21,9 +21,14 @@ def open_clock(state: CaseState, name: str) -> ClockState | None:
     return next((c for c in state.open_clocks() if c.name == name), None)
 
 
-def window_closed(start: datetime | None, window: str, ctx: Context) -> bool:
-    """Has the period for exercising a right (the mechanism's window) run out?"""
-    spec = ctx.profile.windows.get(window)
+def window_of(state: CaseState, window: str, ctx: Context) -> Window | None:
+    """The window of this name on the case's track (the detention track has its own, P2014)."""
+    return ctx.profile.rules_for(state.classification).windows.get(window)
+
+
+def window_closed(state: CaseState, start: datetime | None, window: str, ctx: Context) -> bool:
+    """Has the period for exercising a right (the track's window) run out?"""
+    spec = window_of(state, window, ctx)
     if spec is None or start is None:
         return False
     due = due_instant(start, spec.period.length, spec.period.unit, ctx.calendar)
@@ -41,12 +46,28 @@ def transfer_pending(state: CaseState) -> Refusal | None:
     )
 
 
-def referral_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
-    """The package's lines; the penalty decision joins them once one was made (N2017 Art. 6)."""
-    required = list(profile.referral_required)
+def penalty_first(state: CaseState, ctx: Context) -> Refusal | None:
+    """On the detention track a case is transferred only after the agency's penalty decision
+    (P2014 Art. 2: 依法作出行政处罚决定后,仍需要移送公安机关处以行政拘留)."""
+    if not ctx.profile.rules_for(state.classification).penalty_first:
+        return None
     if state.penalty_decided_at is not None:
-        required += [k for k in profile.referral_if_penalty if k not in required]
-    optional = [k for k in profile.referral_optional if k not in required]
+        return None
+    return Refusal(
+        Reason.PENALTY_FIRST,
+        "a case is transferred for administrative detention only after the agency's penalty "
+        "decision (P2014 Art. 2): record it with 'decide_penalty' first",
+    )
+
+
+def referral_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
+    """The package's lines on the case's track; the penalty decision joins them once one was made
+    (N2017 Art. 6)."""
+    rules = profile.rules_for(state.classification)
+    required = list(rules.referral_required)
+    if state.penalty_decided_at is not None:
+        required += [k for k in rules.referral_if_penalty if k not in required]
+    optional = [k for k in rules.referral_optional if k not in required]
     return checklist(required, optional, ((item.seq, item.kind) for item in state.evidence))
 
 
@@ -68,7 +89,8 @@ def package_incomplete(state: CaseState, ctx: Context) -> Refusal | None:
     labels = "; ".join(f"{CATALOGUE[k].label_zh} ({k})" for k in lacking)
     return Refusal(
         Reason.PACKAGE_INCOMPLETE,
-        f"the referral package lacks: {labels} ({ctx.profile.referral_source})",
+        f"the referral package lacks: {labels} "
+        f"({ctx.profile.rules_for(state.classification).referral_source})",
         tuple(lacking),
     )
 

@@ -65,7 +65,13 @@ class RecordEvidence(Payload):
 
 
 POLICE_STAGES = frozenset(
-    {Stage.ACCEPTANCE, Stage.FILING_DECISION, Stage.HANDOVER, Stage.INVESTIGATION}
+    {
+        Stage.ACCEPTANCE,
+        Stage.FILING_DECISION,
+        Stage.HANDOVER,
+        Stage.INVESTIGATION,
+        Stage.DETENTION_REVIEW,  # P2014 Art. 13: the police may gather evidence themselves
+    }
 )
 
 
@@ -86,7 +92,7 @@ def _whose_material(state: CaseState, party: Party, ctx: Context) -> Refusal | N
         if state.stage is Stage.INVESTIGATION:
             return Refusal(Reason.NOT_YOUR_MOVE, "during investigation the police record evidence")
         if (
-            state.stage in (Stage.ACCEPTANCE, Stage.FILING_DECISION)
+            state.stage in (Stage.ACCEPTANCE, Stage.FILING_DECISION, Stage.DETENTION_REVIEW)
             and not state.pending_supplements
         ):
             return Refusal(

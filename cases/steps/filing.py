@@ -183,7 +183,7 @@ def _reconsideration_open(state: CaseState, party: Party, ctx: Context) -> Refus
     if filing.supervision_proposed_at is not None:
         return Refusal(Reason.ALREADY_PENDING, "the case is already before the procuratorate")
     notice = state.received(REFUSAL_NOTICE[filing.outcome])
-    if window_closed(notice.received_at if notice else None, "reconsideration", ctx):
+    if window_closed(state, notice.received_at if notice else None, "reconsideration", ctx):
         source = ctx.profile.windows["reconsideration"].source
         return Refusal(
             Reason.WINDOW_CLOSED,

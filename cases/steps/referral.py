@@ -1,5 +1,7 @@
 """Referral: the team reports, the head decides within 3 days, an approved case reaches the police
-within 24 hours with its package (O310 Art. 5, 6; N2017 Art. 5, 6; D1-rules §五)."""
+within 24 hours with its package (O310 Art. 5, 6; N2017 Art. 5, 6; D1-rules §五). On the detention
+track the same steps carry P2014: the penalty decided first (Art. 2), the head's approval (Art. 10), the
+Art. 11 package, sent within 3 working days of the decision to transfer (Art. 12, 19)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from cases.limits import KEPT_REFUSALS, MAX_TEAM, AgencyCode, Title
 from cases.model import Actor, CaseState
 from cases.payloads import Payload, Reasoned
 from cases.steps.base import APPROVER, OFFICER, OFFICER_OR_APPROVER, step
-from cases.steps.conditions import package_incomplete, transfer_pending
-from cases.vocabulary import Branch, Event, Party, Stage
+from cases.steps.conditions import package_incomplete, penalty_first, transfer_pending
+from cases.vocabulary import Branch, Event, Party, Stage, Track
 
 
 def _ready_to_report(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
@@ -31,7 +33,7 @@ def _ready_to_report(state: CaseState, party: Party, ctx: Context) -> Refusal | 
             Reason.NOT_REFERABLE,
             "the case is classified as administrative only; reclassify it to refer it",
         )
-    return transfer_pending(state) or package_incomplete(state, ctx)
+    return transfer_pending(state) or penalty_first(state, ctx) or package_incomplete(state, ctx)
 
 
 @dataclass(kw_only=True)
@@ -41,11 +43,14 @@ class Report(Payload):
 
 
 def _a_team(state: CaseState, actor: Actor, p: Report, ctx: Context) -> list[str]:
-    team = ctx.profile.referral_team
+    rules = ctx.profile.rules_for(state.classification)
+    team = rules.referral_team
     if len(set(p.officers)) >= team:
         return []
+    why = "O310 Art. 5 ¶1" if rules.track is Track.CRIMINAL else rules.source
     return [
-        f"officers: the report is made by a team of at least {team} officers (O310 Art. 5 ¶1); "
+        f"officers: the report is made by a team of at least {team} "
+        f"officer{'s' if team != 1 else ''} ({why}); "
         f"name them ({len(set(p.officers))} named)"
     ]
 
@@ -54,7 +59,8 @@ def _a_team(state: CaseState, actor: Actor, p: Report, ctx: Context) -> list[str
     "request_approval",
     "提请移送审批",
     "Ask the head to approve the referral",
-    source="O310 Art. 5 ¶1: a team of two or more officers reports in writing to the head",
+    source="O310 Art. 5 ¶1: a team of two or more officers reports in writing to the head; "
+    "P2014 Art. 10: the transfer approval form (移送审批单) goes to the head",
     stages={Stage.EVIDENCE},
     movers={Party.REFERRING: OFFICER},
     guard=_ready_to_report,
@@ -73,7 +79,8 @@ def request_approval(c: Change, p: Report) -> None:
     "approve_referral",
     "批准移送",
     "Approve the referral",
-    source="O310 Art. 5 ¶2: the head decides within 3 days; approved, sent within 24 hours",
+    source="O310 Art. 5 ¶2: the head decides within 3 days; approved, sent within 24 hours; "
+    "P2014 Art. 10, 12: approved by the head, sent within 3 working days",
     stages={Stage.REFERRAL_APPROVAL},
     movers={Party.REFERRING: APPROVER},
     guard=lambda state, party, ctx: package_incomplete(state, ctx),
@@ -164,7 +171,8 @@ def _send(c: Change, p: Send) -> None:
     "send_referral",
     "书面移送公安",
     "Send the referral",
-    source="O310 Art. 5 ¶2, Art. 6; N2017 Art. 6: the package, within 24 hours of approval",
+    source="O310 Art. 5 ¶2, Art. 6; N2017 Art. 6: the package, within 24 hours of approval; "
+    "P2014 Art. 11, 12: the package, within 3 working days of the decision to transfer",
     stages={Stage.REFERRAL_SENDING},
     movers={Party.REFERRING: OFFICER},
     check=_a_police_agency,

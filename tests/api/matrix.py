@@ -1,8 +1,8 @@
 """The access matrix: every principal against a case of the demo county (case A) and one of the east
 county (case B). Each router's tests check their own column.
 
-An agency sees the cases it has a part in, coordinators and leaders their region, procurators
-everything. A role that can never take an action gets 403; a case the caller may not see is 404 (its
+An agency sees the cases it has a part in (a superior department those of the agencies below it),
+coordinators and leaders their region, procurators everything. A role that can never take an action gets 403; a case the caller may not see is 404 (its
 existence not revealed); a visible case where the move is someone else's is the case's 409.
 """
 
@@ -30,6 +30,10 @@ ON_A: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("JLO-EAST", "coordinator"): (404, 404, 404, 404),
     ("LG-EAST", "leader"): (404, 404, 404, 404),
     ("PROC-EAST", "procurator"): (200, 200, 409, 403),
+    # The superior department sees its subordinate's cases (稽查, P2014 Art. 17); their moves are not
+    # its own.
+    ("EPB-CITY", "officer"): (200, 200, 409, 409),
+    ("EPB-CITY", "approver"): (200, 200, 409, 403),
 }
 # The action each role tries: one its role may take in principle.
 ACTION = {

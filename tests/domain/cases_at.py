@@ -32,6 +32,7 @@ LG = "LG-DEMO"
 GOV = "GOV-DEMO"
 MON = "MON-DEMO"
 APR = "APR-DEMO"
+CITY = "EPB-CITY"  # EPB-DEMO's superior department (P2014 Art. 17)
 OFFICER = Actor(EPB, Role.OFFICER, "王执法")
 
 
@@ -83,8 +84,8 @@ def with_items(state: CaseState, *kinds: str) -> CaseState:
 
 
 def complete_package(state: CaseState) -> CaseState:
-    profile = get_profile(state.mechanism)
-    return with_items(state, *profile.referral_required)
+    rules = get_profile(state.mechanism).rules_for(state.classification)
+    return with_items(state, *rules.referral_required)
 
 
 def received(state: CaseState, kind: DocumentKind, at: datetime) -> Document:
@@ -97,16 +98,20 @@ def received(state: CaseState, kind: DocumentKind, at: datetime) -> Document:
 
 
 def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = True) -> CaseState:
-    """A case standing in ``stage``, as the lifecycle would have left it there."""
+    """A case standing in ``stage``, as the lifecycle would have left it there: on the criminal track,
+    but for the detention track's own stage."""
     s = fresh(mechanism)
     if stage is Stage.DISCOVERY:
         return s
+    detention = stage is Stage.DETENTION_REVIEW
     s = replace(
         s,
         stage=Stage.EVIDENCE,
-        classification=Classification.CRIME,
+        classification=Classification.PUBLIC_SECURITY if detention else Classification.CRIME,
         classified_by=Actor(s.owner_agency, Role.OFFICER, "王执法"),
     )
+    if detention:
+        s.penalty_decided_at = NOW - timedelta(days=1)
     if complete:
         s = complete_package(s)
     if stage is Stage.EVIDENCE:
@@ -122,7 +127,7 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
         return replace(s, stage=stage)
     s.referral.sent_at = NOW - timedelta(hours=8)
     s.referral.attempts = 1
-    on_receipt = get_profile(mechanism).acceptance_on_receipt
+    on_receipt = get_profile(mechanism).rules_for(s.classification).acceptance_on_receipt
     if stage is Stage.ACCEPTANCE:
         # Where the receipt is the acceptance, a case stands here only until the receipt comes.
         if not on_receipt:
@@ -130,7 +135,7 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
         return replace(s, stage=stage)
     s.referral.receipt = DeliveryReceipt("PSB-RCPT-1", NOW - timedelta(hours=6))
     s.filing.accepted_at = NOW - timedelta(hours=6)
-    if stage is Stage.FILING_DECISION:
+    if stage in (Stage.FILING_DECISION, Stage.DETENTION_REVIEW):
         return replace(s, stage=stage)
     if stage in (Stage.NOT_FILED, Stage.RECONSIDERATION, Stage.SUPERVISION):
         s.filing.outcome = FilingOutcome.NOT_FILED

@@ -35,6 +35,7 @@ from cases.vocabulary import (
 )
 from tests.domain.cases_at import (
     APR,
+    CITY,
     EPB,
     GOV,
     JLO,
@@ -99,6 +100,8 @@ PRE_REFERRAL_AGENCY = {
     (EPB, APP, "request_early_intervention"),
     (EPB, APP, "transfer_jurisdiction"),
     (EPB, APP, "handle_administratively"),
+    (CITY, OFF, "order_referral"),
+    (CITY, APP, "order_referral"),
 }
 
 # Who may do what, for each stage of an env-police case (complete package from evidence on).
@@ -145,6 +148,15 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (EPB, APP, "propose_supervision"),
         (PROC, PROS, "supervise_filing"),
     },
+    # The detention track (P2014 Art. 13–15): the police detain, return the file or ask for more.
+    Stage.DETENTION_REVIEW: {
+        (PSB, OFF, "decide_detention"),
+        (PSB, APP, "decide_detention"),
+        (PSB, OFF, "return_referral"),
+        (PSB, APP, "return_referral"),
+        (PSB, OFF, "request_supplements"),
+        (PSB, OFF, "record_evidence"),
+    },
     Stage.RECONSIDERATION: {
         (PSB, OFF, "decide_reconsideration"),
         (PSB, APP, "decide_reconsideration"),
@@ -175,6 +187,8 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (EPB, OFF, "impose_penalty"),
         (EPB, APP, "impose_penalty"),
         (PROC, PROS, "recommend_referral"),
+        (CITY, OFF, "order_referral"),
+        (CITY, APP, "order_referral"),
     },
     Stage.ARCHIVING: {(EPB, OFF, "archive")},
     Stage.ARCHIVED: set(),
@@ -475,11 +489,24 @@ SCENARIOS: list[tuple[str, Reason, object]] = [
         ),
     ),
     (
+        "a transfer for detention reported before the penalty decision (P2014 Art. 2)",
+        Reason.PENALTY_FIRST,
+        lambda: decide(public_security(case_at(Stage.EVIDENCE)), "request_approval", OFFICER),
+    ),
+    (
         "a refusal of the referral without reasons",
         Reason.INVALID_PAYLOAD,
         lambda: validate(case_at(Stage.REFERRAL_APPROVAL), "refuse_referral", HEAD, {}, ctx()),
     ),
 ]
+
+
+def public_security(state: CaseState) -> CaseState:
+    """Confirmed as a 治安 case, with the P2014 Art. 11 package but no penalty decided yet."""
+    state = replace(state, classification=Classification.PUBLIC_SECURITY)
+    detention = ctx().profile.detention
+    assert detention is not None
+    return with_items(state, *detention.referral_required)
 
 
 def undelivered(state: CaseState) -> CaseState:

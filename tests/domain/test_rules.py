@@ -37,3 +37,4 @@ def test_python_m_cases_rules_prints_it() -> None:
             assert f"\n  {clock} " in printed, (name, clock)
     assert "| statutory | O310 Art. 5" in printed
     assert "| not statutory |" in printed
+    assert "| statutory | detention track | P2014 Art. 12" in printed

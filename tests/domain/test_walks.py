@@ -51,10 +51,19 @@ MECHANISMS = [
 WALKS = 40
 STEPS_PER_WALK = 45
 # Steps that do not move a case on: taken less often, so that walks reach the later stages.
-BUSYWORK = {"record_evidence", "direct", "update_facts", "supervise_case"}
+BUSYWORK = {
+    "record_evidence",
+    "direct",
+    "update_facts",
+    "supervise_case",
+}
+# Written questions may be asked at any stage: taken less often too, but they are real moves (an
+# answer stops its clock).
+QUESTIONS = {"ask_in_writing", "answer_in_writing"}
 # Side paths: taken too, but less often than the way forward.
 DETOURS = {
     "handle_administratively",
+    "order_referral",
     "find_not_competent",
     "transfer_jurisdiction",
     "withdraw_referral",
@@ -91,7 +100,7 @@ def body_for(
     request_id = request_id or next(
         (r.request_id for r in state.open_requests() if r.agency == actor.agency), None
     )
-    kinds = [*ctx.profile.referral_required, "monitoring_report", "party_interviews"]
+    kinds = [*package_kinds(ctx), "monitoring_report", "party_interviews"]
     everything: dict[str, Any] = {
         "note": "说明",
         "reasons": "理由",
@@ -135,6 +144,12 @@ def body_for(
     return {k: v for k, v in everything.items() if k in wanted and v is not None}
 
 
+def package_kinds(ctx: Context) -> list[str]:
+    """What the packages of both tracks need (the detention track's where the mechanism has one)."""
+    detention = ctx.profile.detention.referral_required if ctx.profile.detention else ()
+    return list(dict.fromkeys([*ctx.profile.referral_required, *detention]))
+
+
 def options(state: CaseState, ctx: Context) -> list[tuple[Move, Role]]:
     return [(m, role) for m in moves(state, ctx) for role in m.roles]
 
@@ -173,7 +188,7 @@ def clock_of(state: CaseState, ordinal: int) -> ClockState:
 def waiting_on_the_receipt(state: CaseState, clock: ClockState, ctx: Context) -> bool:
     """The referral or a notice is on its way and nothing has failed: the receipt will stop it."""
     r = state.referral
-    if clock.name == "sending":
+    if clock.name in ("sending", "detention_sending"):
         return r.sent_at is not None and r.receipt is None and not r.delivery_error
     spec = ctx.profile.clocks[clock.name]
     return any(
@@ -187,9 +202,13 @@ def waiting_on_the_transfer(state: CaseState, clock: ClockState) -> bool:
 
 
 def with_package(state: CaseState, ctx: Context) -> CaseState:
-    """The owner records whatever the referral package lacks (it always may, before referral)."""
+    """The owner records whatever the referral package lacks (it always may, before referral), and
+    on the detention track its penalty decision (P2014 Art. 2), which it may always take first."""
     done = trial_copy(state)
-    for kind in ctx.profile.referral_required:
+    rules = ctx.profile.rules_for(done.classification)
+    if rules.penalty_first and done.penalty_decided_at is None:
+        done.penalty_decided_at = ctx.now
+    for kind in package_kinds(ctx):
         done.evidence.append(
             EvidenceItem(
                 len(done.evidence) + 1,
@@ -264,6 +283,14 @@ def test_every_open_clock_can_be_stopped_by_its_owner(mechanism: str) -> None:
         rng = random.Random(f"{mechanism}-{seed}")
         state = fresh(mechanism, CaseFacts(violation_type=ViolationType.DIRECT_DISCHARGE))
         now = NOW
+        if profile.detention is not None and rng.random() < 0.3:
+            # Some start confirmed as 治安 cases, to walk the detention track (P2014) as far.
+            state = replace(
+                state,
+                stage=Stage.EVIDENCE,
+                classification=Classification.PUBLIC_SECURITY,
+                classified_by=Actor(state.owner_agency, Role.OFFICER, "走查"),
+            )
         if rng.random() < 0.7:  # most walks start with the package gathered, to get further
             state = with_package(state, Context(profile, registry, now))
         trail: list[str] = []
@@ -272,7 +299,7 @@ def test_every_open_clock_can_be_stopped_by_its_owner(mechanism: str) -> None:
             choices = options(state, ctx)
             if not choices or state.stage.closed:
                 break
-            weights = [1 if m.action in BUSYWORK | DETOURS else 6 for m, _ in choices]
+            weights = [1 if m.action in BUSYWORK | DETOURS | QUESTIONS else 6 for m, _ in choices]
             move, role = rng.choices(choices, weights)[0]
             transition = take(state, move, role, ctx, rng)
             if transition is None:
@@ -307,3 +334,5 @@ def test_every_open_clock_can_be_stopped_by_its_owner(mechanism: str) -> None:
         Stage.ADMIN_PENALTY,
         Stage.ARCHIVED,
     } <= seen_stages
+    if profile.detention is not None:
+        assert Stage.DETENTION_REVIEW in seen_stages

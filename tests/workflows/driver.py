@@ -349,7 +349,8 @@ async def to_filing(case: Case) -> None:
     """Where the receipt is the acceptance (N2017 Art. 7) the case is there once delivered; where
     acceptance is a step of its own (D4, D5) the police take it."""
     await to_acceptance(case)
-    if not get_profile((await case.view()).state.mechanism).acceptance_on_receipt:
+    state = (await case.view()).state
+    if not get_profile(state.mechanism).rules_for(state.classification).acceptance_on_receipt:
         await case.act("accept", PSB_OFFICER, reference="PSB-2026-001")
 
 
@@ -381,6 +382,43 @@ async def to_investigation(case: Case) -> None:
     await case.act("hand_over", EPB_OFFICER, items=["水样3份", "暗管照片"])
 
 
+# --- The detention track (P2014) ----------------------------------------------------------------------
+
+SUPERIOR = Actor("EPB-CITY", Role.APPROVER, "市局稽查")  # EPB-DEMO's superior (P2014 Art. 17)
+
+
+def detention_package(mechanism: str = "env-police") -> list[dict[str, str]]:
+    """The P2014 Art. 11 package as a ``record_evidence`` body."""
+    rules = get_profile(mechanism).detention
+    assert rules is not None
+    return items(*rules.referral_required)
+
+
+async def to_detention_approval(case: Case) -> None:
+    """Confirmed as 治安, the package and the penalty first (P2014 Art. 2), then the report."""
+    mechanism = (await case.view()).state.mechanism
+    await classified(case, Classification.PUBLIC_SECURITY)
+    await case.act("record_evidence", EPB_OFFICER, items=detention_package(mechanism))
+    await case.act("decide_penalty", EPB_OFFICER, reference="罚字〔2026〕9号")
+    await case.act("request_approval", EPB_OFFICER, officers=["王执法"])
+
+
+async def to_detention_sending(case: Case) -> None:
+    await to_detention_approval(case)
+    await case.act("approve_referral", EPB_HEAD)
+
+
+async def to_detention_acceptance(case: Case) -> None:
+    await to_detention_sending(case)
+    await case.act("send_referral", EPB_OFFICER)
+    await delivered(case)
+
+
+async def to_detention_review(case: Case) -> None:
+    await to_detention_acceptance(case)
+    await case.act("accept", PSB_OFFICER, reference="受案-2026-77")
+
+
 async def finish(case: Case, history: str | None = None) -> None:
     """Take the case from wherever it stands to the archive, and keep its history under ``history``."""
     from tests.workflows.histories import keep_history
@@ -394,11 +432,14 @@ async def finish(case: Case, history: str | None = None) -> None:
         elif stage is Stage.ADMIN_PENALTY:
             await case.act("impose_penalty", EPB_OFFICER, reference="罚字〔2026〕1号")
         elif stage is Stage.ACCEPTANCE:
-            mechanism = (await case.view()).state.mechanism
-            if get_profile(mechanism).acceptance_on_receipt:
+            state = (await case.view()).state
+            if get_profile(state.mechanism).rules_for(state.classification).acceptance_on_receipt:
                 await delivered(case)  # the receipt moves the case on
             else:
                 await case.act("accept", PSB_OFFICER)
+        elif stage is Stage.DETENTION_REVIEW:
+            await case.act("decide_detention", PSB_OFFICER, reference="拘决字1号", days=10)
+            await settled(case, DocumentKind.DETENTION_DECISION)
         elif stage is Stage.FILING_DECISION:
             await case.act("file_case", PSB_OFFICER)
         elif stage is Stage.HANDOVER:

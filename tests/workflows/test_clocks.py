@@ -22,6 +22,7 @@ from tests.workflows.driver import (
     PROCURATOR,
     PSB_HEAD,
     PSB_OFFICER,
+    SUPERIOR,
     Case,
     calendar_for,
     classified,
@@ -30,6 +31,10 @@ from tests.workflows.driver import (
     settled,
     soon,
     to_approval,
+    to_detention_acceptance,
+    to_detention_approval,
+    to_detention_review,
+    to_detention_sending,
     to_filing,
     to_handover,
     to_investigation,
@@ -139,6 +144,32 @@ async def _recommendation(case: Case) -> None:
     await settled(case, DocumentKind.REFERRAL_RECOMMENDATION)
 
 
+async def _detention_supplements(case: Case) -> None:
+    await to_detention_review(case)
+    await case.act("request_supplements", PSB_OFFICER, items=["送达回证"])
+
+
+async def _detention_copy(case: Case) -> None:
+    """The copy is refused by the agency's system: the police's 3 working days run on."""
+    await to_detention_review(case)
+    case.fakes.refuse_documents = 1
+    await case.act("decide_detention", PSB_OFFICER, reference="拘决字〔2026〕3号", days=10)
+    await settled(case, DocumentKind.DETENTION_DECISION)
+
+
+async def _return_delivery(case: Case) -> None:
+    await to_detention_review(case)
+    case.fakes.refuse_documents = 1
+    await case.act("return_referral", PSB_OFFICER, reasons="事实不清")
+    await settled(case, DocumentKind.RETURN_NOTICE)
+
+
+async def _referral_order(case: Case) -> None:
+    await _archiving(case)
+    await case.act("order_referral", SUPERIOR, reasons="应当移送行政拘留")
+    await settled(case, DocumentKind.REFERRAL_ORDER)
+
+
 def _one(action: str, **payload: object) -> Path:
     async def path(case: Case) -> None:
         await case.act(action, EPB_OFFICER, **payload)
@@ -174,6 +205,14 @@ PATHS: dict[str, Path] = {
     "judgment": _judgment,
     "penalty": _penalty,
     "archiving": _archiving,
+    "detention_approval": to_detention_approval,
+    "detention_sending": to_detention_sending,
+    "detention_acceptance": to_detention_acceptance,
+    "detention_decision": to_detention_review,
+    "detention_supplements": _detention_supplements,
+    "detention_copy": _detention_copy,
+    "return_delivery": _return_delivery,
+    "referral_order": _referral_order,
 }
 CLOCKS = [(mechanism, name) for mechanism in ("env-police", "national-2017") for name in PATHS]
 

@@ -5,7 +5,8 @@ behaviour change stay, under ``tests/histories/v<N>/``, and must keep replaying:
 ``workflow.patched``, or by a rule the case carries in its profile. ``v1`` is from before written
 notices were delivered (``NOTICES_DELIVERED``); ``v2`` from before the referral team, the
 consultation invitations, the late-record flag and prosecution tracking (profile keys its carried
-profile lacks).
+profile lacks); ``v3`` from before the detention track (P2014), which a case has only when its carried
+profile has a ``[detention]`` table and its clocks their ``tracks``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ PATHS = {
     "supervised",
     "jurisdiction_transfer",
     "jurisdiction_dispute",
+    "detention_decided",
+    "detention_returned_late",
+    "detention_ordered_by_the_superior",
 }
 
 
@@ -80,6 +84,14 @@ def test_earlier_histories_are_kept() -> None:
         "withdrawn_after_filing",
         "not_prosecuted_penalty_resumed",
         "acquitted_then_penalty",
+        "detention_decided",
+        "detention_returned_late",
+        "detention_ordered_by_the_superior",
+    }
+    assert {p.stem for p in HISTORIES.glob("v3/*.json")} == PATHS - {
+        "detention_decided",
+        "detention_returned_late",
+        "detention_ordered_by_the_superior",
     }
 
 
