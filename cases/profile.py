@@ -195,6 +195,9 @@ class Profile:
     referral_team: int  # officers the referral report names at least (O310 Art. 5: 2)
     consultation_invites: bool  # the procuratorate and the court are invited (N2017 Art. 29)
     record_within_days: int  # a decision recorded later is flagged (N2017 Art. 34: 7); 0: none
+    # The agency kinds of the case's region a written question goes to (D6 §一(二): the county
+    # departments); empty: the case's own agencies (N2017 Art. 24).
+    written_consultation_to: tuple[str, ...]
     triage: TriageRules
     referral_required: tuple[str, ...]
     referral_optional: tuple[str, ...]

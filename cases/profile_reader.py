@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from cases.agencies import AgencyKind
 from cases.elements import ELEMENTS
 from cases.profile import (
     ESCALATION_TARGETS,
@@ -37,7 +38,7 @@ _TOP_KEYS = {
     "name", "title_zh", "title_en", "description", "sources", "extends", "demo", "referring_kinds",
     "stages", "branches", "supplements_block_acceptance", "copy_procuratorate", "triage",
     "acceptance_on_receipt", "base", "referral_team", "consultation_invites",
-    "record_within_days",
+    "record_within_days", "written_consultation_to",
     "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
     "detention",
 }  # fmt: skip
@@ -364,6 +365,10 @@ class Reader(TableReader):
             referral_team=self.count(raw, "referral_team", ""),
             consultation_invites=self.boolean(raw, "consultation_invites", "", default=False),
             record_within_days=self.count(raw, "record_within_days", ""),
+            written_consultation_to=tuple(
+                k.value
+                for k in self.members(raw, "written_consultation_to", "", AgencyKind, "agency kind")
+            ),
             triage=triage,
             referral_required=referral_required,
             referral_optional=referral_optional,

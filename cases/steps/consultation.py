@@ -117,38 +117,44 @@ ANSWERING = {Party.CONSULTED: frozenset({Role.OFFICER, Role.APPROVER, Role.PROCU
 
 @dataclass(kw_only=True)
 class Question(Payload):
-    agency: AgencyCode  # the agency asked: the case's agency, its police or its procuratorate
+    agency: AgencyCode  # the agency asked (see ``_askable``)
     subject: Subject  # the question
 
 
 def _askable(state: CaseState, ctx: Context) -> list[str]:
+    """Who a written question may go to: the case's own agencies (N2017 Art. 24), or where the
+    mechanism says so the agencies of those kinds in the case's region (D6 §一(二): the county
+    departments)."""
+    kinds = ctx.profile.written_consultation_to
+    if kinds:
+        return [a.code for a in ctx.registry if a.kind.value in kinds and a.region == state.region]
     return [a for party in ASKING for a in holders(state, party, ctx.registry) if a is not None]
 
 
-def _another_agency_of_the_case(
-    state: CaseState, actor: Actor, p: Question, ctx: Context
-) -> list[str]:
+def _another_agency(state: CaseState, actor: Actor, p: Question, ctx: Context) -> list[str]:
     others = [a for a in _askable(state, ctx) if a != actor.agency]
     if p.agency in others:
         return []
-    return [f"agency: ask one of the case's other agencies ({', '.join(others) or 'none'})"]
+    return [f"agency: ask one of {', '.join(others) or 'no agency'}"]
 
 
 @step(
     "ask_in_writing",
     "书面咨询",
     "Ask another agency in writing",
-    source="N2017 Art. 24: 书面咨询的,应当在7日内书面答复",
+    source="N2017 Art. 24: 书面咨询的,应当在7日内书面答复; D6 §一(二): 执法协作文书 to the county "
+    "departments, answered within 3 working days",
     stages=OPEN_STAGES,
     movers=ASKING,
     guard=room_for_requests,
-    check=_another_agency_of_the_case,
+    check=_another_agency,
     choices=lambda state, ctx: {"agency": _askable(state, ctx)},
     branch=Branch.WRITTEN_CONSULTATION,
     example={"agency": "PROC-DEMO", "subject": "含铬污泥是否属于危险废物的认定依据"},
 )
 def ask_in_writing(c: Change, p: Question) -> None:
-    """The question goes to the agency's system; its 7 days run per question."""
+    """The question goes to the agency's system; the mechanism's days (N2017: 7; D6: 3 working days)
+    run per question."""
     s = c.case
     request_id = f"{RequestKind.CONSULTATION.value}-{len(s.requests) + 1}"
     s.requests.append(
@@ -182,7 +188,8 @@ def _a_question_to_me(state: CaseState, actor: Actor, p: Reply, ctx: Context) ->
     "answer_in_writing",
     "书面答复",
     "Answer a written question",
-    source="N2017 Art. 24: 受咨询的机关应当认真研究,及时答复;书面咨询的,应当在7日内书面答复",
+    source="N2017 Art. 24: 受咨询的机关应当认真研究,及时答复;书面咨询的,应当在7日内书面答复; D6 §一(二): "
+    "3个工作日内要书面反馈",
     stages=OPEN_STAGES,
     movers=ANSWERING,
     check=_a_question_to_me,

@@ -106,12 +106,22 @@ def test_o310_mechanisms_take_nothing_from_n2017() -> None:
         assert p.clocks["reconsideration"].period.unit is Unit.DAYS
 
 
-def test_township_county_answers_requests_in_three_working_days() -> None:
+def test_d6_1_2_the_county_departments_answer_the_township_within_three_working_days() -> None:
+    """The 3 working days are the county department's, for the township's written request; a test
+    or an appraisal by an institution has no period in D6 (a supervision value, as in O310)."""
     p = load_profiles()["township-county"]
+    answer = p.clocks["written_consultation"]
+    assert (answer.owner, answer.period.length, answer.period.unit, answer.statutory) == (
+        Party.CONSULTED,
+        3,
+        Unit.WORKING_DAYS,
+        True,
+    )
+    assert "D6 §一(二)" in answer.source
+    assert p.written_consultation_to == ("county_department",)
     for name in ("test", "appraisal"):
-        assert p.clocks[name].period.length == 3
-        assert p.clocks[name].period.unit is Unit.WORKING_DAYS
-        assert p.clocks[name].statutory
+        assert not p.clocks[name].statutory
+        assert "D6" not in p.clocks[name].source
     transfer = p.clocks["jurisdiction_transfer"]
     assert transfer.period.length == 5
     assert transfer.period.unit is Unit.WORKING_DAYS

@@ -93,8 +93,10 @@ def body_for(
             [a for a in ("EPB-EAST", "NRB-DEMO", "TWP-DEMO-XX") if a != state.owner_agency]
         )
     elif action == "ask_in_writing":
-        others = [a for a in (state.owner_agency, state.police_agency, state.procuratorate) if a]
-        agency = rng.choice([a for a in others if a != actor.agency] or others)
+        choices = STEPS[action].choices
+        assert choices is not None
+        askable = choices(state, ctx)["agency"]
+        agency = rng.choice([a for a in askable if a != actor.agency] or askable or [None])
     elif action == "decide_jurisdiction" and state.transfer is not None:
         agency = rng.choice([state.owner_agency, state.transfer.target])
     request_id = request_id or next(

@@ -164,6 +164,40 @@ async def test_d6_1_3_the_township_transfer_runs_from_the_discovery(
         assert clock.due_at == due_instant(state.discovered_at, 5, Unit.WORKING_DAYS).at
 
 
+async def test_d6_1_2_a_county_department_answers_the_township_within_3_working_days(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    """执法协作文书: the township asks a county department of its county, not the case's own agencies;
+    the department's 3 working days run per request and its written answer stops them."""
+    township = Actor("TWP-DEMO-XX", Role.OFFICER, "乡执法队员")
+    department = Actor("NRB-DEMO", Role.OFFICER, "县自然资源局")
+    async with running_case(
+        time_skipping, mechanism="township-county", agency="TWP-DEMO-XX"
+    ) as case:
+        wrong = await case.refused(
+            "ask_in_writing", township, agency="PSB-DEMO", subject="是否属于违法占地"
+        )
+        assert wrong["reason"] == "invalid_payload"
+        asked = await case.act(
+            "ask_in_writing", township, agency="NRB-DEMO", subject="是否属于违法占用耕地的认定"
+        )
+        clock = await case.clock("written_consultation")
+        assert (clock.owner_agency, clock.length, clock.unit, clock.statutory) == (
+            "NRB-DEMO",
+            3,
+            Unit.WORKING_DAYS,
+            True,
+        )
+        assert clock.due_at == due_instant(clock.started_at, 3, Unit.WORKING_DAYS).at
+        await case.act(
+            "answer_in_writing",
+            department,
+            request_id=asked.refs["request_id"],
+            conclusion="经认定,属于违法占用耕地",
+        )
+        assert (await case.clock("written_consultation")).closed_by == "question_answered"
+
+
 async def test_n2017_art_29_a_consultation_before_referral_invites_the_procuratorate_and_the_court(
     dev_server: WorkflowEnvironment,
 ) -> None:
