@@ -76,10 +76,13 @@ async def record(record: CaseRecord) -> bool:
             start_to_close_timeout=policies.READ_MODEL_ATTEMPT,
             retry_policy=policies.READ_MODEL,
         )
-    except ActivityError as exc:
+    except (ActivityError, ApplicationError) as exc:
+        # A local activity that ran out of attempts comes back as its own error, not wrapped in an
+        # ActivityError as a remote one is (seen with temporalio 1.35): both mean "not written".
+        cause = exc.cause if isinstance(exc, ActivityError) else None
         workflow.logger.warning(
             "read model not written; entries wait in the outbox",
-            extra={"case_id": record.case_id, "error": str(exc.cause or exc)},
+            extra={"case_id": record.case_id, "error": str(cause or exc)},
         )
         return False
     return True

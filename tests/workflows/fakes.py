@@ -36,6 +36,7 @@ class FakeAgencies:
     refuse_deliveries: int = 0
     refuse_requests: bool = False
     refuse_documents: int = 0  # the receiving system answers 4xx to that many notices
+    fail_records: int = 0  # the read model fails that many writes
     documents: list[DocumentDelivery] = field(default_factory=list)
     hold_first_delivery: asyncio.Event | None = None  # the police system hangs until it is set
     deliveries: list[ReferralDelivery] = field(default_factory=list)
@@ -85,6 +86,9 @@ class FakeAgencies:
 
     @activity.defn(name=RECORD_CASE_EVENTS)
     async def record(self, record: CaseRecord) -> None:
+        if self.fail_records > 0:
+            self.fail_records -= 1
+            raise RuntimeError("database is locked")
         self.records.append(record)
 
     @property

@@ -789,3 +789,24 @@ async def test_an_invalid_intake_fails_the_workflow_with_its_reason(
     assert isinstance(cause, ApplicationError)
     assert cause.type == "InvalidIntake"
     assert "environmental_protection" in cause.message
+
+
+async def test_a_read_model_outage_holds_the_entries_in_the_outbox_and_ends_nothing(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    """The read model fails longer than the write's own retries: the case goes on, its entries wait
+    in the outbox, and reach the read model whole once it takes writes again."""
+    fakes = FakeAgencies()
+    async with running_case(time_skipping, fakes=fakes) as case:
+        fakes.fail_records = 10  # more than one round of the local write's attempts
+        await case.act("classify", EPB_OFFICER, classification="crime", reasons="暗管排放")
+        await case.act("record_evidence", EPB_OFFICER, items=items("monitoring_report"))
+        state = (await case.view()).state
+        assert state.classification is not None  # the case took both steps meanwhile
+        await case.env.sleep(timedelta(minutes=5))  # the outbox is tried again
+
+        async def written() -> bool:
+            return fakes.recorded_seqs()[-1:] == [state.last_seq]
+
+        await soon(written, "the outbox never reached the read model", seconds=60)
+        assert sorted(set(fakes.recorded_seqs())) == list(range(1, state.last_seq + 1))
