@@ -42,5 +42,6 @@ clean:
 
 # Record the replay histories again, after an intended change to the workflow (say so in the commit).
 histories: $(STAMP)
-	rm -f tests/histories/*.json
-	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_lifecycle.py tests/workflows/test_detention.py
+	rm -f tests/histories/*.json tests/histories/clues/*.json
+	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_lifecycle.py tests/workflows/test_detention.py \
+	  tests/workflows/test_clue.py

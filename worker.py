@@ -26,6 +26,7 @@ from logs import configure_logging
 from settings import Settings
 from store.db import create_tables, make_engine
 from workflows.case import CaseWorkflow
+from workflows.clue import ClueWorkflow
 from workflows.engine import connect
 from workflows.notice import NoticeWorkflow
 
@@ -64,13 +65,15 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow, NoticeWorkflow],
+        workflows=[CaseWorkflow, NoticeWorkflow, ClueWorkflow],
         activities=[
             agencies.deliver_referral,
             agencies.deliver_document,
+            agencies.deliver_clue,
             agencies.send_expert_request,
             agencies.notify,
             records.record,
+            records.record_clue,
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

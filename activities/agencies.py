@@ -23,10 +23,12 @@ from temporalio.exceptions import ApplicationError
 from cases.effects import (
     AGENCY_NOT_CONFIGURED,
     AGENCY_REFUSED,
+    DELIVER_CLUE,
     DELIVER_DOCUMENT,
     DELIVER_REFERRAL,
     NOTIFY,
     SEND_EXPERT_REQUEST,
+    ClueDelivery,
     DocumentDelivery,
     ExpertRequestCall,
     NotificationBatch,
@@ -161,6 +163,18 @@ class AgencyActivities:
                 f"{delivery.idempotency_key}-copy-{agency}",
                 delivery.case_id,
             )
+        return _receipt(answer, f"{delivery.to}'s system")
+
+    @activity.defn(name=DELIVER_CLUE)
+    async def deliver_clue(self, delivery: ClueDelivery) -> DeliveryReceipt:
+        """A duty-crime clue to the supervisory commission or the procuratorate: to it alone."""
+        answer = await self._post(
+            self._endpoint(delivery.to),
+            "/clues",
+            asdict(delivery),
+            delivery.idempotency_key,
+            delivery.case_id,
+        )
         return _receipt(answer, f"{delivery.to}'s system")
 
     @activity.defn(name=SEND_EXPERT_REQUEST)

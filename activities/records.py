@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from temporalio import activity
 
-from cases.effects import RECORD_CASE_EVENTS, CaseRecord
+from cases.effects import RECORD_CASE_EVENTS, RECORD_CLUE, CaseRecord, ClueOutcome
+from store.clues import record_clue as write_clue
 from store.records import record_case_events
 
 
@@ -17,3 +18,7 @@ class RecordActivities:
     def record(self, record: CaseRecord) -> None:
         """Synchronous on purpose: SQLAlchemy sessions run in the worker's thread pool."""
         record_case_events(self._engine, record)
+
+    @activity.defn(name=RECORD_CLUE)
+    def record_clue(self, outcome: ClueOutcome) -> None:
+        write_clue(self._engine, outcome)

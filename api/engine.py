@@ -33,7 +33,7 @@ from cases.agencies import AgencyKind
 from cases.calendar import default_calendar, snapshot
 from cases.change import ActionResult
 from cases.context import Reason
-from cases.effects import Notice, NoticeKind, NotificationBatch
+from cases.effects import ClueDelivery, Notice, NoticeKind, NotificationBatch
 from cases.ids import step_key, workflow_id
 from cases.intake import CaseIntake
 from cases.model import Actor
@@ -43,6 +43,7 @@ from cases.view import Caller, CaseView
 from store.records import mark_ended
 from store.tables import CaseRow
 from workflows.case import CaseWorkflow
+from workflows.clue import ClueWorkflow
 from workflows.messages import ACTION_REFUSED, INTAKE_CONFLICT, ActionRequest, CaseInput, Opening
 from workflows.notice import NoticeWorkflow
 
@@ -217,6 +218,32 @@ STATUS = {
     Reason.INVALID_PAYLOAD.value: 422,
     Reason.UNKNOWN_ACTION.value: 404,
 }
+
+
+def refusal_error(reason: str, message: str) -> ApiError:
+    """A rule's refusal decided outside a case (a clue): the same statuses and fixes as a step's."""
+    return ApiError(
+        STATUS.get(reason, 409),
+        reason,
+        message,
+        FIXES.get(reason, "see the reason"),
+    )
+
+
+async def send_clue(services: Services, delivery: ClueDelivery) -> None:
+    """Start the clue's own workflow (its id is the clue's: a repeat starts nothing new)."""
+    try:
+        await services.temporal.start_workflow(
+            ClueWorkflow.run,
+            delivery,
+            id=delivery.clue_id,
+            task_queue=services.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return
+    except RPCError as exc:
+        raise _unavailable(str(exc)) from exc
 
 
 def refused(action: str, exc: WorkflowUpdateFailedError) -> ApiError:

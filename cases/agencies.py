@@ -34,6 +34,9 @@ class AgencyKind(StrEnum):
     JOINT_OFFICE = "joint_office"  # 联动执法办公室
     LEADERSHIP_GROUP = "leadership_group"  # 联动执法工作领导小组
     COUNTY_GOVERNMENT = "county_government"  # 县政府
+    SUPERVISORY_COMMISSION = (
+        "supervisory_commission"  # 监察委员会: officials' duty crimes (O310 Art. 19)
+    )
 
     @property
     def enforces(self) -> bool:

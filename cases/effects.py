@@ -21,11 +21,37 @@ DELIVER_DOCUMENT = "deliver_document"  # returns cases.model.DeliveryReceipt
 SEND_EXPERT_REQUEST = "send_expert_request"
 NOTIFY = "notify"
 RECORD_CASE_EVENTS = "record_case_events"
+DELIVER_CLUE = "deliver_clue"  # returns cases.model.DeliveryReceipt
+RECORD_CLUE = "record_clue"
 
 # An agency refused a call (a 4xx): retrying cannot fix it, a person must resend or correct it.
 AGENCY_REFUSED = "AgencyRefused"
 # The agency has no endpoint configured here: a deployment problem, not a passing fault.
 AGENCY_NOT_CONFIGURED = "AgencyNotConfigured"
+
+
+@dataclass
+class ClueDelivery:
+    """A clue of an official's duty crime, to the supervisory commission or the procuratorate
+    (O310 Art. 19; N2017 Art. 32). It travels on its own, never through the case (``cases.clues``)."""
+
+    clue_id: str
+    case_id: str
+    idempotency_key: str
+    sender: str
+    to: str
+    conduct: list[str]
+    account: str
+
+
+@dataclass
+class ClueOutcome:
+    """What became of a clue's delivery, for the read model."""
+
+    clue_id: str
+    delivered_at: datetime | None = None
+    reference: str | None = None
+    error: str | None = None
 
 
 @dataclass

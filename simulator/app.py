@@ -38,6 +38,7 @@ ENDPOINTS = {
     "documents": "document",
     "document-copies": "document_copy",
     "requests": "request",
+    "clues": "clue",
 }
 Auth = Annotated[str | None, Header()]
 Key = Annotated[str | None, Header(alias="Idempotency-Key")]

@@ -162,6 +162,31 @@ class EvidenceRow(SQLModel, table=True):
     recorded_at: datetime
 
 
+class ClueRow(SQLModel, table=True):
+    """A clue of an official's duty crime (O310 Art. 19; N2017 Art. 32): seen by its sender and its
+    recipient only, never through the case (``cases.clues``)."""
+
+    __tablename__ = "clues"
+    __table_args__ = (
+        Index("ix_clues_sender", "sender_agency"),
+        Index("ix_clues_recipient", "recipient"),
+        Index("ix_clues_case", "case_id"),
+    )
+
+    clue_id: str = Field(primary_key=True, max_length=80)
+    case_id: str = Field(max_length=110)
+    sender_agency: str = Field(max_length=40)
+    sender_role: str = Field(max_length=20)
+    sender_person: str = Field(max_length=200)
+    recipient: str = Field(max_length=40)
+    conduct: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    account: str = Field(max_length=5000)
+    sent_at: datetime
+    delivered_at: datetime | None = None
+    reference: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, max_length=500)
+
+
 class PrincipalRow(SQLModel, table=True):
     """Who may call the API: an agency, a role, and the hash of an API key (never the key)."""
 
@@ -177,5 +202,5 @@ class PrincipalRow(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-for _model in (CaseRow, CaseAgencyRow, TimelineRow, ClockRow, EvidenceRow, PrincipalRow):
+for _model in (CaseRow, CaseAgencyRow, TimelineRow, ClockRow, EvidenceRow, ClueRow, PrincipalRow):
     _apply_column_policy(_model)

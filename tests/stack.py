@@ -40,6 +40,7 @@ PRINCIPALS = [
     ("PROC-EAST", "procurator"),
     ("EPB-CITY", "officer"),  # EPB-DEMO's superior department (P2014 Art. 17)
     ("EPB-CITY", "approver"),
+    ("SUP-DEMO", "officer"),  # the supervisory commission: duty-crime clues (O310 Art. 19)
 ]
 
 

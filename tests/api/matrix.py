@@ -34,6 +34,8 @@ ON_A: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # its own.
     ("EPB-CITY", "officer"): (200, 200, 409, 409),
     ("EPB-CITY", "approver"): (200, 200, 409, 403),
+    # Receives clues (O310 Art. 19), which never make it a party of the case.
+    ("SUP-DEMO", "officer"): (404, 404, 404, 404),
 }
 # The action each role tries: one its role may take in principle.
 ACTION = {

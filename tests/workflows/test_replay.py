@@ -17,9 +17,10 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.workflows.histories import HISTORIES, recording
+from tests.workflows.histories import CLUE_HISTORIES, HISTORIES, recording
 from tests.workflows.reordered import ReorderedCaseWorkflow
 from workflows.case import CaseWorkflow
+from workflows.clue import ClueWorkflow
 from workflows.engine import DATA_CONVERTER
 
 PATHS = {
@@ -92,6 +93,26 @@ def test_earlier_histories_are_kept() -> None:
         "detention_decided",
         "detention_returned_late",
         "detention_ordered_by_the_superior",
+    }
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+@pytest.mark.parametrize(
+    "path", sorted(CLUE_HISTORIES.glob("*.json")), ids=lambda p: f"clues/{p.stem}"
+)
+async def test_a_recorded_clue_replays(path: Path) -> None:
+    result = await Replayer(
+        workflows=[ClueWorkflow], data_converter=DATA_CONVERTER
+    ).replay_workflow(load(path))
+    assert result.replay_failure is None
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+def test_every_clue_path_has_a_recorded_history() -> None:
+    assert {p.stem for p in CLUE_HISTORIES.glob("*.json")} == {
+        "delivered_after_outages",
+        "refused",
+        "read_model_waited",
     }
 
 

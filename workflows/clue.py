@@ -1,0 +1,53 @@
+"""``ClueWorkflow``: one clue of an official's duty crime, delivered to the supervisory commission or
+the procuratorate (O310 Art. 19; N2017 Art. 32) and its outcome kept in the read model.
+
+It runs apart from the case's workflow on purpose (``cases.clues``): nothing of it reaches the case's
+state, timeline or notices. Its id is the clue's, so a retried request sends the clue once; the agency
+call carries the clue's idempotency key on every attempt and is retried through outages; a refusal by
+the recipient's system is kept on the clue for its sender to see.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from cases import effects
+    from cases.effects import ClueDelivery, ClueOutcome
+    from cases.limits import KEPT_ERROR
+    from cases.model import DeliveryReceipt
+    from workflows import policies
+
+
+@workflow.defn(name="ClueWorkflow")
+class ClueWorkflow:
+    @workflow.run
+    async def run(self, delivery: ClueDelivery) -> ClueOutcome:
+        try:
+            receipt = await workflow.execute_activity(
+                effects.DELIVER_CLUE,
+                delivery,
+                result_type=DeliveryReceipt,
+                start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
+                heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
+                schedule_to_close_timeout=policies.DELIVERY_DEADLINE,
+                retry_policy=policies.AGENCY_CALL,
+            )
+            outcome = ClueOutcome(delivery.clue_id, workflow.now(), receipt.reference)
+        except ActivityError as exc:
+            cause = exc.cause
+            reason = cause.message if isinstance(cause, ApplicationError) else str(exc)
+            workflow.logger.warning("clue not delivered", extra={"clue_id": delivery.clue_id})
+            outcome = ClueOutcome(delivery.clue_id, error=reason[:KEPT_ERROR])
+        while True:  # the read model is down: the outcome waits, as a case's outbox does
+            try:
+                await workflow.execute_local_activity(
+                    effects.RECORD_CLUE,
+                    outcome,
+                    start_to_close_timeout=policies.READ_MODEL_ATTEMPT,
+                    retry_policy=policies.READ_MODEL,
+                )
+                return outcome
+            except (ActivityError, ApplicationError):  # a local activity's own error: see calls
+                await workflow.sleep(policies.OUTBOX_RETRY)
