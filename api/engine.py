@@ -40,11 +40,18 @@ from cases.model import Actor
 from cases.profiles import profile_data
 from cases.steps import Step
 from cases.view import Caller, CaseView
-from store.records import mark_ended
+from store.records import INTAKE, archived_case, mark_ended
 from store.tables import CaseRow
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
-from workflows.messages import ACTION_REFUSED, INTAKE_CONFLICT, ActionRequest, CaseInput, Opening
+from workflows.messages import (
+    ACTION_REFUSED,
+    INTAKE_CONFLICT,
+    ActionRequest,
+    Carried,
+    CaseInput,
+    Opening,
+)
 from workflows.notice import NoticeWorkflow
 
 log = structlog.get_logger(__name__)
@@ -191,12 +198,73 @@ async def take_step(
             "try again shortly; the action may or may not have been taken, check the timeline",
         ) from None  # fmt: skip
     except RPCError as exc:
-        if _closed(exc):
+        if not _closed(exc):
+            raise _unavailable(exc.message) from None
+        reopening = await _reopening(services, row) if step.reopens else None
+        if reopening is None:
             ACTIONS.labels(step.name, "closed").inc()
             raise await closed_case(services, row) from None
-        raise _unavailable(exc.message) from None
+        result = await _reopen(services, row, reopening, step, ActionRequest(actor, payload))
     ACTIONS.labels(step.name, "done").inc()
     log.info("action taken", case_id=row.case_id, action=step.name, seq=result.seq)
+    return result
+
+
+async def _reopening(services: Services, row: CaseRow) -> CaseInput | None:
+    """The input of a new run of an archived case, from the record it left in the read model: its
+    own rules, today's calendar and registry. None for a case that did not archive (it ended)."""
+    if row.closed_at is None or row.intake is None:
+        return None
+    archived = await run_in_threadpool(archived_case, services.engine, row.case_id)
+    if archived is None:
+        return None
+    now = datetime.now(UTC)
+    state = archived.state
+    return CaseInput(
+        INTAKE.validate_python(row.intake),
+        archived.profile,
+        snapshot(default_calendar(), [now.year, now.year + 1]),
+        services.registry.snapshot(),
+        Carried(
+            state,
+            evidence_recorded=len(state.evidence),
+            intake_recorded=True,
+            opened_by_update=True,
+        ),
+    )
+
+
+async def _reopen(
+    services: Services, row: CaseRow, input: CaseInput, step: Step[Any], request: ActionRequest
+) -> ActionResult:
+    """Start the archived case again under its own id with the step that reopens it, in one call
+    (update with start): a refused step leaves the new run nothing to do, and it ends at once."""
+    operation = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        input,
+        id=workflow_id(row.case_id),
+        task_queue=services.settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    try:
+        result: ActionResult = await services.temporal.execute_update_with_start_workflow(
+            step.name,
+            request,
+            result_type=ActionResult,
+            start_workflow_operation=operation,
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise refused(step.name, exc) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _unavailable("the case did not answer in time") from None
+    except RPCError as exc:
+        raise _unavailable(exc.message) from None
+    finally:
+        with contextlib.suppress(Exception):
+            await operation.workflow_handle()
+    log.info("archived case reopened", case_id=row.case_id, action=step.name)
     return result
 
 

@@ -193,6 +193,10 @@ class Change:
 
     def finish(self) -> Transition:
         state = self.case
+        if self.stage_from.closed and not state.stage.closed:
+            # Reopened from its record (a recommendation or an order to refer an archived case).
+            state.closed_at = None
+            self.details["reopened"] = f"from {self.stage_from.value}"
         entry = TimelineEntry(
             seq=state.last_seq + 1,
             at=self.now,

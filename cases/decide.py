@@ -60,7 +60,7 @@ def role_refusal(step: Step[Any], role: Role) -> Decision | None:
 
 
 def _stage_and_branch(step: Step[Any], state: CaseState, ctx: Context) -> Refusal | None:
-    if state.stage.closed:
+    if state.stage.closed and not step.reopens:
         return Refusal(Reason.CASE_CLOSED, "the case is archived")
     if step.branch is not None and not ctx.profile.has(step.branch):
         return Refusal(

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from cases.intake import CaseIntake
-from cases.model import ClockState, EvidenceItem, TimelineEntry
+from cases.model import CaseState, ClockState, EvidenceItem, TimelineEntry
 from cases.projection import CaseProjection
 
 DELIVER_REFERRAL = "deliver_referral"  # returns cases.model.DeliveryReceipt
@@ -144,6 +144,16 @@ class NotificationBatch:
 
 
 @dataclass
+class ArchivedCase:
+    """What an archived case leaves in the read model to be reopened from: its state and the rules it
+    ran under. Temporal keeps a closed workflow's history only for its namespace's retention; this
+    record is kept for good (DOMAIN.md, Archiving)."""
+
+    profile: dict[str, Any]
+    state: CaseState
+
+
+@dataclass
 class CaseRecord:
     """Transitions for the read model: idempotent on (case id, sequence of the entries).
 
@@ -159,3 +169,4 @@ class CaseRecord:
     clocks: list[ClockState] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
     intake: CaseIntake | None = None
+    archived: ArchivedCase | None = None  # with the record of the archiving

@@ -9,10 +9,18 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
-from cases.effects import CaseRecord
+from cases.effects import ArchivedCase, CaseRecord
 from cases.intake import CaseIntake
+from cases.model import CaseState
 from store.db import session_scope, upsert
-from store.tables import CaseAgencyRow, CaseRow, ClockRow, EvidenceRow, TimelineRow
+from store.tables import (
+    ArchivedCaseRow,
+    CaseAgencyRow,
+    CaseRow,
+    ClockRow,
+    EvidenceRow,
+    TimelineRow,
+)
 
 INTAKE: TypeAdapter[CaseIntake] = TypeAdapter(CaseIntake)
 
@@ -23,6 +31,18 @@ def _case_row(record: CaseRecord, last_seq: int) -> dict[str, Any]:
     if record.intake is not None:
         row["intake"] = INTAKE.dump_python(record.intake, mode="json")
     return row
+
+
+STATE: TypeAdapter[CaseState] = TypeAdapter(CaseState)
+
+
+def archived_case(engine: Engine, case_id: str) -> ArchivedCase | None:
+    """The state and rules an archived case left, to reopen it from."""
+    with Session(engine) as session:
+        row = session.get(ArchivedCaseRow, case_id)
+        if row is None:
+            return None
+        return ArchivedCase(dict(row.profile), STATE.validate_python(row.state))
 
 
 def record_case_events(engine: Engine, record: CaseRecord) -> None:
@@ -61,6 +81,21 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
     )
     if newer:
         upsert(session, ClockRow, [{"case_id": case_id, **c.model_dump()} for c in record.clocks])
+    if newer and record.archived is not None:
+        archived = record.archived
+        upsert(
+            session,
+            ArchivedCaseRow,
+            [
+                {
+                    "case_id": case_id,
+                    "last_seq": last_seq,
+                    "profile": archived.profile,
+                    "state": STATE.dump_python(archived.state, mode="json"),
+                    "archived_at": archived.state.closed_at or record.entries[-1].at,
+                }
+            ],
+        )
     upsert(
         session,
         EvidenceRow,

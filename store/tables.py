@@ -162,6 +162,18 @@ class EvidenceRow(SQLModel, table=True):
     recorded_at: datetime
 
 
+class ArchivedCaseRow(SQLModel, table=True):
+    """An archived case's state and rules, to reopen it from (``cases.effects.ArchivedCase``)."""
+
+    __tablename__ = "archived_cases"
+
+    case_id: str = Field(primary_key=True, max_length=110)
+    last_seq: int
+    profile: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    archived_at: datetime
+
+
 class ClueRow(SQLModel, table=True):
     """A clue of an official's duty crime (O310 Art. 19; N2017 Art. 32): seen by its sender and its
     recipient only, never through the case (``cases.clues``)."""
@@ -202,5 +214,14 @@ class PrincipalRow(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-for _model in (CaseRow, CaseAgencyRow, TimelineRow, ClockRow, EvidenceRow, ClueRow, PrincipalRow):
+for _model in (
+    CaseRow,
+    CaseAgencyRow,
+    TimelineRow,
+    ClockRow,
+    EvidenceRow,
+    ArchivedCaseRow,
+    ClueRow,
+    PrincipalRow,
+):
     _apply_column_policy(_model)

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from cases.context import Context
     from cases.decide import validate
     from cases.effects import (
+        ArchivedCase,
         CaseRecord,
         Notice,
         NotificationBatch,
@@ -142,6 +143,10 @@ class CaseWorkflow:
         if input.carried is None:
             outside = input.intake.outside_jurisdiction
             await self._commit(record_opening(case, self._ctx(), outside))
+        elif case.stage.closed:
+            # Started again on an archived case's record, with the step that reopens it (update
+            # with start): let that step move it on before deciding the run has nothing to do.
+            await workflow.wait_condition(workflow.all_handlers_finished)
         for effect in list(self._held.effects):  # handed over by the previous run: go on with them
             self._spawn(effect)
         while not case.stage.closed:
@@ -268,6 +273,9 @@ class CaseWorkflow:
             clocks=to_record(case, min(e.at for e in entries)),
             evidence=case.evidence[first:],
             intake=None if held.intake_recorded else self.wf.intake,
+            # Archived: what it may be reopened from once its history is gone (a recommendation
+            # to refer, an order to transfer).
+            archived=ArchivedCase(self.wf.profile, case) if case.stage.closed else None,
         )
         if not await calls.record(record):
             return  # the entries wait in the outbox

@@ -51,6 +51,8 @@ class Step(Generic[P]):
     branch: Branch | None = None
     example: Mapping[str, Any] = field(default_factory=dict)
     doc: str = ""
+    # May be taken on an archived case, which it reopens from its record (DOMAIN.md, Archiving).
+    reopens: bool = False
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -91,6 +93,7 @@ def step(
     choices: Choices | None = None,
     branch: Branch | None = None,
     example: Mapping[str, Any] | None = None,
+    reopens: bool = False,
 ) -> Callable[[Callable[[Change, P], None]], Step[P]]:
     """Declare a step on the function that carries it out (see the module's docstring)."""
 
@@ -117,6 +120,7 @@ def step(
             branch=branch,
             example=dict(example or {}),
             doc=(effect.__doc__ or "").strip(),
+            reopens=reopens,
         )
 
     return declare

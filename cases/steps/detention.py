@@ -147,19 +147,20 @@ def _not_transferred(state: CaseState, party: Party, ctx: Context) -> Refusal | 
     "责令移送",
     "Order the transfer",
     source="P2014 Art. 17: 发现下级部门应当移送而未移送的,应当责令移送",
-    stages=PRE_REFERRAL | {Stage.ADMIN_PENALTY, Stage.ARCHIVING},
+    stages=PRE_REFERRAL | {Stage.ADMIN_PENALTY, Stage.ARCHIVING, Stage.ARCHIVED},
     movers={Party.SUPERIOR: OFFICER_OR_APPROVER},
     guard=_not_transferred,
     example={"reasons": "当事人拒不执行停产整治决定,应当移送公安机关处以行政拘留"},
+    reopens=True,
 )
 def order_referral(c: Change, p: Reasoned) -> None:
     """The superior department's inspection found a case that should have gone for detention: it is
-    classified so by the order, comes back to evidence fixing, and the order goes to the agency,
-    whose days to transfer run from the receipt."""
+    classified so by the order, comes back to evidence fixing (an archived one reopens from its
+    record), and the order goes to the agency, whose days to transfer run from the receipt."""
     s = c.case
     s.classification = Classification.PUBLIC_SECURITY
     s.classified_by = c.by
-    if s.stage in (Stage.ADMIN_PENALTY, Stage.ARCHIVING):
+    if s.stage in (Stage.ADMIN_PENALTY, Stage.ARCHIVING, Stage.ARCHIVED):
         c.move(Stage.EVIDENCE)
     c.note(classification=Classification.PUBLIC_SECURITY.value)
     c.emit(Event.REFERRAL_ORDERED)

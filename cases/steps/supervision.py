@@ -112,6 +112,12 @@ def supervise_filing(c: Change, p: Supervised) -> None:
 
 
 def _none_pending(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if state.stage.closed and state.referral.sent_at is not None:
+        return Refusal(
+            Reason.ALREADY_DONE,
+            "the archived case was referred; a refusal to file is put to filing supervision "
+            "(N2017 Art. 12), not recommended again",
+        )
     pending = any(
         d.kind is DocumentKind.REFERRAL_RECOMMENDATION and d.pending for d in state.documents
     )
@@ -125,16 +131,18 @@ def _none_pending(state: CaseState, party: Party, ctx: Context) -> Refusal | Non
     "建议移送",
     "Recommend a referral",
     source="N2017 Art. 14: the agency refers within 3 days of receiving the recommendation",
-    stages={Stage.EVIDENCE, Stage.ADMIN_PENALTY},
+    stages={Stage.EVIDENCE, Stage.ADMIN_PENALTY, Stage.ARCHIVED},
     movers={Party.PROCURATORATE: PROCURATOR},
     guard=_none_pending,
     branch=Branch.PROCURATORATE_SUPERVISION,
     example={"reasons": "涉嫌污染环境罪,建议移送"},
+    reopens=True,
 )
 def recommend_referral(c: Change, p: Reasoned) -> None:
     """The recommendation goes to the agency; its days to refer run from the receipt, and only a sent
-    referral answers it. A case handled administratively comes back to evidence fixing."""
-    if c.case.stage is Stage.ADMIN_PENALTY:
+    referral answers it. A case handled administratively comes back to evidence fixing, an archived
+    one too: it reopens from its record under the same id."""
+    if c.case.stage in (Stage.ADMIN_PENALTY, Stage.ARCHIVED):
         c.move(Stage.EVIDENCE)
     c.emit(Event.REFERRAL_RECOMMENDED)
     c.send(DocumentKind.REFERRAL_RECOMMENDATION, c.case.owner_agency, p.reasons)
