@@ -116,6 +116,9 @@ class CaseWorkflow:
         # Outside calls in flight, in the order they started (a dict: replays iterate it the same).
         self._running: dict[asyncio.Task[None], Outside] = {}
         self._flush_lock = asyncio.Lock()
+        # A run started on an archived case's record takes the step that reopens it, and only until
+        # it has decided whether it has anything to do: a run closing down reopens nothing.
+        self._reopenable = input.carried is not None and input.carried.case.stage.closed
 
     @property
     def _held(self) -> Carried:
@@ -147,6 +150,7 @@ class CaseWorkflow:
             # Started again on an archived case's record, with the step that reopens it (update
             # with start): let that step move it on before deciding the run has nothing to do.
             await workflow.wait_condition(workflow.all_handlers_finished)
+        self._reopenable = False
         for effect in list(self._held.effects):  # handed over by the previous run: go on with them
             self._spawn(effect)
         while not case.stage.closed:
@@ -321,7 +325,7 @@ class CaseWorkflow:
             change = refused(case, effect, reason, self._ctx())
         else:
             self._done(effect)
-            if receipt is None or isinstance(effect, NotificationBatch | AskExpert):
+            if receipt is None or isinstance(effect, NotificationBatch):
                 return
             change = answered(case, effect, receipt, self._ctx())
         if change is not None:
@@ -360,6 +364,7 @@ class CaseWorkflow:
     @workflow.update(dynamic=True)
     async def act(self, name: str, args: Sequence[RawValue]) -> ActionResult:
         step, request = steps.decode(name, args)
+        steps.refuse_when_closing(self.case, step, reopenable=self._reopenable)
         # The state may have moved since validation (another update ran first): ask again.
         decision, payload = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
@@ -375,6 +380,7 @@ class CaseWorkflow:
                 self.wf.intake_error or "the case did not open", type=INVALID_INTAKE
             )
         step, request = steps.decode(name, args)
+        steps.refuse_when_closing(self.case, step, reopenable=self._reopenable)
         decision, _ = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
             raise steps.refusal(decision)

@@ -11,8 +11,9 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from cases.context import Decision, Reason
+    from cases.context import Decision, Reason, Refusal
     from cases.decide import resolve
+    from cases.model import CaseState
     from workflows.messages import ACTION_REFUSED, ActionRequest
 
 
@@ -53,3 +54,15 @@ def decode(name: str, args: Sequence[RawValue]) -> tuple[Any, ActionRequest]:
     except Exception as exc:
         raise _unreadable(name, f"the body of '{name}' could not be read: {exc}") from None
     return step, request
+
+
+def refuse_when_closing(case: CaseState, step: Any, *, reopenable: bool) -> None:
+    """An archived case reopens from its record in a new run, never in the run closing it down:
+    that run ends whatever a late step would do."""
+    if case.stage.closed and not reopenable:
+        raise refusal(
+            Decision.refused(
+                step.name,
+                Refusal(Reason.CASE_CLOSED, "the case is archived; try again in a moment"),
+            )
+        )

@@ -136,6 +136,13 @@ def _not_transferred(state: CaseState, party: Party, ctx: Context) -> Refusal | 
         )
     if state.referral.sent_at is not None:
         return Refusal(Reason.ALREADY_DONE, "the case was transferred to the police already")
+    if state.classification is Classification.CRIME:
+        return Refusal(
+            Reason.NOT_REFERABLE,
+            "the case is confirmed as a suspected crime: it is referred as one (O310 Art. 11: a "
+            "penalty never replaces a referral), which the procuratorate may recommend (N2017 "
+            "Art. 14); a transfer for detention is not ordered for it",
+        )
     pending = any(d.kind is DocumentKind.REFERRAL_ORDER and d.pending for d in state.documents)
     if pending or any(c.name == "referral_order" for c in state.open_clocks()):
         return Refusal(Reason.ALREADY_PENDING, "an order to transfer is pending")

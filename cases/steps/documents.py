@@ -52,12 +52,14 @@ def _undelivered_ones(state: CaseState, ctx: Context) -> dict[str, list[str]]:
     "resend_document",
     "重新送达文书",
     "Resend a notice",
-    source="O310 Art. 8, 9, 12; N2017 Art. 9, 14: the notice must reach its receiver",
+    source="O310 Art. 8, 9, 12; N2017 Art. 9, 14; P2014 Art. 14, 15, 17: the notice must reach its "
+    "receiver",
     stages=OPEN_STAGES,
     movers={
         Party.REFERRING: OFFICER_OR_APPROVER,
         Party.RECEIVING: OFFICER_OR_APPROVER,
         Party.PROCURATORATE: PROCURATOR,
+        Party.SUPERIOR: OFFICER_OR_APPROVER,  # its order to transfer (P2014 Art. 17)
     },
     guard=_something_undelivered,
     check=_one_of_mine,

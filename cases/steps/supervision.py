@@ -12,7 +12,15 @@ from cases.model import CaseState
 from cases.payloads import Dated, Reasoned
 from cases.steps.base import OFFICER_OR_APPROVER, PROCURATOR, step
 from cases.steps.conditions import open_clock
-from cases.vocabulary import Branch, DocumentKind, Event, FilingOutcome, Party, Stage
+from cases.vocabulary import (
+    Branch,
+    Classification,
+    DocumentKind,
+    Event,
+    FilingOutcome,
+    Party,
+    Stage,
+)
 
 
 def _may_propose(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
@@ -115,8 +123,7 @@ def _none_pending(state: CaseState, party: Party, ctx: Context) -> Refusal | Non
     if state.stage.closed and state.referral.sent_at is not None:
         return Refusal(
             Reason.ALREADY_DONE,
-            "the archived case was referred; a refusal to file is put to filing supervision "
-            "(N2017 Art. 12), not recommended again",
+            "the archived case went to the police already; it is not recommended again",
         )
     pending = any(
         d.kind is DocumentKind.REFERRAL_RECOMMENDATION and d.pending for d in state.documents
@@ -142,7 +149,14 @@ def recommend_referral(c: Change, p: Reasoned) -> None:
     """The recommendation goes to the agency; its days to refer run from the receipt, and only a sent
     referral answers it. A case handled administratively comes back to evidence fixing, an archived
     one too: it reopens from its record under the same id."""
-    if c.case.stage in (Stage.ADMIN_PENALTY, Stage.ARCHIVED):
+    s = c.case
+    if s.stage in (Stage.ADMIN_PENALTY, Stage.ARCHIVED):
         c.move(Stage.EVIDENCE)
+    if s.classification is not Classification.CRIME:
+        # 认为涉嫌环境犯罪应当移送的: the recommendation is of a crime, and the referral answering it
+        # runs on the criminal track, not as a transfer for detention.
+        s.classification = Classification.CRIME
+        s.classified_by = c.by
+        c.note(classification=Classification.CRIME.value)
     c.emit(Event.REFERRAL_RECOMMENDED)
-    c.send(DocumentKind.REFERRAL_RECOMMENDATION, c.case.owner_agency, p.reasons)
+    c.send(DocumentKind.REFERRAL_RECOMMENDATION, s.owner_agency, p.reasons)

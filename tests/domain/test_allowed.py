@@ -100,13 +100,14 @@ PRE_REFERRAL_AGENCY = {
     (EPB, APP, "request_early_intervention"),
     (EPB, APP, "transfer_jurisdiction"),
     (EPB, APP, "handle_administratively"),
-    (CITY, OFF, "order_referral"),
-    (CITY, APP, "order_referral"),
 }
 
 # Who may do what, for each stage of an env-police case (complete package from evidence on).
 EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
-    Stage.DISCOVERY: PRE_REFERRAL_AGENCY,
+    # Not yet classified: the superior may order a transfer (P2014 Art. 17); from evidence fixing on
+    # the case is a suspected crime, for which it may not.
+    Stage.DISCOVERY: PRE_REFERRAL_AGENCY
+    | {(CITY, OFF, "order_referral"), (CITY, APP, "order_referral")},
     Stage.EVIDENCE: PRE_REFERRAL_AGENCY
     | {(EPB, OFF, "request_approval"), (PROC, PROS, "recommend_referral")},
     Stage.REFERRAL_APPROVAL: {
@@ -187,8 +188,6 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (EPB, OFF, "impose_penalty"),
         (EPB, APP, "impose_penalty"),
         (PROC, PROS, "recommend_referral"),
-        (CITY, OFF, "order_referral"),
-        (CITY, APP, "order_referral"),
     },
     Stage.ARCHIVING: {(EPB, OFF, "archive")},
     Stage.ARCHIVED: set(),

@@ -124,7 +124,10 @@ def test_environmental_protection_law_art_63_detention_is_5_to_15_days(days: int
 def test_p2014_art_17_the_superior_department_sees_and_orders() -> None:
     """The superior inspects its subordinate's cases (稽查): it sees them and may order a transfer
     that was not made, and nothing else; a case already sent cannot be ordered again."""
-    s = case_at(Stage.ADMIN_PENALTY)
+    crime = case_at(Stage.ADMIN_PENALTY)  # a suspected crime is referred, not ordered transferred
+    refused = decide(crime, "order_referral", SUPERIOR, {"reasons": "应当移送"})
+    assert refused.reason is Reason.NOT_REFERABLE
+    s = replace(crime, classification=Classification.ADMINISTRATIVE)
     assert parties_of(s, CITY, registry()) == {Party.SUPERIOR}
     assert CITY in participants(s, registry())
     assert decide(s, "order_referral", SUPERIOR, {"reasons": "应当移送"}).allowed

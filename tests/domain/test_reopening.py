@@ -11,16 +11,21 @@ from cases import decide as rules
 from cases.context import Reason
 from cases.model import Actor, CaseState
 from cases.steps import STEPS
-from cases.vocabulary import Role, Stage
+from cases.vocabulary import Classification, Role, Stage
 from tests.domain.cases_at import CITY, NOW, PROC, case_at, ctx
 
 PROCURATOR = Actor(PROC, Role.PROCURATOR, "检察官")
 
 
 def handled_administratively() -> CaseState:
-    """Archived after a penalty, never referred."""
+    """Classified as administrative only, archived after a penalty, never referred."""
     s = case_at(Stage.EVIDENCE)
-    return replace(s, stage=Stage.ARCHIVED, closed_at=NOW - timedelta(days=30))
+    return replace(
+        s,
+        stage=Stage.ARCHIVED,
+        classification=Classification.ADMINISTRATIVE,
+        closed_at=NOW - timedelta(days=30),
+    )
 
 
 def test_n2017_art_14_a_recommendation_reopens_an_archived_case_that_was_never_referred() -> None:
@@ -32,6 +37,7 @@ def test_n2017_art_14_a_recommendation_reopens_an_archived_case_that_was_never_r
     assert decision.allowed
     transition = STEPS["recommend_referral"].carry_out(s, PROCURATOR, body, ctx())
     assert (s.stage, s.closed_at) == (Stage.EVIDENCE, None)
+    assert s.classification is Classification.CRIME  # the recommendation is of a crime
     (entry,) = transition.entries
     assert entry.details["reopened"] == "from archived"
     assert entry.stage_from is Stage.ARCHIVED
