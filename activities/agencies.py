@@ -178,14 +178,19 @@ class AgencyActivities:
         return _receipt(answer, f"{delivery.to}'s system")
 
     @activity.defn(name=SEND_EXPERT_REQUEST)
-    async def send_expert_request(self, call: ExpertRequestCall) -> None:
-        await self._post(
+    async def send_expert_request(self, call: ExpertRequestCall) -> DeliveryReceipt | None:
+        """A request to an institution or another agency; its system's receipt where it gives one
+        (D6 §一(二): the county department's days run from receiving the request)."""
+        answer = await self._post(
             self._endpoint(call.agency),
             "/requests",
             asdict(call),
             call.idempotency_key,
             call.case_id,
         )
+        if "reference" not in answer:
+            return None  # acknowledged without a receipt: nothing runs from it
+        return _receipt(answer, f"{call.agency}'s system")
 
     @activity.defn(name=NOTIFY)
     async def notify(self, batch: NotificationBatch) -> None:

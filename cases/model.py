@@ -174,6 +174,8 @@ class ExpertRequest:
     conclusion: str | None = None
     failed_at: datetime | None = None  # the institution's system refused the request
     error: str | None = None
+    # Its system's receipt, where the receiver's days run from it (D6 §一(二)).
+    received_at: datetime | None = None
 
 
 @dataclass

@@ -44,6 +44,7 @@ PER_REQUEST_EVENTS = frozenset(
         Event.APPRAISAL_ANSWERED,
         Event.REQUEST_FAILED,
         Event.QUESTION_ASKED,
+        Event.QUESTION_RECEIVED,
         Event.QUESTION_ANSWERED,
     }
 )

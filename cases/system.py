@@ -31,7 +31,7 @@ from cases.ids import step_key
 from cases.limits import KEPT_ERROR
 from cases.model import CaseState, DeliveryReceipt, TimelineEntry
 from cases.parties import holders
-from cases.vocabulary import DOCUMENT_LABELS, Event, Party, Stage
+from cases.vocabulary import DOCUMENT_LABELS, Event, Party, RequestKind, Stage
 
 
 def record_opening(state: CaseState, ctx: Context, outside_jurisdiction: bool) -> Transition:
@@ -82,6 +82,23 @@ def record_document_receipt(
         received_at=receipt.received_at.isoformat(),
     )
     c.emit(doc.kind.received)
+    return c.finish()
+
+
+def record_question_receipt(
+    state: CaseState, request_id: str, receipt: DeliveryReceipt, ctx: Context
+) -> Transition | None:
+    """A written question's receipt by its receiver's system: where the receiver's days run "自收到…
+    后" (D6 §一(二)) they start now. A test or an appraisal request's receipt changes nothing."""
+    request = next((r for r in state.requests if r.request_id == request_id), None)
+    if request is None or request.kind is not RequestKind.CONSULTATION:
+        return None
+    if request.received_at is not None or request.answered_at or request.failed_at:
+        return None
+    c = Change(state, "question_received", None, ctx)
+    request.received_at = ctx.now
+    c.note(request_id=request_id, to=request.agency, reference=receipt.reference)
+    c.emit(Event.QUESTION_RECEIVED, request_id)
     return c.finish()
 
 
@@ -192,12 +209,17 @@ def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transitio
 
 
 def answered(
-    state: CaseState, effect: Deliver | SendDocument, receipt: DeliveryReceipt, ctx: Context
+    state: CaseState,
+    effect: Deliver | SendDocument | AskExpert,
+    receipt: DeliveryReceipt,
+    ctx: Context,
 ) -> Transition | None:
     """What a receiving system's receipt changes. An older attempt's answer, one for a case that has
     moved on or closed, changes nothing."""
     if state.stage.closed:
         return None
+    if isinstance(effect, AskExpert):
+        return record_question_receipt(state, effect.request_id, receipt, ctx)
     if isinstance(effect, Deliver):
         if state.referral.receipt is None and state.stage is Stage.ACCEPTANCE:
             return record_delivery(state, receipt, ctx)

@@ -352,6 +352,7 @@ class Event(StrEnum):
     CONSULTATION_CONVENED = "consultation_convened"
     CONSULTATION_CONCLUDED = "consultation_concluded"
     QUESTION_ASKED = "question_asked"  # a written question (N2017 Art. 24)
+    QUESTION_RECEIVED = "question_received"  # its receiver's system acknowledged it (D6 §一(二))
     QUESTION_ANSWERED = "question_answered"
     FED_BACK = "fed_back"
     PENALTY_IMPOSED = "penalty_imposed"

@@ -1,5 +1,5 @@
 """The read model's clues (``cases.clues``): written once when sent, updated by their delivery, and
-read only by their sender and their recipient."""
+read only by the key that sent them and by their recipient agency."""
 
 from __future__ import annotations
 
@@ -41,11 +41,23 @@ def record_clue(engine: Engine, outcome: ClueOutcome) -> None:
         session.add(row)
 
 
-def clues_seen_by(engine: Engine, agency: str, case_id: str | None = None) -> list[ClueRow]:
-    """The clues an agency sent or received, newest first; of one case when ``case_id`` is given."""
+def drop_clue(engine: Engine, clue_id: str) -> None:
+    """Forget a clue whose delivery could not be started (the sender is told to send it again)."""
+    with session_scope(engine) as session:
+        row = session.get(ClueRow, clue_id)
+        if row is not None and row.delivered_at is None and row.error is None:
+            session.delete(row)
+
+
+def clues_seen_by(
+    engine: Engine, principal: int, agency: str, case_id: str | None = None
+) -> list[ClueRow]:
+    """The clues this key sent, and those its agency received, newest first; of one case when
+    ``case_id`` is given. The sending agency's other people do not see them: the officials a clue
+    names may be among them."""
     with Session(engine) as session:
         query = select(ClueRow).where(
-            or_(col(ClueRow.sender_agency) == agency, col(ClueRow.recipient) == agency)
+            or_(col(ClueRow.sender_principal) == principal, col(ClueRow.recipient) == agency)
         )
         if case_id is not None:
             query = query.where(col(ClueRow.case_id) == case_id)

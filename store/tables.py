@@ -175,12 +175,12 @@ class ArchivedCaseRow(SQLModel, table=True):
 
 
 class ClueRow(SQLModel, table=True):
-    """A clue of an official's duty crime (O310 Art. 19; N2017 Art. 32): seen by its sender and its
-    recipient only, never through the case (``cases.clues``)."""
+    """A clue of an official's duty crime (O310 Art. 19; N2017 Art. 32): seen by the key that sent it
+    and by its recipient agency only, never through the case (``cases.clues``)."""
 
     __tablename__ = "clues"
     __table_args__ = (
-        Index("ix_clues_sender", "sender_agency"),
+        Index("ix_clues_sender", "sender_principal"),
         Index("ix_clues_recipient", "recipient"),
         Index("ix_clues_case", "case_id"),
     )
@@ -188,6 +188,7 @@ class ClueRow(SQLModel, table=True):
     clue_id: str = Field(primary_key=True, max_length=80)
     case_id: str = Field(max_length=110)
     sender_agency: str = Field(max_length=40)
+    sender_principal: int  # the key that sent it: on the sender's side, only it sees the clue
     sender_role: str = Field(max_length=20)
     sender_person: str = Field(max_length=200)
     recipient: str = Field(max_length=40)

@@ -28,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
 async def call(
     effect: Deliver | AskExpert | SendDocument | NotificationBatch, case: CaseState, ctx: Context
 ) -> DeliveryReceipt | None:
-    """Make one call; the receiving system's receipt for a delivery (the referral or a notice),
-    nothing for the others."""
+    """Make one call; the receiving system's receipt for a delivery (the referral, a notice, and a
+    request where the system acknowledges it), nothing for the others."""
     if isinstance(effect, Deliver):
         receipt: DeliveryReceipt = await workflow.execute_activity(
             DELIVER_REFERRAL,
@@ -53,15 +53,16 @@ async def call(
         )
         return receipt
     if isinstance(effect, AskExpert):
-        await workflow.execute_activity(
+        acknowledged: DeliveryReceipt | None = await workflow.execute_activity(
             SEND_EXPERT_REQUEST,
             expert_call(case, effect.request_id),
+            result_type=DeliveryReceipt | None,  # type: ignore[arg-type]
             start_to_close_timeout=policies.AGENCY_CALL_ATTEMPT,
             schedule_to_close_timeout=policies.REQUEST_DEADLINE,
             heartbeat_timeout=policies.AGENCY_CALL_HEARTBEAT,
             retry_policy=policies.AGENCY_CALL,
         )
-        return None
+        return acknowledged
     await policies.notify(effect)
     return None
 

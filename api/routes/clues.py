@@ -2,8 +2,10 @@
 commission or the procuratorate, and seen by the sender and the recipient only.
 
 ``POST /cases/{id}/clues`` keeps the clue and starts its delivery, never touching the case (see
-``cases.clues`` for why); ``GET /cases/{id}/clues`` and ``GET /clues`` list what the caller's agency
-sent or received, and nothing else, whatever the caller's role or region.
+``cases.clues`` for why); ``GET /cases/{id}/clues`` and ``GET /clues`` list what the caller's key sent
+and what the caller's agency received, and nothing else, whatever the caller's role or region: the
+sending agency's other people, its head included, do not see a clue (the officials it names may be
+among them).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api import engine
 from api.deps import CurrentPrincipal, ServicesDep, find_visible
-from api.errors import RESPONSES, ErrorBody
+from api.errors import RESPONSES, ApiError, ErrorBody
 from cases import clues
 from cases.effects import ClueDelivery
 from cases.ids import step_key
 from cases.vocabulary import Role
-from store.clues import add_clue, clues_seen_by
+from store.clues import add_clue, clues_seen_by, drop_clue
 from store.tables import ClueRow
 
 router = APIRouter(tags=["clues"], responses=RESPONSES)
@@ -98,8 +100,9 @@ async def send_clue(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> CluePublic:
     """O310 Art. 19; N2017 Art. 32. The case's agency or its police sends it to the supervisory
-    commission or the procuratorate of the case's region. The case does not learn of it: no party of
-    the case but the sender sees it. A repeat with the same `Idempotency-Key` sends it once."""
+    commission or the procuratorate of the case's region. The case does not learn of it: on the
+    sender's side only the sending key sees it. A repeat with the same `Idempotency-Key` and body
+    sends it once; another body under that key is a 409."""
     row = await find_visible(case_id, principal, services)
     refused = clues.refusal(
         principal.agency,
@@ -112,13 +115,14 @@ async def send_clue(
     if refused is not None:
         raise engine.refusal_error(refused.reason.value, refused.message)
     clue_id = _clue_id(row.case_id, principal.agency, idempotency_key)
-    kept, _ = await run_in_threadpool(
+    kept, created = await run_in_threadpool(
         add_clue,
         services.engine,
         ClueRow(
             clue_id=clue_id,
             case_id=row.case_id,
             sender_agency=principal.agency,
+            sender_principal=principal.id,
             sender_role=principal.role,
             sender_person=principal.name,
             recipient=body.to,
@@ -127,18 +131,33 @@ async def send_clue(
             sent_at=datetime.now(UTC),
         ),
     )
-    await engine.send_clue(
-        services,
-        ClueDelivery(
-            clue_id=kept.clue_id,
-            case_id=kept.case_id,
-            idempotency_key=step_key(kept.case_id, kept.clue_id),
-            sender=kept.sender_agency,
-            to=kept.recipient,
-            conduct=list(kept.conduct),
-            account=kept.account,
-        ),
+    if not created and (
+        kept.sender_principal != principal.id
+        or kept.recipient != body.to
+        or list(kept.conduct) != [c.value for c in body.conduct]
+        or kept.account != body.account
+    ):
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            "this Idempotency-Key was used for another clue",
+            "send the same body again, or use a new Idempotency-Key for a new clue",
+        )
+    delivery = ClueDelivery(
+        clue_id=kept.clue_id,
+        case_id=kept.case_id,
+        idempotency_key=step_key(kept.case_id, kept.clue_id),
+        sender=kept.sender_agency,
+        to=kept.recipient,
+        conduct=list(kept.conduct),
+        account=kept.account,
     )
+    try:
+        await engine.send_clue(services, delivery)
+    except ApiError:
+        if created:  # not started: nothing is kept that would stay "sending" for good
+            await run_in_threadpool(drop_clue, services.engine, kept.clue_id)
+        raise
     return public(kept)
 
 
@@ -153,9 +172,12 @@ async def list_case_clues(
     principal: CurrentPrincipal,
     services: ServicesDep,
 ) -> list[CluePublic]:
-    """Only the sender's and the recipient's: another party of the case, a coordinator or another
-    procuratorate gets an empty list, the same as for a case without clues."""
-    rows = await run_in_threadpool(clues_seen_by, services.engine, principal.agency, case_id)
+    """Only the sending key's and the recipient agency's: the sender's colleagues, another party of
+    the case, a coordinator or another procuratorate get an empty list, the same as for a case
+    without clues."""
+    rows = await run_in_threadpool(
+        clues_seen_by, services.engine, principal.id, principal.agency, case_id
+    )
     return [public(r) for r in rows]
 
 
@@ -166,5 +188,5 @@ async def list_case_clues(
     summary="The clues the caller's agency sent or received",
 )
 async def list_clues(principal: CurrentPrincipal, services: ServicesDep) -> list[CluePublic]:
-    rows = await run_in_threadpool(clues_seen_by, services.engine, principal.agency)
+    rows = await run_in_threadpool(clues_seen_by, services.engine, principal.id, principal.agency)
     return [public(r) for r in rows]

@@ -132,6 +132,11 @@ def _askable(state: CaseState, ctx: Context) -> list[str]:
 
 
 def _another_agency(state: CaseState, actor: Actor, p: Question, ctx: Context) -> list[str]:
+    if ctx.profile.written_consultation_to and actor.agency != state.owner_agency:
+        return [
+            "agency: here the agency handling the case asks (D6 §一(二): 执法协作文书 to the county "
+            "departments)"
+        ]
     others = [a for a in _askable(state, ctx) if a != actor.agency]
     if p.agency in others:
         return []

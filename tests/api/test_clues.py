@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 
 from tests.api.conftest import InProcess
-from tests.api.helpers import OFFICER, POLICE, open_case
+from tests.api.helpers import HEAD, OFFICER, POLICE, open_case
 from tests.polling import eventually
 
 SUP = ("SUP-DEMO", "officer")
@@ -30,6 +30,10 @@ async def test_o310_art_19_a_clue_reaches_the_supervisory_commission_and_no_one_
     again = await api.post(f"/cases/{case_id}/clues", json=clue(), headers=headers)
     assert again.status_code == 201
     assert again.json()["clue_id"] == first["clue_id"]  # a retried request sends it once
+    other = await api.post(
+        f"/cases/{case_id}/clues", json={**clue(), "account": "另一条线索"}, headers=headers
+    )
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_conflict")
 
     async def delivered() -> bool:
         found = await api.get(f"/cases/{case_id}/clues", headers=stack.auth(*OFFICER))
@@ -45,8 +49,8 @@ async def test_o310_art_19_a_clue_reaches_the_supervisory_commission_and_no_one_
     inbox = await api.get("/clues", headers=stack.auth(*SUP))
     assert [c["clue_id"] for c in inbox.json()] == [first["clue_id"]]
     assert inbox.json()[0]["account"] == ACCOUNT
-    # Nobody else of the case, nor its overseers, sees it; the case itself does not know of it.
-    for who in (POLICE, ("PROC-DEMO", "procurator"), ("JLO-DEMO", "coordinator"),
+    # Nobody else sees it, not even the sender's own head (the officials it names may be there).
+    for who in (HEAD, POLICE, ("PROC-DEMO", "procurator"), ("JLO-DEMO", "coordinator"),
                 ("LG-DEMO", "leader"), ("EPB-CITY", "approver")):  # fmt: skip
         assert (await api.get(f"/cases/{case_id}/clues", headers=stack.auth(*who))).json() == []
         assert first["clue_id"] not in (await api.get("/clues", headers=stack.auth(*who))).text

@@ -24,6 +24,7 @@ from cases.model import Actor, CaseFacts, CaseState, ClockState, DeliveryReceipt
 from cases.profiles import get_profile
 from cases.steps import STEPS
 from cases.system import (
+    answered,
     record_delivery,
     record_delivery_failure,
     record_document_failure,
@@ -272,8 +273,11 @@ def outside(state: CaseState, transition: Transition, ctx: Context, rng: random.
                 record_document_receipt(state, effect.doc_id, receipt, ctx)
             else:
                 record_document_failure(state, effect.doc_id, "422 unknown addressee", ctx)
-        elif isinstance(effect, AskExpert) and rng.random() < 0.2:
-            record_request_failure(state, effect.request_id, "400 unknown sample point", ctx)
+        elif isinstance(effect, AskExpert):
+            if rng.random() < 0.2:
+                record_request_failure(state, effect.request_id, "400 unknown sample point", ctx)
+            else:
+                answered(state, effect, DeliveryReceipt(f"Q-{effect.request_id}", ctx.now), ctx)
 
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)

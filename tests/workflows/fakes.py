@@ -73,12 +73,13 @@ class FakeAgencies:
         return DeliveryReceipt(f"DOC-{delivery.idempotency_key}", datetime.now(UTC))
 
     @activity.defn(name=SEND_EXPERT_REQUEST)
-    async def ask(self, call: ExpertRequestCall) -> None:
+    async def ask(self, call: ExpertRequestCall) -> DeliveryReceipt:
         self.requests.append(call)
         if self.refuse_requests:
             raise ApplicationError(
                 "400 unknown sample point", type=AGENCY_REFUSED, non_retryable=True
             )
+        return DeliveryReceipt(f"REQ-{call.idempotency_key}", datetime.now(UTC))
 
     @activity.defn(name=NOTIFY)
     async def notify(self, batch: NotificationBatch) -> None:

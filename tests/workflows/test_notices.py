@@ -20,6 +20,7 @@ from tests.workflows.driver import (
     PSB_OFFICER,
     classified,
     delivered,
+    eventually,
     package,
     running_case,
     settled,
@@ -168,7 +169,8 @@ async def test_d6_1_2_a_county_department_answers_the_township_within_3_working_
     time_skipping: WorkflowEnvironment,
 ) -> None:
     """执法协作文书: the township asks a county department of its county, not the case's own agencies;
-    the department's 3 working days run per request and its written answer stops them."""
+    the department's 3 working days run per request from its system's receipt, and its written
+    answer stops them."""
     township = Actor("TWP-DEMO-XX", Role.OFFICER, "乡执法队员")
     department = Actor("NRB-DEMO", Role.OFFICER, "县自然资源局")
     async with running_case(
@@ -181,7 +183,14 @@ async def test_d6_1_2_a_county_department_answers_the_township_within_3_working_
         asked = await case.act(
             "ask_in_writing", township, agency="NRB-DEMO", subject="是否属于违法占用耕地的认定"
         )
+
+        async def received() -> bool:
+            return any(r.received_at for r in (await case.view()).state.requests)
+
+        await eventually(case, received, "the department's system never acknowledged the request")
+        (request,) = (await case.view()).state.requests
         clock = await case.clock("written_consultation")
+        assert clock.started_at == request.received_at  # 自收到执法协作文书后
         assert (clock.owner_agency, clock.length, clock.unit, clock.statutory) == (
             "NRB-DEMO",
             3,
