@@ -30,7 +30,7 @@ from api.deps import Services
 from api.errors import ApiError
 from api.metrics import ACTIONS, CASES_OPENED
 from cases.agencies import AgencyKind
-from cases.calendar import default_calendar, snapshot
+from cases.calendar import CalendarSnapshot, default_calendar, snapshot
 from cases.change import ActionResult
 from cases.context import Reason
 from cases.effects import ClueDelivery, Notice, NoticeKind, NotificationBatch
@@ -80,6 +80,11 @@ def _unavailable(detail: str) -> ApiError:
 # Intake
 
 
+def calendar_for(now: datetime) -> CalendarSnapshot:
+    """The calendar a run starts with: this year's and next year's arrangements, as published."""
+    return snapshot(default_calendar(), [now.year, now.year + 1])
+
+
 async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Opening:
     """Start the case or find it, in one call; return once its opening is in the read model.
 
@@ -93,7 +98,7 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
         CaseInput(
             intake,
             profile,
-            snapshot(default_calendar(), [now.year, now.year + 1]),
+            calendar_for(now),
             services.registry.snapshot(),
         ),
         id=workflow_id(intake.case_id),
@@ -223,7 +228,7 @@ async def _reopening(services: Services, row: CaseRow) -> CaseInput | None:
     return CaseInput(
         INTAKE.validate_python(row.intake),
         archived.profile,
-        snapshot(default_calendar(), [now.year, now.year + 1]),
+        calendar_for(now),
         services.registry.snapshot(),
         Carried(
             state,
