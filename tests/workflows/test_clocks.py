@@ -13,7 +13,7 @@ from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, due_instant, local_
 from cases.effects import NoticeKind
 from cases.model import CaseFacts, ClockState
 from cases.profiles import get_profile
-from cases.vocabulary import DocumentKind, FeedbackOutcome, ViolationType
+from cases.vocabulary import Classification, DocumentKind, FeedbackOutcome, ViolationType
 from tests.workflows.driver import (
     COORDINATOR,
     EPB_HEAD,
@@ -165,7 +165,10 @@ async def _return_delivery(case: Case) -> None:
 
 
 async def _referral_order(case: Case) -> None:
-    await _archiving(case)
+    """Handled as an administrative case; the superior finds it should have gone for detention."""
+    await classified(case, Classification.ADMINISTRATIVE)
+    await case.act("handle_administratively", EPB_OFFICER, reasons="一般违法")
+    await case.act("impose_penalty", EPB_OFFICER, reference="罚字〔2026〕9号")
     await case.act("order_referral", SUPERIOR, reasons="应当移送行政拘留")
     await settled(case, DocumentKind.REFERRAL_ORDER)
 
