@@ -70,12 +70,14 @@ def list_cases(
     if filters.key_case is not None:
         conditions.append(col(CaseRow.key_case) == filters.key_case)
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
+        # '%' and '_' are what the caller typed, not wildcards.
+        typed = filters.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{typed}%"
         conditions.append(
             or_(
-                func.lower(col(CaseRow.subject)).like(pattern),
-                func.lower(col(CaseRow.case_id)).like(pattern),
-                func.lower(col(CaseRow.intake_ref)).like(pattern),
+                func.lower(col(CaseRow.subject)).like(pattern, escape="\\"),
+                func.lower(col(CaseRow.case_id)).like(pattern, escape="\\"),
+                func.lower(col(CaseRow.intake_ref)).like(pattern, escape="\\"),
             )
         )
     where = and_(*conditions)

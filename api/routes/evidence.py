@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,26 @@ _REQUEST_BODY = {
 }
 
 
-def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> tuple[str, str, int]:
-    """Copy the upload under the data folder, named by its fingerprint; returns (sha256, path, size)."""
+@dataclass
+class Stored:
+    """An uploaded file kept under the data folder, named by its fingerprint."""
+
+    sha256: str
+    reference: str  # the path under the data folder, as items reference it
+    size: int
+    path: Path
+    new: bool  # not kept before: a refused step forgets it
+
+
+def forget(stored: list[Stored]) -> None:
+    """A step the case refused keeps no file it brought (one already kept before stays)."""
+    for item in stored:
+        if item.new:
+            item.path.unlink(missing_ok=True)
+
+
+def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> Stored:
+    """Copy the upload under the data folder, named by its fingerprint."""
     folder = data_dir / "evidence" / case_id
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -59,8 +78,9 @@ def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> tuple[str,
             out.write(chunk)
     sha = digest.hexdigest()
     final = folder / sha
+    new = not final.exists()
     os.replace(out.name, final)
-    return sha, f"evidence/{case_id}/{sha}", size
+    return Stored(sha, f"evidence/{case_id}/{sha}", size, final, new)
 
 
 def read_item(data: Any, fix: str) -> NewItem:
@@ -85,8 +105,9 @@ async def add_evidence(
     the list) or reference one item by URL with its SHA-256 (JSON; several references in one step:
     the ``record_evidence`` action)."""
     content_type = request.headers.get("content-type", "")
+    stored: list[Stored] = []
     if content_type.startswith("multipart/form-data"):
-        items = await _uploads(request, row.case_id, services.settings.data_dir)
+        items = await _uploads(request, row.case_id, services.settings.data_dir, stored)
     elif content_type.startswith("application/json"):
         try:
             raw: Any = await request.json()
@@ -100,9 +121,13 @@ async def add_evidence(
             415, "unsupported_media_type", f"cannot take '{content_type or 'no content type'}'",
             "send multipart/form-data (a file) or application/json (a reference)",
         )  # fmt: skip
-    outcome = await send_step(
-        services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items)
-    )
+    try:
+        outcome = await send_step(
+            services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items)
+        )
+    except ApiError:
+        await run_in_threadpool(forget, stored)
+        raise
     first = int(outcome.refs.get("evidence_seq", "0"))
     recorded = [
         EvidencePublic(
@@ -129,9 +154,12 @@ UPLOAD_FIX = (
 )
 
 
-async def _uploads(request: Request, case_id: str, data_dir: Path) -> list[NewItem]:
+async def _uploads(
+    request: Request, case_id: str, data_dir: Path, stored: list[Stored]
+) -> list[NewItem]:
     """The files of a multipart upload, each with its kind and title, checked before any is kept;
-    several go on the case in one step."""
+    several go on the case in one step. ``stored`` receives each file kept, for a refusal to
+    forget."""
     form = await request.form(
         max_files=MAX_EVIDENCE_PER_ACTION, max_fields=3 * MAX_EVIDENCE_PER_ACTION + 10
     )
@@ -142,8 +170,19 @@ async def _uploads(request: Request, case_id: str, data_dir: Path) -> list[NewIt
     for kind, title in zip(kinds, titles, strict=True):  # before storing anything
         read_item({"kind": kind, "title": title, "sha256": "0" * 64}, UPLOAD_FIX)
     items = []
-    for kind, title, upload in zip(kinds, titles, uploads, strict=True):
-        sha, reference, size = await run_in_threadpool(store_upload, data_dir, case_id, upload)
-        data = {"kind": kind, "title": title, "sha256": sha, "reference": reference, "size": size}
-        items.append(read_item(data, UPLOAD_FIX))
+    try:
+        for kind, title, upload in zip(kinds, titles, uploads, strict=True):
+            kept = await run_in_threadpool(store_upload, data_dir, case_id, upload)
+            stored.append(kept)
+            data = {
+                "kind": kind,
+                "title": title,
+                "sha256": kept.sha256,
+                "reference": kept.reference,
+                "size": kept.size,
+            }
+            items.append(read_item(data, UPLOAD_FIX))
+    except ApiError:
+        await run_in_threadpool(forget, stored)
+        raise
     return items

@@ -21,7 +21,7 @@ from api.engine import notice_ended_among
 from api.errors import ApiError
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
-from api.routes.evidence import read_item, store_upload
+from api.routes.evidence import forget, read_item, store_upload
 from api.ui import i18n
 from api.ui.session import COOKIE, LIFETIME, issue, principal_of, secret_for
 from cases.calendar import CHINA_TZ
@@ -341,17 +341,25 @@ async def add_evidence(request: Request, case_id: str, services: ServicesDep) ->
     fix = "choose a kind, give a title, attach the file"
     try:
         read_item({"kind": kind, "title": title, "sha256": "0" * 64}, fix)  # before storing
-        sha, reference, size = await run_in_threadpool(
-            store_upload, services.settings.data_dir, row.case_id, upload
-        )
+    except ApiError as exc:
+        return _back(case_id, refused=exc.body.code, message=exc.body.reason)
+    kept = await run_in_threadpool(store_upload, services.settings.data_dir, row.case_id, upload)
+    try:
         item = read_item(
-            {"kind": kind, "title": title, "sha256": sha, "reference": reference, "size": size},
+            {
+                "kind": kind,
+                "title": title,
+                "sha256": kept.sha256,
+                "reference": kept.reference,
+                "size": kept.size,
+            },
             fix,
         )
         await send_step(
             services, principal, row, STEPS["record_evidence"], RecordEvidence(items=[item])
         )
     except ApiError as exc:
+        await run_in_threadpool(forget, [kept])  # a refused upload leaves no file behind
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(case_id, done="record_evidence")
 

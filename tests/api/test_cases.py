@@ -342,6 +342,9 @@ async def test_listing_filters(api: httpx.AsyncClient, stack: InProcess) -> None
     assert plain not in await ids(key_case="true")
     assert plain in await ids(q="食品")
     assert key not in await ids(q="食品")
+    # '%' and '_' are searched for as typed, not as wildcards.
+    assert not ({key, plain} & await ids(q="%"))
+    assert not ({key, plain} & await ids(q="某_品"))
     assert {key, plain} <= await ids(agency="EPB-DEMO")
     assert not ({key, plain} & await ids(agency="EPB-EAST"))
     assert plain in await ids(overdue="false")

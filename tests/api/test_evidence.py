@@ -196,6 +196,32 @@ async def test_a_refused_kind_or_title_stores_no_file(
     assert after == before
 
 
+async def test_an_upload_the_case_refuses_leaves_no_file(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """Kind and title are fine, but the step is not the caller's now (the police before the case
+    reaches them): the case refuses it, and the file it brought is not kept; one kept before stays."""
+    case_id = await open_case(api, stack)
+    folder = stack.data_dir / "evidence" / case_id
+    kept = await api.post(
+        f"/cases/{case_id}/evidence",
+        data={"kind": "complaint", "title": "举报材料"},
+        files={"file": ("kept.txt", b"kept before")},
+        headers=stack.auth(*OFFICER),
+    )
+    assert kept.status_code == 201, kept.text
+    before = set(folder.iterdir())
+    for content in (b"refused upload", b"kept before"):
+        refused = await api.post(
+            f"/cases/{case_id}/evidence",
+            data={"kind": "complaint", "title": "警方材料"},
+            files={"file": ("x.txt", content)},
+            headers=stack.auth("PSB-DEMO", "officer"),
+        )
+        assert refused.status_code == 409, refused.text
+    assert set(folder.iterdir()) == before
+
+
 async def test_an_oversized_upload_is_413(
     api: httpx.AsyncClient, stack: InProcess, case_a: str
 ) -> None:

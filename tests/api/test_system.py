@@ -39,6 +39,7 @@ async def test_no_key_is_401_everywhere(api: httpx.AsyncClient, stack: InProcess
         ):
             response = await api.request(method, path, headers=headers, json={})
             assert response.status_code == 401, (method, path, headers, response.text)
+            assert response.headers["www-authenticate"] == "Bearer"  # RFC 6750 §3
             assert shape(response)["code"] == "unauthorized"
 
 
