@@ -158,6 +158,8 @@ async def login(
         max_age=LIFETIME,
         httponly=True,
         samesite="lax",
+        # Over HTTPS (behind a proxy, as its X-Forwarded-Proto says) the cookie never goes in clear.
+        secure=request.url.scheme == "https",
     )
     return response
 

@@ -134,3 +134,16 @@ async def test_the_clock_rules_of_every_mechanism(
     for mechanism in ("env-police", "national-2017", "urban-police", "township-county"):
         assert f'id="rules-{mechanism}"' in page.text
     assert "O310 Art. 5" in page.text
+
+
+async def test_the_session_cookie_is_secure_over_https(stack: InProcess) -> None:
+    transport = httpx.ASGITransport(app=stack.app)
+    for scheme, secure in (("https", True), ("http", False)):
+        async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://dash") as client:
+            response = await client.post(
+                "/login", data={"key": stack.key("EPB-DEMO", "officer"), "next": "/"}
+            )
+            assert response.status_code == 303
+            cookie = response.headers["set-cookie"].lower()
+            assert ("; secure" in cookie) is secure, (scheme, cookie)
+            assert "httponly" in cookie
