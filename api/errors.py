@@ -98,6 +98,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's own "error parsing the body" (a body nested deeper than the parser goes,
+            # bytes that are not text): bad input, answered as every other bad input is.
+            body = ErrorBody(
+                code="invalid_input",
+                reason=f"the body could not be read: {exc.detail}",
+                fix="send a JSON body as /docs describes it for this endpoint",
+            )
+            return JSONResponse(body.model_dump(), status_code=422)
         code = STATUS_CODES.get(exc.status_code, "error")
         fix = {
             413: "send a smaller body: evidence files up to 20 MB, other bodies up to 256 KB",

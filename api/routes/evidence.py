@@ -111,7 +111,7 @@ async def add_evidence(
     elif content_type.startswith("application/json"):
         try:
             raw: Any = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any item is
             raise ApiError(
                 422, "invalid_input", "the body is not JSON", "send {kind, title, reference, sha256}"
             ) from None  # fmt: skip
