@@ -82,6 +82,9 @@ STEP_EVENTS = {  # 124 in all
     "archive": 9,
 }
 ONE_MORE_TASK = 3
+# Steps with a delivery have two tasks of their own (the step, then the receipt's transition), and on
+# a loaded machine each may take one more (seen once in CI: file_case at 22).
+DELIVERING = {"send_referral", "file_case"}
 EVENT_BUDGET = 170
 
 
@@ -143,7 +146,8 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
 
 def within_budget(meter: HistoryMeter) -> None:
     for step, count in meter.counts.items():
-        assert count <= STEP_EVENTS[step] + ONE_MORE_TASK, f"{step}: {count}\n{meter.report()}"
+        extra = ONE_MORE_TASK * (2 if step in DELIVERING else 1)
+        assert count <= STEP_EVENTS[step] + extra, f"{step}: {count}\n{meter.report()}"
     assert meter.seen <= EVENT_BUDGET, meter.report()
 
 
