@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:8000"
     temporal_ui_url: str = "http://127.0.0.1:8233"
 
+    # How long an API call waits for the case service (the engine and the worker) before it answers
+    # 503 with Retry-After: an outage never holds a caller for its whole length.
+    outage_bound: float = Field(default=5.0, gt=0, le=60)  # seconds
+
     # Logs: JSON unless the process writes to a terminal
     log_json: bool | None = None
     log_level: str = "INFO"

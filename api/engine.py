@@ -6,7 +6,10 @@ answers and failures into the API's error shape. No rule is decided here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import math
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,13 +70,39 @@ def _handle(services: Services, case_id: str) -> WorkflowHandle[CaseWorkflow, An
     return services.temporal.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_id))
 
 
-def _unavailable(detail: str) -> ApiError:
+def unavailable(services: Services, detail: str, fix: str = "") -> ApiError:
+    """503 with the time after which a repeat is worth trying (RFC 9110 §10.2.3)."""
     return ApiError(
         503,
         "case_service_unavailable",
         f"the case service is unavailable: {detail}",
-        "try again shortly; a repeat of the same request is safe",
+        fix or "try again shortly; a repeat of the same request is safe",
+        headers={"Retry-After": str(math.ceil(services.settings.outage_bound))},
     )
+
+
+ADMITTED = (
+    "an action the case service admitted may still be applied when it returns: repeat the request "
+    "with the same Idempotency-Key to have it applied exactly once, or look at the timeline first"
+)
+
+
+@contextlib.asynccontextmanager
+async def bounded(services: Services, fix: str = "") -> AsyncIterator[None]:
+    """Wait for the engine (and the worker behind it) no longer than the configured bound: during an
+    outage the SDK would otherwise keep retrying for as long as it lasts."""
+    bound = services.settings.outage_bound
+    try:
+        async with asyncio.timeout(bound):
+            yield
+    except TimeoutError:
+        raise unavailable(services, f"no answer within {bound:g} s", fix) from None
+
+
+async def _settle(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Collect the start's own outcome (it is in the update's), never waiting for one cut short."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(operation.workflow_handle(), timeout=0.1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -107,26 +136,26 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     )
     try:
-        opening: Opening = await services.temporal.execute_update_with_start_workflow(
-            "open",
-            intake,
-            result_type=Opening,
-            start_workflow_operation=operation,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
+        async with bounded(services):
+            opening: Opening = await services.temporal.execute_update_with_start_workflow(
+                "open",
+                intake,
+                result_type=Opening,
+                start_workflow_operation=operation,
+                rpc_timeout=UPDATE_TIMEOUT,
+            )
     except WorkflowAlreadyStartedError:
         raise AlreadyClosed(intake.case_id) from None
     except WorkflowUpdateFailedError as exc:
         raise _intake_refused(exc) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _unavailable("the case did not answer in time") from None
+        raise unavailable(services, "the case did not answer in time") from None
     except RPCError as exc:
         if exc.status is RPCStatusCode.ALREADY_EXISTS:
             raise AlreadyClosed(intake.case_id) from None
-        raise _unavailable(exc.message) from None
+        raise unavailable(services, exc.message) from None
     finally:
-        with contextlib.suppress(Exception):  # the start's outcome is in the update's
-            await operation.workflow_handle()
+        await _settle(operation)
     if opening.created:
         CASES_OPENED.labels(mechanism=intake.mechanism).inc()
         log.info("case opened", case_id=intake.case_id, mechanism=intake.mechanism)
@@ -139,17 +168,18 @@ async def repeat_intake(services: Services, intake: CaseIntake) -> Opening:
     Raises ``AlreadyClosed`` when the workflow is closed or gone.
     """
     try:
-        opening: Opening = await _handle(services, intake.case_id).execute_update(
-            "open", intake, result_type=Opening, rpc_timeout=UPDATE_TIMEOUT
-        )
+        async with bounded(services):
+            opening: Opening = await _handle(services, intake.case_id).execute_update(
+                "open", intake, result_type=Opening, rpc_timeout=UPDATE_TIMEOUT
+            )
     except WorkflowUpdateFailedError as exc:
         raise _intake_refused(exc) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _unavailable("the case did not answer in time") from None
+        raise unavailable(services, "the case did not answer in time") from None
     except RPCError as exc:
         if _closed(exc):
             raise AlreadyClosed(intake.case_id) from None
-        raise _unavailable(exc.message) from None
+        raise unavailable(services, exc.message) from None
     return opening
 
 
@@ -183,33 +213,40 @@ def _intake_refused(exc: WorkflowUpdateFailedError) -> ApiError:
 
 
 async def take_step(
-    services: Services, row: CaseRow, actor: Actor, step: Step[Any], payload: object
+    services: Services,
+    row: CaseRow,
+    actor: Actor,
+    step: Step[Any],
+    payload: object,
+    update_id: str | None = None,
 ) -> ActionResult:
-    """Send the step to the case, which validates and takes it, or refuses with its reason."""
+    """Send the step to the case, which validates and takes it, or refuses with its reason.
+    ``update_id`` (from the caller's Idempotency-Key) makes a repeat the same update: the engine
+    and the case answer it as the first time, and apply it once."""
     handle = _handle(services, row.case_id)
+    request = ActionRequest(actor, payload)
     try:
-        result: ActionResult = await handle.execute_update(
-            step.name,
-            ActionRequest(actor, payload),
-            result_type=ActionResult,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
+        async with bounded(services, ADMITTED):
+            result: ActionResult = await handle.execute_update(
+                step.name, request, id=update_id, result_type=ActionResult,
+                rpc_timeout=UPDATE_TIMEOUT,
+            )  # fmt: skip
     except WorkflowUpdateFailedError as exc:
         raise refused(step.name, exc) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         ACTIONS.labels(step.name, "timeout").inc()
-        raise ApiError(
-            503, "case_service_unavailable", "the case did not answer in time",
-            "try again shortly; the action may or may not have been taken, check the timeline",
-        ) from None  # fmt: skip
+        raise unavailable(services, "the case did not answer in time", ADMITTED) from None
+    except ApiError:
+        ACTIONS.labels(step.name, "timeout").inc()
+        raise
     except RPCError as exc:
         if not _closed(exc):
-            raise _unavailable(exc.message) from None
+            raise unavailable(services, exc.message, ADMITTED) from None
         reopening = await _reopening(services, row) if step.reopens else None
         if reopening is None:
             ACTIONS.labels(step.name, "closed").inc()
             raise await closed_case(services, row) from None
-        result = await _reopen(services, row, reopening, step, ActionRequest(actor, payload))
+        result = await _reopen(services, row, reopening, step, request, update_id)
     ACTIONS.labels(step.name, "done").inc()
     log.info("action taken", case_id=row.case_id, action=step.name, seq=result.seq)
     return result
@@ -240,7 +277,12 @@ async def _reopening(services: Services, row: CaseRow) -> CaseInput | None:
 
 
 async def _reopen(
-    services: Services, row: CaseRow, input: CaseInput, step: Step[Any], request: ActionRequest
+    services: Services,
+    row: CaseRow,
+    input: CaseInput,
+    step: Step[Any],
+    request: ActionRequest,
+    update_id: str | None,
 ) -> ActionResult:
     """Start the archived case again under its own id with the step that reopens it, in one call
     (update with start): a refused step leaves the new run nothing to do, and it ends at once."""
@@ -253,22 +295,23 @@ async def _reopen(
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
     try:
-        result: ActionResult = await services.temporal.execute_update_with_start_workflow(
-            step.name,
-            request,
-            result_type=ActionResult,
-            start_workflow_operation=operation,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
+        async with bounded(services, ADMITTED):
+            result: ActionResult = await services.temporal.execute_update_with_start_workflow(
+                step.name,
+                request,
+                id=update_id,
+                result_type=ActionResult,
+                start_workflow_operation=operation,
+                rpc_timeout=UPDATE_TIMEOUT,
+            )
     except WorkflowUpdateFailedError as exc:
         raise refused(step.name, exc) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _unavailable("the case did not answer in time") from None
+        raise unavailable(services, "the case did not answer in time", ADMITTED) from None
     except RPCError as exc:
-        raise _unavailable(exc.message) from None
+        raise unavailable(services, exc.message, ADMITTED) from None
     finally:
-        with contextlib.suppress(Exception):
-            await operation.workflow_handle()
+        await _settle(operation)
     log.info("archived case reopened", case_id=row.case_id, action=step.name)
     return result
 
@@ -306,17 +349,18 @@ def refusal_error(reason: str, message: str) -> ApiError:
 async def send_clue(services: Services, delivery: ClueDelivery) -> None:
     """Start the clue's own workflow (its id is the clue's: a repeat starts nothing new)."""
     try:
-        await services.temporal.start_workflow(
-            ClueWorkflow.run,
-            delivery,
-            id=delivery.clue_id,
-            task_queue=services.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
+        async with bounded(services):
+            await services.temporal.start_workflow(
+                ClueWorkflow.run,
+                delivery,
+                id=delivery.clue_id,
+                task_queue=services.settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
     except WorkflowAlreadyStartedError:
         return
     except RPCError as exc:
-        raise _unavailable(str(exc)) from exc
+        raise unavailable(services, str(exc)) from exc
 
 
 def refused(action: str, exc: WorkflowUpdateFailedError) -> ApiError:
@@ -364,13 +408,16 @@ async def view_case(
     """The case as its workflow computes it for ``caller``, or why it cannot be asked."""
     handle = _handle(services, case_id)
     try:
-        view: CaseView = await handle.query(
-            CaseWorkflow.view,
-            caller,
-            reject_condition=QueryRejectCondition.NOT_OPEN,
-            rpc_timeout=QUERY_TIMEOUT,
-        )
+        async with asyncio.timeout(services.settings.outage_bound):
+            view: CaseView = await handle.query(
+                CaseWorkflow.view,
+                caller,
+                reject_condition=QueryRejectCondition.NOT_OPEN,
+                rpc_timeout=QUERY_TIMEOUT,
+            )
         return Live(view)
+    except TimeoutError:
+        return Unreachable("no answer in time")
     except WorkflowQueryRejectedError as exc:
         return Closed(exc.status)
     except RPCError as exc:
@@ -384,10 +431,11 @@ async def view_case(
 async def archived_view(services: Services, case_id: str, caller: Caller) -> CaseView | None:
     """An archived case as its completed workflow last held it (while the engine keeps it)."""
     try:
-        view: CaseView = await _handle(services, case_id).query(
-            CaseWorkflow.view, caller, rpc_timeout=QUERY_TIMEOUT
-        )
-    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        async with asyncio.timeout(services.settings.outage_bound):
+            view: CaseView = await _handle(services, case_id).query(
+                CaseWorkflow.view, caller, rpc_timeout=QUERY_TIMEOUT
+            )
+    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError, TimeoutError):
         return None
     return view
 
@@ -398,10 +446,11 @@ async def ended_status(services: Services, row: CaseRow) -> str | None:
     office the first time it is seen. An engine that cannot be asked is a 503, never an ending."""
     status: WorkflowExecutionStatus | None = None
     try:
-        status = (await _handle(services, row.case_id).describe()).status
+        async with bounded(services):
+            status = (await _handle(services, row.case_id).describe()).status
     except RPCError as exc:
         if exc.status is not RPCStatusCode.NOT_FOUND:
-            raise _unavailable(exc.message) from None
+            raise unavailable(services, exc.message) from None
     if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.RUNNING):
         return None
     if status is None and row.closed_at is not None:
@@ -414,7 +463,7 @@ async def closed_case(services: Services, row: CaseRow) -> ApiError:
     ended = await ended_status(services, row)
     if ended is None:
         if row.closed_at is None:  # running after all (it has just moved to a new run)
-            return _unavailable("the case was moving to a new run; try again")
+            return unavailable(services, "the case was moving to a new run; try again")
         return ApiError(409, Reason.CASE_CLOSED.value, "the case is archived", FIXES["case_closed"])
     return ApiError(
         409,
@@ -443,7 +492,8 @@ async def notice_ended_among(services: Services, rows: list[CaseRow]) -> None:
         f"WorkflowType = 'CaseWorkflow' AND WorkflowId IN ({ids}) AND ExecutionStatus IN {ENDED}"
     )
     try:
-        found = [execution.id async for execution in services.temporal.list_workflows(query)]
+        async with bounded(services):
+            found = [execution.id async for execution in services.temporal.list_workflows(query)]
         for wid in dict.fromkeys(found):
             await ended_status(services, candidates[wid])
     except (RPCError, ApiError) as exc:  # the page is still the read model's
@@ -472,12 +522,13 @@ async def noticed_ended(
             [Notice(NoticeKind.CASE_ENDED, offices or [row.owner_agency], text)],
         )
         log.warning("case workflow ended without archiving", case_id=row.case_id, status=ended)
-        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
-            await services.temporal.start_workflow(
-                NoticeWorkflow.run,
-                batch,
-                id=step_key(row.case_id, "ended"),
-                task_queue=services.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
+        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError, TimeoutError):
+            async with asyncio.timeout(services.settings.outage_bound):
+                await services.temporal.start_workflow(
+                    NoticeWorkflow.run,
+                    batch,
+                    id=step_key(row.case_id, "ended"),
+                    task_queue=services.settings.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
     return ended

@@ -26,10 +26,22 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, reason: str, fix: str, **details: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        reason: str,
+        fix: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.body = ErrorBody(code=code, reason=reason, fix=fix, details=details)
+        self.headers = dict(headers or {})
+        if status == 401:  # RFC 6750 §3: a 401 names the scheme the caller should use
+            self.headers.setdefault("WWW-Authenticate", "Bearer")
 
 
 def unauthorized() -> ApiError:
@@ -71,13 +83,29 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     if status in (401, 403, 404, 409, 413, 422)
 }
 
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorBody,
+        "description": (
+            "case_service_unavailable: the engine or the worker did not answer within the bound; "
+            "try again after Retry-After seconds"
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "seconds after which a repeat is worth trying",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
+
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        # RFC 6750 §3: a 401 names the scheme the caller should authenticate with.
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=headers)
+        return JSONResponse(
+            exc.body.model_dump(), status_code=exc.status, headers=exc.headers or None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -54,6 +54,7 @@ class Reason(StrEnum):
     LIMIT_REACHED = "limit_reached"
     PENALTY_FIRST = "penalty_first"
     INVALID_PAYLOAD = "invalid_payload"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ when one agency's code is another's followed by '-' (``EPB`` and ``EPB-XH``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 AGENCY_CODE = r"[A-Z][A-Z0-9-]{1,39}"
@@ -39,3 +40,36 @@ def workflow_id(case_id: str) -> str:
 def step_key(case_id: str, *parts: str | int) -> str:
     """An idempotency key for one outside step of a case: the same on every retry of that step."""
     return "-".join([workflow_id(case_id), *(str(p) for p in parts)])
+
+
+# An action sent with an Idempotency-Key: its update id names the caller's key and the request it
+# came with, hashed (update ids are kept in clear text in the engine's history), so that the case
+# can tell a repeat (same key, same request) from a key used again for something else.
+ACTION_KEY_PREFIX = "idem"
+IDEMPOTENCY_KEY = r"[\x21-\x7e]{1,200}"  # visible ASCII, as RFC 9110 field values allow
+IDEMPOTENCY_KEY_RE = re.compile(rf"^{IDEMPOTENCY_KEY}$")
+
+
+def _digest(*parts: str | bytes, size: int) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()[:size]
+
+
+def action_update_id(principal: int | str, key: str, action: str, body: bytes) -> str:
+    """The update id of an action sent with ``key`` by ``principal``: the same for a repeat of the
+    same request, so the engine and the case apply it once."""
+    return ":".join(
+        [ACTION_KEY_PREFIX, _digest(str(principal), key, size=32), _digest(action, body, size=32)]
+    )
+
+
+def action_key(update_id: str) -> tuple[str, str] | None:
+    """The caller's key and the request's fingerprint of an update id made by ``action_update_id``;
+    None for any other id (an action sent without a key)."""
+    parts = update_id.split(":")
+    if len(parts) != 3 or parts[0] != ACTION_KEY_PREFIX:
+        return None
+    return parts[1], parts[2]

@@ -97,6 +97,7 @@ MAX_TEAM = 10  # officers named on a referral report
 KEPT_REFUSALS = 10  # the head's recorded refusals kept on the case (all are in the timeline)
 KEPT_TIMELINE = 10  # the newest entries the workflow keeps; the read model keeps them all
 KEPT_CLOSED_CLOCKS = 30  # closed clocks the workflow keeps; the read model keeps them all
+KEPT_ACTION_KEYS = 500  # Idempotency-Keys of applied actions a case remembers (newest kept)
 KEPT_ERROR = 500  # characters of an agency system's refusal kept on the case
 
 # The workflow continues as new when its history passes either budget (or when the server suggests

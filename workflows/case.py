@@ -364,12 +364,16 @@ class CaseWorkflow:
     @workflow.update(dynamic=True)
     async def act(self, name: str, args: Sequence[RawValue]) -> ActionResult:
         step, request = steps.decode(name, args)
+        repeat = steps.applied_before(self._held.applied, name)
+        if repeat is not None:  # sent again (by a client retrying): answered, not taken twice
+            return repeat
         steps.refuse_when_closing(self.case, step, reopenable=self._reopenable)
         # The state may have moved since validation (another update ran first): ask again.
         decision, payload = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:
             raise steps.refusal(decision)
         transition: Transition = step.carry_out(self.case, request.actor, payload, self._ctx())
+        steps.remember(self._held.applied, transition.result)
         await self._commit(transition)
         return transition.result
 
@@ -380,6 +384,8 @@ class CaseWorkflow:
                 self.wf.intake_error or "the case did not open", type=INVALID_INTAKE
             )
         step, request = steps.decode(name, args)
+        if steps.applied_before(self._held.applied, name) is not None:
+            return  # a repeat: its handler answers as the first time
         steps.refuse_when_closing(self.case, step, reopenable=self._reopenable)
         decision, _ = validate(self.case, step, request.actor, request.body, self._ctx())
         if not decision.allowed:

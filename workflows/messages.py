@@ -10,7 +10,7 @@ from pydantic import Field
 
 from cases.agencies import RegistrySnapshot
 from cases.calendar import CalendarSnapshot
-from cases.change import AskExpert, Deliver, SendDocument
+from cases.change import ActionResult, AskExpert, Deliver, SendDocument
 from cases.effects import NotificationBatch
 from cases.intake import CaseIntake
 from cases.limits import HISTORY_BYTES, HISTORY_EVENTS
@@ -29,6 +29,14 @@ Outside = Annotated[
 
 
 @dataclass
+class Applied:
+    """An action applied under an Idempotency-Key: the request it came with, and what it answered."""
+
+    fingerprint: str
+    result: ActionResult
+
+
+@dataclass
 class Carried:
     """What one run of a case hands the next when the history grows long: everything it holds."""
 
@@ -40,6 +48,9 @@ class Carried:
     search: str = ""  # the search attributes as last upserted
     runs: int = 0  # how many runs came before this one
     effects: list[Outside] = field(default_factory=list)  # outside calls not yet done
+    # Actions applied under an Idempotency-Key, by key, oldest first: a repeat is answered from
+    # here, in this run or a later one (the engine itself remembers update ids for one run only).
+    applied: dict[str, Applied] = field(default_factory=dict)
 
 
 @dataclass

@@ -11,10 +11,13 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from cases.change import ActionResult
     from cases.context import Decision, Reason, Refusal
     from cases.decide import resolve
+    from cases.ids import action_key
+    from cases.limits import KEPT_ACTION_KEYS
     from cases.model import CaseState
-    from workflows.messages import ACTION_REFUSED, ActionRequest
+    from workflows.messages import ACTION_REFUSED, ActionRequest, Applied
 
 
 def refusal(decision: Decision) -> ApplicationError:
@@ -66,3 +69,40 @@ def refuse_when_closing(case: CaseState, step: Any, *, reopenable: bool) -> None
                 Refusal(Reason.CASE_CLOSED, "the case is archived; try again in a moment"),
             )
         )
+
+
+def _sent_key() -> tuple[str, str] | None:
+    """The Idempotency-Key (and request fingerprint) the running update was sent with, if any."""
+    info = workflow.current_update_info()
+    return None if info is None else action_key(info.id)
+
+
+def applied_before(applied: dict[str, Applied], name: str) -> ActionResult | None:
+    """The answer of the action this update repeats (the same Idempotency-Key and request), None for
+    an action not applied before; a key applied with another request is refused."""
+    found = _sent_key()
+    if found is None or found[0] not in applied:
+        return None
+    key, fingerprint = found
+    if applied[key].fingerprint != fingerprint:
+        raise refusal(
+            Decision.refused(
+                name,
+                Refusal(
+                    Reason.IDEMPOTENCY_CONFLICT,
+                    "this Idempotency-Key was used for another request on this case",
+                ),
+            )
+        )
+    return applied[key].result
+
+
+def remember(applied: dict[str, Applied], result: ActionResult) -> None:
+    """Keep the answer of an action sent with an Idempotency-Key (the newest keys only)."""
+    found = _sent_key()
+    if found is None:
+        return
+    key, fingerprint = found
+    applied[key] = Applied(fingerprint, result)
+    while len(applied) > KEPT_ACTION_KEYS:
+        del applied[next(iter(applied))]

@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Header
 from fastapi.openapi.models import Example
+from pydantic_core import to_json
 
 from api import engine
 from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
-from api.errors import RESPONSES, ApiError, ErrorBody, invalid_payload
+from api.errors import RESPONSES, UNAVAILABLE, ApiError, invalid_payload
 from api.schemas import ActionOutcome
 from cases.context import Reason
+from cases.ids import IDEMPOTENCY_KEY_RE, action_update_id
 from cases.model import Actor
 from cases.payloads import PayloadError
 from cases.steps import STEPS, Step
@@ -35,11 +37,33 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.agency, Role(principal.role), principal.name)
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_RE.pattern,
+        description=(
+            "Your own id for this request (up to 200 visible ASCII characters, e.g. a UUID). A "
+            "repeat with the same key and body is applied once and answered as the first time, "
+            "even after a 503; the same key with another body is a 409 `idempotency_conflict`."
+        ),
+    ),
+]
+
+
 async def send_step(
-    services: Services, principal: Principal, row: CaseRow, step: Step[Any], payload: object
+    services: Services,
+    principal: Principal,
+    row: CaseRow,
+    step: Step[Any],
+    payload: object,
+    key: str | None = None,
 ) -> ActionOutcome:
     """The one way a step reaches a case: the action routes, the evidence route and the dashboard."""
-    result = await engine.take_step(services, row, actor_of(principal), step, payload)
+    update_id = None
+    if key is not None:
+        update_id = action_update_id(principal.id, key, step.name, to_json(payload))
+    result = await engine.take_step(services, row, actor_of(principal), step, payload, update_id)
     return ActionOutcome(
         case_id=row.case_id,
         action=step.name,
@@ -70,7 +94,12 @@ def _route(step: Step[Any]) -> None:
         body = arguments["body"]
         payload = step.payload() if body is None else body
         return await send_step(
-            arguments["services"], arguments["principal"], arguments["row"], step, payload
+            arguments["services"],
+            arguments["principal"],
+            arguments["row"],
+            step,
+            payload,
+            arguments["idempotency_key"],
         )
 
     required = bool(step.required)
@@ -80,6 +109,12 @@ def _route(step: Step[Any]) -> None:
         inspect.Parameter("row", inspect.Parameter.KEYWORD_ONLY, annotation=VisibleCase),
         inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentPrincipal),
         inspect.Parameter("services", inspect.Parameter.KEYWORD_ONLY, annotation=ServicesDep),
+        inspect.Parameter(
+            "idempotency_key",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=IdempotencyKey,
+            default=None,
+        ),
         inspect.Parameter(
             "body",
             inspect.Parameter.KEYWORD_ONLY,
@@ -97,7 +132,7 @@ def _route(step: Step[Any]) -> None:
         summary=step.label_en,
         description=_describe(step),
         response_model=ActionOutcome,
-        responses={503: {"model": ErrorBody, "description": "the case service is unavailable"}},
+        responses=UNAVAILABLE,
     )
 
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api import engine
 from api.access import scope_for
 from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
-from api.errors import RESPONSES, ApiError, ErrorBody
+from api.errors import RESPONSES, UNAVAILABLE, ApiError, ErrorBody
 from api.schemas import CaseDetail, CasePage, CaseSummary, TimelineEntryPublic
 from api.views import detail_from_rows, detail_from_view, summary, timeline_public
 from cases.intake import EXAMPLE, CaseIntake, IntakeCode, admit, differences
@@ -51,7 +51,7 @@ def _now() -> datetime:
     responses={
         200: {"model": CaseSummary, "description": "the case already exists (a repeat)"},
         409: {"model": ErrorBody, "description": "intake_conflict: a repeat with another body"},
-        503: {"model": ErrorBody, "description": "the case service is unavailable"},
+        **UNAVAILABLE,
     },
 )
 async def open_case(
@@ -88,11 +88,9 @@ async def open_case(
     except engine.AlreadyClosed:
         row = await run_in_threadpool(case_row, services.engine, body.case_id)
         if row is None:
-            raise ApiError(
-                503, "case_service_unavailable",
-                "the case exists but its record is not readable yet",
-                "try again shortly; a repeat is safe",
-            ) from None  # fmt: skip
+            raise engine.unavailable(
+                services, "the case exists but its record is not readable yet"
+            ) from None
         if row.closed_at is None:
             await engine.ended_status(services, row)  # marked (and told) if it ended unarchived
         return _repeat(row, body, now, response)

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import engine
 from api.deps import CurrentPrincipal, ServicesDep, find_visible
-from api.errors import RESPONSES, ApiError, ErrorBody
+from api.errors import RESPONSES, UNAVAILABLE, ApiError
 from cases import clues
 from cases.effects import ClueDelivery
 from cases.ids import step_key
@@ -87,7 +87,7 @@ def _clue_id(case_id: str, agency: str, key: str | None) -> str:
     status_code=201,
     response_model=CluePublic,
     summary="Send a clue of an official's duty crime",
-    responses={503: {"model": ErrorBody, "description": "the case service is unavailable"}},
+    responses=UNAVAILABLE,
 )
 async def send_clue(
     case_id: Annotated[str, Path(max_length=110, description="The case id.")],

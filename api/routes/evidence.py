@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
-from api.errors import RESPONSES, ApiError, invalid_payload
-from api.routes.actions import send_step
+from api.errors import RESPONSES, UNAVAILABLE, ApiError, invalid_payload
+from api.routes.actions import IdempotencyKey, send_step
 from api.schemas import ActorPublic, EvidencePublic
 from cases.limits import MAX_EVIDENCE_PER_ACTION
 from cases.payloads import PayloadError, read, schema
@@ -97,9 +97,14 @@ def read_item(data: Any, fix: str) -> NewItem:
     status_code=201,
     response_model=EvidencePublic | list[EvidencePublic],
     openapi_extra={"requestBody": _REQUEST_BODY},
+    responses=UNAVAILABLE,
 )
 async def add_evidence(
-    row: VisibleCase, request: Request, principal: CurrentPrincipal, services: ServicesDep
+    row: VisibleCase,
+    request: Request,
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> EvidencePublic | list[EvidencePublic]:
     """Record evidence: upload files (multipart; several in one request are one step, answered with
     the list) or reference one item by URL with its SHA-256 (JSON; several references in one step:
@@ -123,10 +128,11 @@ async def add_evidence(
         )  # fmt: skip
     try:
         outcome = await send_step(
-            services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items)
+            services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items), idempotency_key
         )
-    except ApiError:
-        await run_in_threadpool(forget, stored)
+    except ApiError as exc:
+        if exc.status != 503:  # refused; a step the engine admitted may still be applied
+            await run_in_threadpool(forget, stored)
         raise
     first = int(outcome.refs.get("evidence_seq", "0"))
     recorded = [

@@ -3,6 +3,7 @@ button goes through the same action path as the API (``send_action``), so the ru
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from pathlib import Path
@@ -26,7 +27,7 @@ from api.ui import i18n
 from api.ui.session import COOKIE, LIFETIME, issue, principal_of, secret_for
 from cases.calendar import CHINA_TZ
 from cases.checklists import CATALOGUE
-from cases.ids import workflow_id
+from cases.ids import IDEMPOTENCY_KEY_RE, workflow_id
 from cases.model import ClockState
 from cases.payloads import fields_of
 from cases.profiles import default_profiles
@@ -88,6 +89,9 @@ def render(
             "local": _local,
             "span": lambda seconds: _span(seconds, lang),
             "pct": lambda value: "—" if value is None else f"{value:.0%}",
+            # Each form carries its own key: a double submit (or a resend after an outage) is
+            # applied once, as an API client's Idempotency-Key is.
+            "form_key": lambda: uuid.uuid4().hex,
             "clock_title": lambda clock: _clock_title(clock, lang),
             "principal": principal,
             "now": now,
@@ -323,7 +327,7 @@ async def act(request: Request, case_id: str, action: str, services: ServicesDep
     form = await request.form(max_fields=30)
     try:
         payload = read_body(step, _body(form, action))
-        outcome = await send_step(services, principal, row, step, payload)
+        outcome = await send_step(services, principal, row, step, payload, _form_key(form))
     except ApiError as exc:
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(case_id, done=outcome.action)
@@ -358,12 +362,24 @@ async def add_evidence(request: Request, case_id: str, services: ServicesDep) ->
             fix,
         )
         await send_step(
-            services, principal, row, STEPS["record_evidence"], RecordEvidence(items=[item])
+            services,
+            principal,
+            row,
+            STEPS["record_evidence"],
+            RecordEvidence(items=[item]),
+            _form_key(form),
         )
     except ApiError as exc:
-        await run_in_threadpool(forget, [kept])  # a refused upload leaves no file behind
+        if exc.status != 503:  # a refused upload leaves no file behind; an admitted one may apply
+            await run_in_threadpool(forget, [kept])
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(case_id, done="record_evidence")
+
+
+def _form_key(form: Any) -> str | None:
+    """The form's own key (see ``form_key``), if it is one."""
+    value = form.get("idempotency_key")
+    return value if isinstance(value, str) and IDEMPOTENCY_KEY_RE.match(value) else None
 
 
 def _back(case_id: str, **flash: str) -> Response:

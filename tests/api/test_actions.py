@@ -245,3 +245,32 @@ async def test_a_flood_of_the_largest_legal_bodies_does_not_end_a_case(
     assert case["live"] is True
     assert len(case["state"]["evidence"]) == MAX_EVIDENCE
     await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
+
+
+async def test_an_idempotency_key_applies_an_action_once(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    body = {"classification": "crime", "reasons": "暗管"}
+    path = f"/cases/{case_id}/actions/classify"
+    headers = {**stack.auth(*OFFICER), "Idempotency-Key": "intake-system/42:classify"}
+    first = await ok(api.post(path, json=body, headers=headers))
+    again = await ok(api.post(path, json=body, headers=headers))
+    assert (again["seq"], again["at"]) == (first["seq"], first["at"])
+    timeline = await ok(api.get(f"/cases/{case_id}/timeline", headers=stack.auth(*OFFICER)))
+    assert [e["action"] for e in timeline].count("classify") == 1
+
+    # The same key for another request: 409, and nothing taken.
+    other = await api.post(path, json={**body, "reasons": "另一理由"}, headers=headers)
+    assert other.status_code == 409
+    assert shape(other)["code"] == "idempotency_conflict"
+    # The key is the caller's own: another principal's same key is another action.
+    police = {**stack.auth(*POLICE), "Idempotency-Key": "intake-system/42:classify"}
+    theirs = await api.post(path, json=body, headers=police)
+    assert shape(theirs)["code"] == "not_your_move", theirs.text
+
+    # A key that is not a header value a client should send is a 422 naming the header.
+    for bad in ("", "has space", "x" * 201):
+        response = await api.post(path, json=body, headers={**headers, "Idempotency-Key": bad})
+        assert response.status_code == 422, bad
+        assert "Idempotency-Key" in shape(response)["reason"], response.text
