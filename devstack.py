@@ -84,6 +84,7 @@ class Stack:
         self.data_dir = data_dir
         self.ports = ports
         self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.commands: dict[str, list[str]] = {}
         self.env = {
             **os.environ,
             "LINKAGE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports.temporal}",
@@ -94,6 +95,7 @@ class Stack:
         }
 
     def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        self.commands[name] = args
         log = (self.data_dir / "logs" / f"{name}.log").open("ab")
         process = subprocess.Popen(
             args,
@@ -106,6 +108,30 @@ class Stack:
         self.processes.append((name, process))
         return process
 
+    def process(self, name: str) -> subprocess.Popen[bytes]:
+        return next(p for n, p in reversed(self.processes) if n == name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (the fault tests: no shutdown, no goodbye)."""
+        process = self.process(name)
+        process.kill()
+        process.wait()
+
+    def restart(self, name: str) -> subprocess.Popen[bytes]:
+        """Start a killed process again with its own command (Temporal on its own data file)."""
+        process = self.start(name, self.commands[name])
+        self.wait_ready(name, process)
+        return process
+
+    def wait_ready(self, name: str, process: subprocess.Popen[bytes]) -> None:
+        url = {
+            "temporal": f"http://127.0.0.1:{self.ports.ui}/",
+            "simulator": f"http://127.0.0.1:{self.ports.simulator}/healthz",
+            "api": f"http://127.0.0.1:{self.ports.api}/healthz",
+        }.get(name)
+        if url is not None:
+            _wait(url, process, name)
+
     def up(self) -> None:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         temporal = self.start(
@@ -115,29 +141,32 @@ class Stack:
                 "--db-filename", str(self.data_dir / "temporal.db"),
                 "--ip", "127.0.0.1", "--port", str(self.ports.temporal),
                 "--ui-port", str(self.ports.ui), "--log-level", "warn",
+                "--ui-codec-endpoint", f"http://127.0.0.1:{self.ports.api}/codec",
                 *(arg for flag in CLI_FLAGS for arg in ("--search-attribute", flag)),
             ],
         )  # fmt: skip
-        _wait(f"http://127.0.0.1:{self.ports.ui}/", temporal, "the Temporal dev server")
+        self.wait_ready("temporal", temporal)
         py = sys.executable
         simulator = self.start(
             "simulator", [py, "-m", "simulator", "--port", str(self.ports.simulator)]
         )
-        _wait(f"http://127.0.0.1:{self.ports.simulator}/healthz", simulator, "the simulator")
+        self.wait_ready("simulator", simulator)
         self.start("worker", [py, "-m", "worker"])
         api = self.start("api", [py, "-m", "api", "--port", str(self.ports.api)])
-        _wait(f"http://127.0.0.1:{self.ports.api}/healthz", api, "the API")
+        self.wait_ready("api", api)
 
     def watch(self) -> str | None:
         """The name of a process that stopped on its own, if any."""
-        for name, process in self.processes:
+        for name, process in dict(self.processes).items():  # the latest of each name
             if process.poll() is not None:
                 return name
         return None
 
     def down(self) -> None:
-        """Stop in reverse order: the API and the worker first, Temporal last."""
-        for _name, process in reversed(self.processes):
+        """Stop in reverse order: the API and the worker first, Temporal last (even restarted)."""
+        ordered = self.processes[::-1]
+        ordered.sort(key=lambda named: named[0] == "temporal")  # stable: otherwise newest first
+        for _name, process in ordered:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:8000"
     temporal_ui_url: str = "http://127.0.0.1:8233"
 
+    # Payload encryption (workflows/codec.py): key id -> base64 of 32 random bytes, and the id new
+    # payloads use. Keep retired keys listed for as long as histories encrypted with them are kept.
+    # With none configured, a development key is generated in the data folder.
+    payload_keys: dict[str, str] = Field(default_factory=dict, repr=False)
+    payload_key_id: str = ""
+
     # How long an API call waits for the case service (the engine and the worker) before it answers
     # 503 with Retry-After: an outage never holds a caller for its whole length.
     outage_bound: float = Field(default=5.0, gt=0, le=60)  # seconds
@@ -64,7 +70,7 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     log_level: str = "INFO"
 
-    @field_validator("agency_endpoints", mode="before")
+    @field_validator("agency_endpoints", "payload_keys", mode="before")
     @classmethod
     def _json(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value

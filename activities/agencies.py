@@ -62,6 +62,10 @@ class AgencyActivities:
             urlsplit(e.base_url).netloc
             for e in [*settings.endpoints.values(), settings.notifier_endpoint]
         }
+        # Which agency a failure is about: its message is what the case page shows while the call
+        # is retried (the attempts and the last error of an agency that cannot be reached).
+        self._who = {e.base_url: code for code, e in settings.endpoints.items()}
+        self._who[settings.notifier_endpoint.base_url] = "the notifier"
 
     def _endpoint(self, agency: str) -> AgencyEndpoint:
         endpoint = self._settings.endpoints.get(agency)
@@ -77,6 +81,7 @@ class AgencyActivities:
         self, endpoint: AgencyEndpoint, path: str, body: Any, key: str, case_id: str
     ) -> dict[str, Any]:
         url = f"{endpoint.base_url}{path}"
+        who = self._who.get(endpoint.base_url, endpoint.base_url)
         if urlsplit(url).netloc not in self._allowed_hosts:
             raise ApplicationError(
                 f"'{urlsplit(url).netloc}' is not a configured agency host",
@@ -108,11 +113,13 @@ class AgencyActivities:
         except httpx.TimeoutException as exc:
             bound.warning("agency call timed out")
             raise AgencyCallFailed(
-                f"no answer from {url} within {self._settings.http_timeout}s"
+                f"{who}: no answer from {url} within {self._settings.http_timeout}s"
             ) from exc
         except httpx.TransportError as exc:
             bound.warning("agency unreachable", error=str(exc))
-            raise AgencyCallFailed(f"{url} unreachable: {exc}") from exc
+            raise AgencyCallFailed(
+                f"{who}: {url} unreachable: {exc or type(exc).__name__}"
+            ) from exc
         if 400 <= response.status_code < 500:
             reason = _reason(response)
             bound.warning("agency refused", status=response.status_code, reason=reason)
@@ -121,12 +128,12 @@ class AgencyActivities:
             )
         if response.status_code >= 500:
             bound.warning("agency failed", status=response.status_code)
-            raise AgencyCallFailed(f"{url} answered {response.status_code}")
+            raise AgencyCallFailed(f"{who}: {url} answered {response.status_code}")
         bound.info("agency call done", status=response.status_code)
         try:
             answer = response.json() if response.content else {}
         except ValueError as exc:
-            raise AgencyCallFailed(f"{url} answered something that is not JSON") from exc
+            raise AgencyCallFailed(f"{who}: {url} answered something that is not JSON") from exc
         return answer if isinstance(answer, dict) else {}
 
     @activity.defn(name=DELIVER_REFERRAL)

@@ -16,7 +16,7 @@ from api import errors
 from api.deps import Services
 from api.limits import BodyLimit
 from api.metrics import Metrics
-from api.routes import actions, cases, clues, evidence, system
+from api.routes import actions, cases, clues, codec, evidence, system
 from api.ui import routes as ui
 from cases.agencies import default_registry
 from settings import Settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(evidence.router)
     app.include_router(clues.router)
     app.include_router(system.router)
+    app.include_router(codec.router)
     app.include_router(ui.router)
 
     @app.exception_handler(ui.SignIn)

@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 from starlette.concurrency import run_in_threadpool
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowExecutionStatus,
@@ -32,6 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Services
 from api.errors import ApiError
 from api.metrics import ACTIONS, CASES_OPENED
+from api.schemas import OutsideCallPublic
 from cases.agencies import AgencyKind
 from cases.calendar import CalendarSnapshot, default_calendar, snapshot
 from cases.change import ActionResult
@@ -39,6 +42,7 @@ from cases.context import Reason
 from cases.effects import ClueDelivery, Notice, NoticeKind, NotificationBatch
 from cases.ids import step_key, workflow_id
 from cases.intake import CaseIntake
+from cases.limits import KEPT_ERROR
 from cases.model import Actor
 from cases.profiles import profile_data
 from cases.steps import Step
@@ -532,3 +536,49 @@ async def noticed_ended(
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
     return ended
+
+
+async def outside_calls(services: Services, case_id: str) -> list[OutsideCallPublic]:
+    """The case's calls to agency systems that the engine is still retrying (none when it cannot be
+    asked: the page is not held up for them)."""
+    try:
+        async with asyncio.timeout(services.settings.outage_bound):
+            described = await _handle(services, case_id).describe(rpc_timeout=QUERY_TIMEOUT)
+            pending = list(described.raw_description.pending_activities)
+            calls = []
+            for activity in pending:
+                error = None
+                if activity.HasField("last_failure"):
+                    failure = type(activity.last_failure)()
+                    failure.CopyFrom(activity.last_failure)
+                    error = str(await services.temporal.data_converter.decode_failure(failure))
+                calls.append(
+                    OutsideCallPublic(
+                        call=activity.activity_type.name,
+                        attempts=activity.attempt,
+                        state=PENDING_STATES.get(activity.state, "pending"),
+                        last_error=error[:KEPT_ERROR] if error else None,
+                        last_attempt_at=_instant(activity, "last_attempt_complete_time"),
+                        next_attempt_at=_instant(activity, "next_attempt_schedule_time"),
+                    )
+                )
+    except (RPCError, TimeoutError, ValueError) as exc:
+        log.warning("could not ask the engine for the case's calls", error=str(exc))
+        return []
+    return calls
+
+
+PENDING_STATES = {
+    PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED: "scheduled",
+    PendingActivityState.PENDING_ACTIVITY_STATE_STARTED: "started",
+    PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED: "cancel_requested",
+    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED: "paused",
+    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED: "pause_requested",
+}
+
+
+def _instant(activity: PendingActivityInfo, name: str) -> datetime | None:
+    if not activity.HasField(name):  # type: ignore[arg-type]
+        return None
+    value: datetime = getattr(activity, name).ToDatetime(tzinfo=UTC)
+    return value

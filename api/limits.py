@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_LIMIT = 256 * 1024  # intake and actions: generous for text, small for a mistake
 UPLOAD_LIMIT = 20 * 1024 * 1024  # an evidence file
+CODEC_LIMIT = 8 * 1024 * 1024  # the Web UI's payloads to decode (a page of a long history)
 FIX = "send a smaller body: evidence files up to 20 MB (or a reference by URL), other bodies up to 256 KB"
 
 
@@ -29,7 +30,11 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        limit = UPLOAD_LIMIT if scope["path"].endswith("/evidence") else JSON_LIMIT
+        limit = JSON_LIMIT
+        if scope["path"].endswith("/evidence"):
+            limit = UPLOAD_LIMIT
+        elif scope["path"].startswith("/codec/"):
+            limit = CODEC_LIMIT
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _reject(send, limit)

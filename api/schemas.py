@@ -69,6 +69,20 @@ class ChecklistLinePublic(BaseModel):
     met_by: list[int]
 
 
+class OutsideCallPublic(BaseModel):
+    """A call to an agency system (or the notifier) that has not succeeded yet, as the engine retries
+    it: an agency that cannot be reached shows here, not only as a clock running."""
+
+    call: str = Field(examples=["deliver_referral"])
+    attempts: int = Field(description="attempts made so far (the one under way included)")
+    state: str = Field(examples=["scheduled", "started"])
+    last_error: str | None = Field(
+        default=None, examples=["PSB-DEMO: http://…/referrals answered 503"]
+    )
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+
 class CaseDetail(BaseModel):
     summary: CaseSummary
     live: bool = Field(
@@ -81,6 +95,10 @@ class CaseDetail(BaseModel):
     moves: list[MovePublic]
     referral_checklist: list[ChecklistLinePublic]
     evidence_checklist: list[ChecklistLinePublic]
+    outside_calls: list[OutsideCallPublic] = Field(
+        default_factory=list,
+        description="Calls to agency systems still being retried, with their attempts and last error.",
+    )
 
 
 class ActorPublic(BaseModel):

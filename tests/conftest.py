@@ -11,10 +11,16 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.services import postgres_server, simulator_process
+from settings import Settings
+from tests.services import (
+    TEST_PAYLOAD_KEY_ID,
+    TEST_PAYLOAD_KEYS,
+    postgres_server,
+    simulator_process,
+)
 from tests.stack import Stack, running_stack
 from workflows import search
-from workflows.engine import DATA_CONVERTER
+from workflows.engine import DATA_CONVERTER, converter_for
 
 
 def venv_tool(name: str) -> str:
@@ -54,7 +60,9 @@ def postgres_url() -> Iterator[str]:
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_tool("temporal"),
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(
+            Settings(payload_keys=TEST_PAYLOAD_KEYS, payload_key_id=TEST_PAYLOAD_KEY_ID)
+        ),
         search_attributes=[
             search.CASE_STAGE,
             search.CASE_MECHANISM,

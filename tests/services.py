@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,15 @@ import httpx
 from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The payload keys of every process a test starts against the dev server (the test's own client, the
+# worker, the API), so that each can read what the others wrote. Test-only: never used elsewhere.
+TEST_PAYLOAD_KEY_ID = "test-1"
+TEST_PAYLOAD_KEYS = {TEST_PAYLOAD_KEY_ID: "dGVzdC1vbmx5LWtleS1vZi0zMi1ieXRlcy0hISEhISE="}
+PAYLOAD_ENV = {
+    "LINKAGE_PAYLOAD_KEYS": json.dumps(TEST_PAYLOAD_KEYS),
+    "LINKAGE_PAYLOAD_KEY_ID": TEST_PAYLOAD_KEY_ID,
+}
 
 
 def free_port() -> int:

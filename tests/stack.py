@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.db import create_tables, make_engine
 from store.principals import create_key
-from tests.services import ROOT, free_port, wait_http
+from tests.services import PAYLOAD_ENV, ROOT, free_port, wait_http
 
 # Who holds keys in the API tests: (agency, role).
 PRINCIPALS = [
@@ -83,6 +83,7 @@ def running_stack(dev_server: WorkflowEnvironment) -> Iterator[Stack]:
         "LINKAGE_SIMULATOR_URL": simulator,
         "LINKAGE_API_URL": api,
         "LINKAGE_LOG_JSON": "true",
+        **PAYLOAD_ENV,
     }
     stack = Stack(api, simulator, engine, data)
     try:

@@ -1,7 +1,9 @@
 """How every process reaches Temporal: one data converter, one way to connect.
 
 Payloads are JSON through pydantic, so that the limits declared on the domain's types hold when the
-workflow reads an update's body, exactly as they hold at the API.
+workflow reads an update's body, exactly as they hold at the API. Processes that talk to a server
+encrypt every payload (``workflows.codec``); ``DATA_CONVERTER`` is the same without the encryption,
+for the replay of recorded histories.
 """
 
 from __future__ import annotations
@@ -10,9 +12,29 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
+from cases.agencies import default_registry
 from settings import Settings
+from workflows.codec import EncryptionCodec, Keys, encrypted
 
 DATA_CONVERTER: DataConverter = pydantic_data_converter
+
+
+def payload_keys(settings: Settings) -> Keys:
+    """The configured keys, else the development key of the data folder."""
+    if settings.payload_keys:
+        current = settings.payload_key_id or next(iter(settings.payload_keys))
+        return Keys.parse(current, settings.payload_keys)
+    return Keys.development(settings.data_dir)
+
+
+def _region(agency: str) -> str | None:
+    found = default_registry().find(agency)
+    return found.region if found else None
+
+
+def converter_for(settings: Settings) -> DataConverter:
+    """The converter of a process: every payload encrypted with the settings' keys."""
+    return encrypted(DATA_CONVERTER, EncryptionCodec(payload_keys(settings), _region))
 
 
 async def connect(settings: Settings) -> Client:
@@ -20,5 +42,5 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(settings),
     )

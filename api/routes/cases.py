@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -153,10 +154,15 @@ async def get_case(
 async def case_detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
     """The live case for this caller (the API and the dashboard both show this)."""
     caller = Caller(principal.agency, Role(principal.role))
-    found = await engine.view_case(services, row.case_id, caller)
+    found, calls = await asyncio.gather(
+        engine.view_case(services, row.case_id, caller),
+        engine.outside_calls(services, row.case_id),
+    )
     now = _now()
     if isinstance(found, engine.Live):
-        return detail_from_view(found.view, now)
+        detail = detail_from_view(found.view, now)
+        detail.outside_calls = calls
+        return detail
     if isinstance(found, engine.Closed):
         if found.status is not None and found.status.name == "COMPLETED":
             archived = await engine.archived_view(services, row.case_id, caller)

@@ -51,6 +51,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "open_clocks": ("进行中的时限", "Open clocks"),
+    "call_failing": (
+        "对方系统暂时无法送达,正在重试",
+        "An agency system cannot be reached; retrying",
+    ),
+    "attempts": ("已尝试次数", "attempts"),
+    "next_attempt": ("下次尝试", "next attempt"),
     "actions": ("可办理事项", "What you can do"),
     "no_actions": ("当前无可办理事项", "Nothing for you to do now"),
     "rules": ("时限规则", "Clock rules"),

@@ -24,7 +24,7 @@ from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
 from api.routes.evidence import forget, read_item, store_upload
 from api.ui import i18n
-from api.ui.session import COOKIE, LIFETIME, issue, principal_of, secret_for
+from api.ui.session import COOKIE, LIFETIME, issue, principal_of, same_site, secret_for
 from cases.calendar import CHINA_TZ
 from cases.checklists import CATALOGUE
 from cases.ids import IDEMPOTENCY_KEY_RE, workflow_id
@@ -156,14 +156,18 @@ async def login(
             f"/login?{urlencode({'next': target, 'failed': 'true'})}", status_code=303
         )
     response = RedirectResponse(target, status_code=303)
+    # The Temporal Web UI sends this cookie to the codec endpoint: across sites only a cookie marked
+    # SameSite=None goes with its calls, and browsers keep such a cookie only when it is Secure.
+    https = request.url.scheme == "https"
+    cross_site = https and not same_site(str(request.base_url), services.settings.temporal_ui_url)
     response.set_cookie(
         COOKIE,
         issue(secret_for(services.settings.data_dir), principal),
         max_age=LIFETIME,
         httponly=True,
-        samesite="lax",
+        samesite="none" if cross_site else "lax",
         # Over HTTPS (behind a proxy, as its X-Forwarded-Proto says) the cookie never goes in clear.
-        secure=request.url.scheme == "https",
+        secure=https,
     )
     return response
 

@@ -7,6 +7,7 @@ import hmac
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -51,3 +52,17 @@ def principal_of(secret: bytes, engine: Engine, cookie: str | None) -> Principal
     if row is None or row.revoked_at is not None or row.id is None:
         return None
     return Principal(row.id, row.name, row.agency, row.role)
+
+
+def same_site(a: str, b: str) -> bool:
+    """Whether two URLs are on the same site as browsers judge it for cookies: the same scheme and
+    the same registrable domain (approximated by the last two labels; an IP address is its own)."""
+    first, second = urlsplit(a), urlsplit(b)
+    return first.scheme == second.scheme and _site(first.hostname) == _site(second.hostname)
+
+
+def _site(host: str | None) -> str:
+    host = (host or "").lower()
+    if not host or host.replace(".", "").isdigit() or ":" in host or "." not in host:
+        return host
+    return ".".join(host.split(".")[-2:])

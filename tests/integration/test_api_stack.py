@@ -122,3 +122,21 @@ async def test_a_demo_fast_clock_escalates_into_the_lists_filters(
     assert clock["overdue"] is True, str(clock)
     assert clock["escalation_level"] >= 1
     assert "JLO-DEMO" in clock["escalated_to"]
+
+
+async def test_access_logs_carry_no_search_text(api: httpx.AsyncClient, stack: Stack) -> None:
+    """A coordinator's search for a company is answered, and the API's log (uvicorn's access lines
+    included) keeps the path, never the text searched for."""
+    searched = "某某化工有限公司法定代表人"
+    response = await api.get(
+        "/cases", params={"q": searched}, headers=stack.auth("JLO-DEMO", "coordinator")
+    )
+    assert response.status_code == 200
+
+    async def logged() -> bool:
+        return "GET /cases HTTP/1.1" in (stack.data_dir / "api.log").read_text()
+
+    await eventually(logged, "the access line was not written")
+    text = (stack.data_dir / "api.log").read_text()
+    assert searched not in text
+    assert "%E6%9F%90" not in text  # nor percent-encoded

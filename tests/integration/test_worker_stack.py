@@ -24,7 +24,7 @@ from cases.vocabulary import Classification, Stage, ViolationType
 from store.db import make_engine
 from store.records import case_row, clocks, timeline
 from tests.polling import eventually
-from tests.services import ROOT
+from tests.services import PAYLOAD_ENV, ROOT
 from tests.workflows.driver import (
     EPB_HEAD,
     EPB_OFFICER,
@@ -54,6 +54,7 @@ def worker_process(
             "LINKAGE_DATABASE_URL": database,
             "LINKAGE_SIMULATOR_URL": simulator_url,
             "LINKAGE_LOG_JSON": "true",
+            **PAYLOAD_ENV,
         },
         stdout=log,
         stderr=subprocess.STDOUT,
