@@ -110,16 +110,18 @@ class AgencyActivities:
             call.cancel()
             bound.info("agency call cancelled")
             raise
-        except httpx.TimeoutException as exc:
+        except httpx.TimeoutException:
             bound.warning("agency call timed out")
+            # Not chained (here and below): the engine keeps a bounded failure for the case page to
+            # show, and the traces of httpx's causes would overflow it ("Failure exceeds size limit").
             raise AgencyCallFailed(
                 f"{who}: no answer from {url} within {self._settings.http_timeout}s"
-            ) from exc
+            ) from None
         except httpx.TransportError as exc:
             bound.warning("agency unreachable", error=str(exc))
             raise AgencyCallFailed(
                 f"{who}: {url} unreachable: {exc or type(exc).__name__}"
-            ) from exc
+            ) from None
         if 400 <= response.status_code < 500:
             reason = _reason(response)
             bound.warning("agency refused", status=response.status_code, reason=reason)
@@ -132,8 +134,8 @@ class AgencyActivities:
         bound.info("agency call done", status=response.status_code)
         try:
             answer = response.json() if response.content else {}
-        except ValueError as exc:
-            raise AgencyCallFailed(f"{who}: {url} answered something that is not JSON") from exc
+        except ValueError:
+            raise AgencyCallFailed(f"{who}: {url} answered something that is not JSON") from None
         return answer if isinstance(answer, dict) else {}
 
     @activity.defn(name=DELIVER_REFERRAL)
@@ -216,8 +218,8 @@ def _receipt(answer: dict[str, Any], whose: str) -> DeliveryReceipt:
             reference=str(answer["reference"]),
             received_at=datetime.fromisoformat(str(answer["received_at"])),
         )
-    except (KeyError, ValueError) as exc:
-        raise AgencyCallFailed(f"{whose} receipt is unreadable: {answer}") from exc
+    except (KeyError, ValueError):
+        raise AgencyCallFailed(f"{whose} receipt is unreadable: {str(answer)[:200]}") from None
 
 
 def _reason(response: httpx.Response) -> str:

@@ -105,8 +105,12 @@ async def bounded(services: Services, fix: str = "") -> AsyncIterator[None]:
 
 async def _settle(operation: WithStartWorkflowOperation[Any, Any]) -> None:
     """Collect the start's own outcome (it is in the update's), never waiting for one cut short."""
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(operation.workflow_handle(), timeout=0.1)
+    waiting = asyncio.ensure_future(operation.workflow_handle())
+    await asyncio.wait({waiting}, timeout=0.1)
+    if not waiting.done():
+        waiting.cancel()
+    elif not waiting.cancelled():
+        waiting.exception()  # retrieved: a start cut short by the bound is not an error here
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from cases.agencies import default_registry
 from cases.calendar import Unit, default_calendar, snapshot
-from cases.change import Deliver
+from cases.change import ActionResult, Deliver
 from cases.intake import CaseIntake
 from cases.limits import (
+    KEPT_ACTION_KEYS,
     KEPT_CLOSED_CLOCKS,
     KEPT_ERROR,
     KEPT_REFUSALS,
@@ -34,7 +35,7 @@ from cases.profiles import profile_data
 from cases.vocabulary import Party, RequestKind, Role, Stage
 from tests.domain.cases_at import NOW, case_at
 from workflows.engine import DATA_CONVERTER
-from workflows.messages import Carried, CaseInput
+from workflows.messages import Applied, Carried, CaseInput
 
 WIDE = "長"  # three bytes in UTF-8, as most Chinese text
 CEILING = 1_500_000  # bytes: room under Temporal's 2 MB for the rest of a run's input
@@ -128,7 +129,16 @@ def fullest_case() -> CaseInput:
         profile=profile_data("env-police"),
         calendar=snapshot(default_calendar(), [NOW.year, NOW.year + 1]),
         registry=default_registry().snapshot(),
-        carried=Carried(state, effects=[Deliver(1)]),
+        carried=Carried(
+            state,
+            effects=[Deliver(1)],
+            applied={  # as many remembered Idempotency-Keys as a case keeps
+                f"{i:032x}": Applied(
+                    f"{i:032x}", ActionResult(i, Stage.EVIDENCE, {"evidence_seq": str(i)}, NOW)
+                )
+                for i in range(KEPT_ACTION_KEYS)
+            },
+        ),
     )
 
 

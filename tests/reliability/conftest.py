@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from store.db import create_tables, make_engine
 from store.principals import create_key
 from tests.services import PAYLOAD_ENV, free_port
 
+FIGURES: list[str] = []  # what each scenario measured, printed at the end of the run
 BOUND = 5.0  # LINKAGE_OUTAGE_BOUND: how long an API call may wait for the case service
 PEOPLE = [
     ("EPB-DEMO", "intake"),
@@ -88,3 +90,16 @@ async def sim(fleet: Fleet) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=fleet.simulator, timeout=30) as client:
         await client.post("/admin/reset")
         yield client
+
+
+def report(line: str) -> None:
+    """A scenario's figures: printed now (with -s) and in the run's summary."""
+    print(line)
+    FIGURES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("fault scenarios")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -15,7 +15,7 @@ import httpx
 
 from tests.api.helpers import HEAD, OFFICER, intake_body, record_package
 from tests.polling import eventually
-from tests.reliability.conftest import BOUND, Fleet
+from tests.reliability.conftest import BOUND, Fleet, report
 
 COORDINATOR = ("JLO-DEMO", "coordinator")
 MECHANISM = "demo-fast"  # clocks of seconds: they fall due while a part is down
@@ -145,7 +145,7 @@ async def test_worker_killed_mid_referral_while_clocks_fall_due(
     deliveries = await _referrals(sim, case_id)
     assert len([d for d in deliveries if not d["repeat"]]) == 1, deliveries
     assert 500 not in fleet.statuses
-    print(
+    report(
         f"worker down {down_for:.1f}s; the action answered 503 in {waited:.2f}s; "
         f"the retried direction applied once, 1 reminder recorded, {len(deliveries)} delivery call(s), "
         f"{len(fleet.statuses)} requests, none 500"
@@ -217,7 +217,7 @@ async def test_temporal_killed_and_restarted_on_its_data_under_intake_load(
     await _each_case_once(api, fleet, tag, len(bodies))
     assert seen[500] == 0
     assert max(waits, default=0) < BOUND + 3, waits
-    print(
+    report(
         f"Temporal down {outage:.1f}s under 4 intake systems: answers {dict(seen)}; "
         f"503s came within {max(waits, default=0):.2f}s; {len(bodies)} cases, each recorded once"
     )
@@ -241,7 +241,7 @@ async def test_api_killed_mid_intake_while_the_intake_system_retries(
     await asyncio.wait_for(asyncio.gather(*systems), 240)
     await _each_case_once(api, fleet, tag, len(bodies))
     assert seen[500] == 0
-    print(
+    report(
         f"API down {outage:.1f}s mid-intake: answers {dict(seen)} (0: connection refused); "
         f"{len(bodies)} cases, each recorded once"
     )
@@ -259,16 +259,21 @@ async def _failing_shown(
 ) -> dict[str, Any]:
     """The case page shows the delivery being retried, its attempts and its last error."""
     shown: dict[str, Any] = {}
+    seen: list[Any] = []
 
     async def failing() -> bool:
-        for call in await _calls(api, fleet, case_id):
+        seen[:] = await _calls(api, fleet, case_id)
+        for call in seen:
             error = call.get("last_error") or ""
             if call["call"] == "deliver_referral" and all(w in error for w in words):
                 shown.update(call)
                 return True
         return False
 
-    await eventually(failing, f"the case never showed the failing call ({words})", seconds=60)
+    try:
+        await eventually(failing, "the case never showed the failing call", seconds=60)
+    except AssertionError:
+        raise AssertionError(f"no call with {words} among {seen}") from None
     return shown
 
 
@@ -333,7 +338,7 @@ async def test_agency_down_failing_hanging_and_refusing(
     figures.append(f"down: shown unreachable at attempt {shown['attempts']}, then delivered once")
 
     assert 500 not in fleet.statuses
-    print("; ".join(figures))
+    report("agencies: " + "; ".join(figures))
 
 
 async def test_concurrent_conflicting_and_retried_actions(
@@ -417,7 +422,7 @@ async def test_concurrent_conflicting_and_retried_actions(
     actions = Counter(e["action"] for e in await _timeline(api, fleet, case_id))
     assert (actions["send_referral"], actions["direct"], actions["referral_delivered"]) == (1, 1, 1)
     assert 500 not in fleet.statuses
-    print(
+    report(
         f"conflicting decisions: {codes}; 6 sends with 6 keys: "
         f"{sorted(r.status_code for r in sends)}; 6 sends with one key: 1 applied"
     )
