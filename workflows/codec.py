@@ -8,8 +8,12 @@ can refuse a payload outside the caller's scope without decrypting it. Both are 
 ciphertext as associated data: a payload whose region was rewritten does not decrypt.
 
 The region comes from the serialization context (the workflow id the payload belongs to): a case's
-workflows are named after the case, and the case id after its discovering agency. A payload with no
-case (a duty-crime clue, a call made without a workflow) is marked ``restricted``.
+workflows are named after the case, and the case id after its discovering agency. A case's own
+payloads also name the case (``linkage-case``), so that the codec endpoint applies the read model's
+visibility rule, which follows a case transferred to another region; the region is what is checked
+for a payload of no recorded case. A payload with no case at all (a duty-crime clue, a call made
+without a workflow) is marked ``restricted``. Case ids name an agency and the intake system's own
+reference: no personal data.
 """
 
 from __future__ import annotations
@@ -36,11 +40,12 @@ from temporalio.converter import (
     WorkflowSerializationContext,
 )
 
-from cases.ids import WORKFLOW_PREFIX
+from cases.ids import WORKFLOW_PREFIX, is_case_id
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 REGION = "linkage-region"
+CASE = "linkage-case"
 RESTRICTED = "restricted"  # no case's region: decoded for nobody through the Web UI
 NONCE = 12
 
@@ -108,6 +113,12 @@ def case_agency(workflow_id: str) -> str | None:
     return workflow_id.removeprefix(WORKFLOW_PREFIX).split(".", 1)[0]
 
 
+def case_of(workflow_id: str) -> str | None:
+    """The case a workflow is the case's own workflow of (its notices' workflows name no case)."""
+    rest = workflow_id.removeprefix(WORKFLOW_PREFIX)
+    return rest if rest != workflow_id and is_case_id(rest) else None
+
+
 class EncryptionCodec(PayloadCodec, WithSerializationContext):
     def __init__(
         self,
@@ -132,21 +143,17 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         kid, region = self._keys.current, self._region()
+        case = case_of(self._workflow_id or "") or ""
         cipher = self._ciphers[kid]
+        marks = {"encoding": ENCODING, KEY_ID: kid.encode(), REGION: region.encode()}
+        if case:
+            marks[CASE] = case.encode()
         out = []
         for payload in payloads:
             nonce = os.urandom(NONCE)
-            sealed = cipher.encrypt(nonce, payload.SerializeToString(), _bound(kid, region))
-            out.append(
-                Payload(
-                    metadata={
-                        "encoding": ENCODING,
-                        KEY_ID: kid.encode(),
-                        REGION: region.encode(),
-                    },
-                    data=nonce + sealed,
-                )
-            )
+            bound = _bound(kid, region, case)
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), bound)
+            out.append(Payload(metadata=marks, data=nonce + sealed))
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -158,11 +165,13 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             return payload
         kid = payload.metadata.get(KEY_ID, b"").decode()
         region = payload.metadata.get(REGION, b"").decode()
+        case = payload.metadata.get(CASE, b"").decode()
         cipher = self._ciphers.get(kid)
         if cipher is None:
             raise ValueError(f"payload encrypted with unknown key '{kid}'")
         try:
-            clear = cipher.decrypt(payload.data[:NONCE], payload.data[NONCE:], _bound(kid, region))
+            bound = _bound(kid, region, case)
+            clear = cipher.decrypt(payload.data[:NONCE], payload.data[NONCE:], bound)
         except InvalidTag:
             raise ValueError("payload does not decrypt: damaged or tampered with") from None
         decoded = Payload()
@@ -177,8 +186,16 @@ def region_marker(payload: Payload) -> str | None:
     return payload.metadata.get(REGION, RESTRICTED.encode()).decode()
 
 
-def _bound(kid: str, region: str) -> bytes:
-    return f"{kid}\n{region}".encode()
+def case_marker(payload: Payload) -> str | None:
+    """The case an encrypted payload was marked with, if any."""
+    case = payload.metadata.get(CASE, b"").decode()
+    return case or None
+
+
+def _bound(kid: str, region: str, case: str) -> bytes:
+    """The metadata the ciphertext is bound to: rewritten, the payload does not decrypt. (A payload
+    naming no case is bound as the first encrypted payloads were, before they named their case.)"""
+    return (f"{kid}\n{region}" + (f"\n{case}" if case else "")).encode()
 
 
 def encrypted(converter: DataConverter, codec: EncryptionCodec) -> DataConverter:

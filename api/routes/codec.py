@@ -2,8 +2,9 @@
 
 Every payload in the engine is encrypted (``workflows.codec``); the Web UI shows a case's history in
 clear only through this endpoint. Only coordinators, leaders and procurators may decode, and only
-payloads of the cases they may see: each encrypted payload carries its case's region, unencrypted, so
-a payload outside the caller's scope is refused before anything is decrypted. The Web UI's calls carry
+payloads of the cases they may see: each encrypted payload carries, unencrypted, its case's id and
+region, so a payload outside the caller's scope (the read model's rule, as the API and the dashboard
+apply it) is refused before anything is decrypted. The Web UI's calls carry
 no API key: they are authenticated with the dashboard's session cookie, sent cross-origin
 (``Include cross-origin credentials`` in the UI's codec settings), so CORS here admits the Web UI's
 own origin and no other. There is no ``/codec/encode``: nothing is written through the Web UI.
@@ -28,7 +29,9 @@ from api.ui.session import COOKIE, principal_of, secret_for
 from cases.vocabulary import Role
 from settings import Settings
 from store.principals import Principal, authenticate
-from workflows.codec import RESTRICTED, EncryptionCodec, region_marker
+from store.queries import Scope, can_see
+from store.records import case_row
+from workflows.codec import RESTRICTED, EncryptionCodec, case_marker, region_marker
 
 router = APIRouter(prefix="/codec", tags=["codec"], responses=RESPONSES)
 DECODERS = (Role.COORDINATOR, Role.LEADER, Role.PROCURATOR)
@@ -105,6 +108,30 @@ def _payload(wire: WirePayload) -> Payload:
         ) from None  # fmt: skip
 
 
+async def _may_read(
+    services: ServicesDep, scope: Scope, payload: Payload, region: str, seen: dict[str, bool]
+) -> bool:
+    """The visibility rule of the API and the dashboard: a payload of a recorded case is readable
+    by whoever may see the case (the read model follows a transfer to another region); one of no
+    recorded case, by its region; a restricted one (a duty-crime clue's), by no one here."""
+    if region == RESTRICTED:
+        return False
+    case = case_marker(payload)
+    if case is not None:
+        if case not in seen:
+            visible = await run_in_threadpool(can_see, services.engine, scope, case)
+            known = visible is not None or (
+                await run_in_threadpool(case_row, services.engine, case) is not None
+            )
+            seen[case] = visible is not None if known else _in_region(scope, region)
+        return seen[case]
+    return _in_region(scope, region)
+
+
+def _in_region(scope: Scope, region: str) -> bool:
+    return scope.everything or region == scope.region
+
+
 def _wire(payload: Payload) -> WirePayload:
     return WirePayload(
         metadata={k: base64.b64encode(v).decode() for k, v in payload.metadata.items()},
@@ -137,6 +164,7 @@ async def decode(
             "ask a coordinator, a leader or a procurator; or read the case through the API",
         )  # fmt: skip
     scope = scope_for(principal, services.registry)
+    seen: dict[str, bool] = {}
     codec = services.temporal.data_converter.payload_codec
     if not isinstance(codec, EncryptionCodec):
         raise ApiError(
@@ -147,9 +175,7 @@ async def decode(
     for wire in body.payloads:
         payload = _payload(wire)
         region = region_marker(payload)
-        if region is not None and (
-            region == RESTRICTED or (not scope.everything and region != scope.region)
-        ):
+        if region is not None and not await _may_read(services, scope, payload, region, seen):
             raise ApiError(
                 403, "payload_out_of_scope",
                 "a payload belongs to a case outside what you may see",

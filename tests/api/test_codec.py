@@ -150,16 +150,61 @@ async def test_the_web_ui_decodes_through_the_api_for_a_coordinator_only(
     )
     assert keyed.status_code == 200
 
-    # A payload whose region marker was rewritten does not decrypt.
+    # A payload whose markers were rewritten does not decrypt (for a reader who may see both).
     forged = dict(body["payloads"][0])
     forged["metadata"] = {
         **forged["metadata"],
         "linkage-region": base64.b64encode(b"east-county").decode(),
     }
     ui.cookies.clear()
-    await _sign_in(ui, stack, ("JLO-EAST", "coordinator"))
-    tampered = await ui.post("/codec/decode", json={"payloads": [forged]}, headers=headers)
+    tampered = await ui.post(
+        "/codec/decode",
+        json={"payloads": [forged]},
+        headers={**headers, **stack.auth("PROC-DEMO", "procurator")},
+    )
     assert (tampered.status_code, tampered.json()["code"]) == (422, "payload_unreadable")
+
+
+async def test_a_transferred_case_is_decoded_by_its_new_region_only(
+    api: httpx.AsyncClient, ui: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """The payloads name their case; the endpoint applies the read model's rule, which follows the
+    case to the region it was transferred to (its payloads still carry the first region)."""
+    case_id = await open_case(api, stack)
+    await ok(act(api, stack, case_id, "find_not_competent", OFFICER, reasons="排污口位于东邻县"))
+    await ok(
+        act(
+            api,
+            stack,
+            case_id,
+            "transfer_jurisdiction",
+            OFFICER,
+            agency="EPB-EAST",
+            reasons="属地管辖",
+        )
+    )
+    await ok(act(api, stack, case_id, "accept_transfer", ("EPB-EAST", "officer")))
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [
+            venv_tool("temporal"), "workflow", "show", "--workflow-id", workflow_id(case_id),
+            "--address", stack.settings.temporal_address, "--output", "json",
+        ],
+        capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    body = {
+        "payloads": [
+            p for p in _payloads(json.loads(shown.stdout)) if p["metadata"].get("linkage-case")
+        ]
+    }
+    assert body["payloads"]
+    headers = {"Content-Type": "application/json"}
+    await _sign_in(ui, stack, ("JLO-EAST", "coordinator"))
+    assert (await ui.post("/codec/decode", json=body, headers=headers)).status_code == 200
+    ui.cookies.clear()
+    await _sign_in(ui, stack, ("JLO-DEMO", "coordinator"))
+    refused = await ui.post("/codec/decode", json=body, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (403, "payload_out_of_scope")
 
 
 async def test_search_attributes_carry_no_personal_data(

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from settings import Settings
 from workflows.codec import (
+    CASE,
     ENCODING,
     KEY_ID,
     REGION,
@@ -23,6 +24,8 @@ from workflows.codec import (
     Keys,
     KeySetError,
     case_agency,
+    case_marker,
+    case_of,
     encrypted,
     region_marker,
 )
@@ -99,6 +102,15 @@ async def test_the_region_follows_the_workflow_and_is_restricted_without_a_case(
         assert region_marker(sealed) == RESTRICTED
     assert case_agency("case-EPB-DEMO.T-1-ended") == "EPB-DEMO"
     assert case_agency("clue-abc") is None
+    [own] = await _codec(keys, "case-EPB-DEMO.T-1").encode([plain])
+    assert case_marker(own) == "EPB-DEMO.T-1"
+    assert case_of("case-EPB-DEMO.T-1") == "EPB-DEMO.T-1"
+    assert case_of("clue-0123") is None
+    forged = Payload()
+    forged.CopyFrom(own)
+    forged.metadata[CASE] = b"EPB-EAST.R-9"
+    with pytest.raises(ValueError, match="tampered"):
+        await _codec(keys).decode([forged])
 
 
 async def test_failure_messages_and_traces_are_encoded() -> None:
