@@ -57,6 +57,19 @@ def lang_of(request: Request) -> str:
     return lang if lang in i18n.LANGUAGES else "zh"
 
 
+def safe_next(target: str) -> str:
+    """Where to go after signing in or switching language: a path on this site, never another
+    (``//host``, ``/\\host`` and a path with control characters are read by browsers as one)."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
+        return "/"
+    return target
+
+
 def signed_in(request: Request, services: Services) -> Principal:
     principal = principal_of(
         secret_for(services.settings.data_dir), services.engine, request.cookies.get(COOKIE)
@@ -133,9 +146,7 @@ def _span(seconds: float, lang: str) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str = "/", failed: bool = False) -> HTMLResponse:
-    return render(
-        request, "login.html", None, next=next if next.startswith("/") else "/", failed=failed
-    )
+    return render(request, "login.html", None, next=safe_next(next), failed=failed)
 
 
 @router.post("/login")
@@ -146,7 +157,7 @@ async def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     principal = await run_in_threadpool(authenticate, services.engine, key.strip())
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = safe_next(next)
     if principal is None:
         return RedirectResponse(
             f"/login?{urlencode({'next': target, 'failed': 'true'})}", status_code=303
@@ -173,9 +184,7 @@ async def logout() -> Response:
 
 @router.get("/lang/{code}")
 async def switch_language(code: str, next: str = "/") -> Response:
-    response = RedirectResponse(
-        next if next.startswith("/") and not next.startswith("//") else "/", status_code=303
-    )
+    response = RedirectResponse(safe_next(next), status_code=303)
     if code in i18n.LANGUAGES:
         response.set_cookie(LANG, code, max_age=365 * 86400, samesite="lax")
     return response

@@ -147,3 +147,32 @@ async def test_the_session_cookie_is_secure_over_https(stack: InProcess) -> None
             cookie = response.headers["set-cookie"].lower()
             assert ("; secure" in cookie) is secure, (scheme, cookie)
             assert "httponly" in cookie
+
+
+OFF_SITE = [
+    "//evil.example/x",
+    "/\\evil.example/x",
+    "/\t/evil.example/x",
+    "https://evil.example",
+    "x",
+]
+
+
+async def test_redirects_stay_on_the_site(
+    browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """After signing in or switching language the dashboard goes only to one of its own paths: a
+    browser reads ``/\\host`` and ``/<tab>/host`` as ``//host``, another site."""
+    for target in OFF_SITE:
+        switched = await browser_like.get("/lang/en", params={"next": target})
+        assert switched.headers["location"] == "/", target
+        signed = await browser_like.post(
+            "/login", data={"key": stack.key(*OFFICER), "next": target}
+        )
+        assert signed.headers["location"] == "/", target
+        failed = await browser_like.post("/login", data={"key": "lk_x", "next": target})
+        assert failed.headers["location"] == "/login?next=%2F&failed=true", target
+        page = await browser_like.get("/login", params={"next": target})
+        assert 'name="next" value="/"' in page.text, target
+    kept = await browser_like.get("/lang/zh", params={"next": "/list?stage=evidence"})
+    assert kept.headers["location"] == "/list?stage=evidence"
