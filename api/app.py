@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
@@ -69,6 +69,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     @app.exception_handler(ui.SignIn)
     async def sign_in_first(_request: Request, exc: ui.SignIn) -> RedirectResponse:
         return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
+
+    @app.exception_handler(ui.Missing)
+    async def missing(request: Request, exc: ui.Missing) -> HTMLResponse:
+        return ui.missing_page(request, exc)
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Metrics)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -38,9 +38,10 @@ from store.dashboard import inbox, overview
 from store.principals import Principal, authenticate
 from store.queries import CaseFilter, evidence, list_cases
 from store.records import timeline
+from store.tables import CaseRow
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates = Jinja2Templates(directory=str(FilePath(__file__).parent / "templates"))
 LANG = "linkage_lang"
 PAGE = 25
 
@@ -57,6 +58,15 @@ def lang_of(request: Request) -> str:
     return lang if lang in i18n.LANGUAGES else "zh"
 
 
+class Missing(Exception):
+    """A case this person may not see, or none at all: the dashboard's one "not found" page, the
+    same for both (the API's 404 ``case_not_found``)."""
+
+    def __init__(self, principal: Principal, error: ApiError) -> None:
+        self.principal = principal
+        self.error = error
+
+
 def safe_next(target: str) -> str:
     """Where to go after signing in or switching language: a path on this site, never another
     (``//host``, ``/\\host`` and a path with control characters are read by browsers as one)."""
@@ -70,13 +80,37 @@ def safe_next(target: str) -> str:
     return target
 
 
-def signed_in(request: Request, services: Services) -> Principal:
+async def signed_in(request: Request, services: ServicesDep) -> Principal:
+    """The signed-in person (a dependency of every page but sign-in); otherwise to sign-in."""
     principal = principal_of(
         secret_for(services.settings.data_dir), services.engine, request.cookies.get(COOKIE)
     )
     if principal is None:
         raise SignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return principal
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+async def seen_case(
+    case_id: Annotated[str, Path(description="The case id.")],
+    principal: SignedIn,
+    services: ServicesDep,
+) -> CaseRow:
+    """The case's row if the signed-in person may see it, by the API's own rule (``find_visible``);
+    otherwise the "not found" page, whether or not the case exists."""
+    try:
+        return await find_visible(case_id, principal, services)
+    except ApiError as exc:
+        raise Missing(principal, exc) from None
+
+
+SeenCase = Annotated[CaseRow, Depends(seen_case)]
+
+
+def missing_page(request: Request, exc: Missing) -> HTMLResponse:
+    return render(request, "missing.html", exc.principal, exc.error.status, error=exc.error.body)
 
 
 def render(
@@ -191,8 +225,9 @@ async def switch_language(code: str, next: str = "/") -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def overview_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    principal = signed_in(request, services)
+async def overview_page(
+    request: Request, principal: SignedIn, services: ServicesDep
+) -> HTMLResponse:
     now = datetime.now(UTC)
     today_end = datetime.combine(
         now.astimezone(CHINA_TZ).date() + timedelta(days=1), datetime.min.time(), CHINA_TZ
@@ -207,6 +242,7 @@ async def overview_page(request: Request, services: ServicesDep) -> HTMLResponse
 @router.get("/list", response_class=HTMLResponse)
 async def list_page(
     request: Request,
+    principal: SignedIn,
     services: ServicesDep,
     stage: Annotated[str | None, Query(max_length=40)] = None,
     agency: Annotated[str | None, Query(max_length=40)] = None,
@@ -216,7 +252,6 @@ async def list_page(
     q: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    principal = signed_in(request, services)
     now = datetime.now(UTC)
 
     def flag(value: str | None) -> bool | None:
@@ -258,15 +293,15 @@ async def list_page(
 @router.get("/case/{case_id}", response_class=HTMLResponse)
 async def case_page(
     request: Request,
-    case_id: str,
+    row: SeenCase,
+    principal: SignedIn,
     services: ServicesDep,
     done: Annotated[str | None, Query(max_length=60)] = None,
     refused: Annotated[str | None, Query(max_length=60)] = None,
     message: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
-    principal = signed_in(request, services)
+    case_id = row.case_id
     try:
-        row = await find_visible(case_id, principal, services)
         detail = await case_detail(services, principal, row)
     except ApiError as exc:
         return render(request, "missing.html", principal, exc.status, error=exc.body)
@@ -320,12 +355,10 @@ def _body(form: Any, action: str) -> dict[str, Any]:
 
 
 @router.post("/case/{case_id}/act/{action}")
-async def act(request: Request, case_id: str, action: str, services: ServicesDep) -> Response:
-    principal = signed_in(request, services)
-    try:
-        row = await find_visible(case_id, principal, services)
-    except ApiError as exc:
-        return render(request, "missing.html", principal, exc.status, error=exc.body)
+async def act(
+    request: Request, row: SeenCase, action: str, principal: SignedIn, services: ServicesDep
+) -> Response:
+    case_id = row.case_id
     step = STEPS.get(action)
     if step is None:
         return _back(case_id, refused="unknown_action", message=f"unknown action '{action[:60]}'")
@@ -339,12 +372,10 @@ async def act(request: Request, case_id: str, action: str, services: ServicesDep
 
 
 @router.post("/case/{case_id}/evidence")
-async def add_evidence(request: Request, case_id: str, services: ServicesDep) -> Response:
-    principal = signed_in(request, services)
-    try:
-        row = await find_visible(case_id, principal, services)
-    except ApiError as exc:
-        return render(request, "missing.html", principal, exc.status, error=exc.body)
+async def add_evidence(
+    request: Request, row: SeenCase, principal: SignedIn, services: ServicesDep
+) -> Response:
+    case_id = row.case_id
     form = await request.form(max_files=1, max_fields=10)
     kind, title, upload = form.get("kind"), form.get("title"), form.get("file")
     if not isinstance(upload, UploadFile):
@@ -380,18 +411,16 @@ def _back(case_id: str, **flash: str) -> Response:
 
 
 @router.get("/rules", response_class=HTMLResponse)
-async def rules_page(request: Request, services: ServicesDep) -> HTMLResponse:
+async def rules_page(request: Request, principal: SignedIn) -> HTMLResponse:
     """The clocks of every mechanism new cases start under, from the profiles (a running case keeps
     the profile it started with)."""
-    principal = signed_in(request, services)
     rows = clock_rules(default_profiles())
     mechanisms = [(name, list(group)) for name, group in groupby(rows, key=lambda r: r.mechanism)]
     return render(request, "rules.html", principal, mechanisms=mechanisms)
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    principal = signed_in(request, services)
+async def inbox_page(request: Request, principal: SignedIn, services: ServicesDep) -> HTMLResponse:
     lines = await run_in_threadpool(
         inbox, services.engine, principal.agency, scope_for(principal, services.registry)
     )
