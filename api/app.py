@@ -30,6 +30,7 @@ DESCRIPTION = """
 Case orchestration for joint enforcement linkage (执法联动). Every case is a durable workflow; every
 step is an action on it. Authenticate with `Authorization: Bearer <api key>`. Errors always have the
 shape `{code, reason, fix, details}`; a refused action is a 409 whose `code` is the rule's reason.
+Every instant in an answer is UTC, ISO 8601 to the microsecond, with `Z`: `2026-11-27T01:30:00.000000Z`.
 """
 
 

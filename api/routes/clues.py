@@ -17,12 +17,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Path
 from fastapi.openapi.models import Example
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api import engine
 from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
 from api.errors import RESPONSES, ApiError, ErrorBody
+from api.schemas import Public
 from cases import clues
 from cases.effects import ClueDelivery
 from cases.ids import step_key
@@ -38,7 +38,7 @@ EXAMPLE = {
 }
 
 
-class CluePublic(BaseModel):
+class CluePublic(Public):
     clue_id: str
     case_id: str
     sender_agency: str
