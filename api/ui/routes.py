@@ -383,9 +383,9 @@ async def add_evidence(
     fix = "choose a kind, give a title, attach the file"
     try:
         read_item({"kind": kind, "title": title, "sha256": "0" * 64}, fix)  # before storing
-    except ApiError as exc:
+        kept = await run_in_threadpool(store_upload, services, principal, row.case_id, upload)
+    except ApiError as exc:  # an invalid kind or title, or past what the person may store
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
-    kept = await run_in_threadpool(store_upload, services.settings.data_dir, row.case_id, upload)
     try:
         item = read_item(
             {
@@ -401,7 +401,7 @@ async def add_evidence(
             services, principal, row, STEPS["record_evidence"], RecordEvidence(items=[item])
         )
     except ApiError as exc:
-        await run_in_threadpool(forget, [kept])  # a refused upload leaves no file behind
+        await run_in_threadpool(forget, services.engine, [kept])  # a refused upload keeps no file
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(case_id, done="record_evidence")
 
