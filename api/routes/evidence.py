@@ -72,6 +72,12 @@ def forget(engine: Engine, stored: list[Stored]) -> None:
             discharge(engine, item.case_id, item.sha256)
 
 
+def maybe_taken(exc: ApiError) -> bool:
+    """A 5xx (the case did not answer in time, the service was unreachable) may have come after the
+    step was taken: the files it names are kept, and a repeat finds them (a refusal is a 4xx)."""
+    return exc.status >= 500
+
+
 def _size(count: int) -> str:
     for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if count >= scale:
@@ -191,8 +197,9 @@ async def add_evidence(
         outcome = await send_step(
             services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items)
         )
-    except ApiError:
-        await run_in_threadpool(forget, services.engine, stored)
+    except ApiError as exc:
+        if not maybe_taken(exc):
+            await run_in_threadpool(forget, services.engine, stored)
         raise
     first = int(outcome.refs.get("evidence_seq", "0"))
     recorded = [

@@ -21,7 +21,7 @@ from api.engine import notice_ended_among
 from api.errors import ApiError
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
-from api.routes.evidence import forget, read_item, store_upload
+from api.routes.evidence import forget, maybe_taken, read_item, store_upload
 from api.ui import i18n
 from api.ui.session import COOKIE, LIFETIME, issue, principal_of, secret_for
 from cases.calendar import CHINA_TZ
@@ -401,7 +401,8 @@ async def add_evidence(
             services, principal, row, STEPS["record_evidence"], RecordEvidence(items=[item])
         )
     except ApiError as exc:
-        await run_in_threadpool(forget, services.engine, [kept])  # a refused upload keeps no file
+        if not maybe_taken(exc):  # a refused upload keeps no file
+            await run_in_threadpool(forget, services.engine, [kept])
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(case_id, done="record_evidence")
 

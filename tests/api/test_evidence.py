@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from api import engine
+from api.errors import ApiError
 from store.principals import create_key
 from tests.api.conftest import UPLOAD_QUOTA, InProcess
 from tests.api.helpers import OFFICER, detail, ok, open_case, shape, to_sent
@@ -321,3 +323,26 @@ async def test_the_quota_is_in_the_contract(api: httpx.AsyncClient) -> None:
     example = answer["content"]["application/json"]["examples"]["storage_quota_exceeded"]
     assert example["value"]["code"] == "storage_quota_exceeded"
     assert set(example["value"]["details"]) == {"used", "needed", "allowed"}
+
+
+async def test_an_upload_that_may_have_been_taken_keeps_its_file(
+    api: httpx.AsyncClient, stack: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the case does not answer in time the step may have been taken after all: the file it
+    would name stays (and stays counted), so the evidence never points at a file that is gone; a
+    repeat stores nothing more."""
+    case_id = await open_case(api, stack)
+    officer = new_officer(stack)
+
+    async def no_answer(*_args: object) -> None:
+        raise ApiError(
+            503, "case_service_unavailable", "the case did not answer in time", "try again"
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "take_step", no_answer)
+        late = await upload(api, case_id, b"l" * 40_000, officer)
+    assert late.status_code == 503
+    assert kept_in(stack, case_id) == {hashlib.sha256(b"l" * 40_000).hexdigest()}
+    assert (await upload(api, case_id, b"l" * 40_000, officer)).status_code == 201  # not again
+    assert (await upload(api, case_id, b"m" * 40_000, officer)).status_code == 413
