@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Read model and files
     data_dir: Path = Path(".data")
     database_url: str = ""  # default: SQLite under data_dir
+    # What one principal (API key) may keep in evidence files under data_dir, in bytes.
+    upload_quota_bytes: int = Field(default=2 * 1024**3, ge=0)
 
     # Agency systems. With no explicit endpoints, every agency of the registry is reached at the
     # simulator, under /agencies/<code>, with the simulator's default credential.

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
@@ -30,6 +30,7 @@ DESCRIPTION = """
 Case orchestration for joint enforcement linkage (执法联动). Every case is a durable workflow; every
 step is an action on it. Authenticate with `Authorization: Bearer <api key>`. Errors always have the
 shape `{code, reason, fix, details}`; a refused action is a 409 whose `code` is the rule's reason.
+Every instant in an answer is UTC, ISO 8601 to the microsecond, with `Z`: `2026-11-27T01:30:00.000000Z`.
 """
 
 
@@ -70,6 +71,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     @app.exception_handler(ui.SignIn)
     async def sign_in_first(_request: Request, exc: ui.SignIn) -> RedirectResponse:
         return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
+
+    @app.exception_handler(ui.Missing)
+    async def missing(request: Request, exc: ui.Missing) -> HTMLResponse:
+        return ui.missing_page(request, exc)
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Metrics)

@@ -2,20 +2,70 @@
 
 The case summary and the clock extend the domain's models (the same lineage as the tables), adding
 only what a reader needs besides: whether a deadline has passed, and how long is left.
+
+Every instant the API answers with has one format, whatever offset the case or the read model holds
+it in: UTC, ISO 8601, to the microsecond, with ``Z`` (``2026-11-27T01:30:00.000000Z``). Every schema
+derives from ``Public``, whose serializer writes each instant so; the case's state, a plain dict, is
+written the same way by ``api.views``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
+from pydantic_core import to_jsonable_python
 
 from cases.model import ClockState
 from cases.projection import CaseProjection
 
+INSTANT = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"  # the one format, as a pattern
 
-class CaseSummary(CaseProjection):
+
+def instant_text(value: datetime) -> str:
+    """An instant as the API writes it. The domain's instants are aware; a naive one is UTC."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _as_text(value: Any) -> Any:
+    """The instants in plain dicts and lists (a clock's escalations, say) as text."""
+    if isinstance(value, datetime):
+        return instant_text(value)
+    if isinstance(value, dict):
+        return {k: _as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_text(v) for v in value]
+    return value
+
+
+def _holds_instant(value: Any) -> bool:
+    if isinstance(value, datetime):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_instant(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_instant(v) for v in value)
+    return False
+
+
+class Public(BaseModel):
+    """The base of the API's schemas: every instant in a field, or in a plain dict or list of one,
+    is written in the one format (nested schemas write their own)."""
+
+    def _instants(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+        if _holds_instant(value):
+            return to_jsonable_python(_as_text(value))
+        return handler(value)
+
+    # Unannotated, the serializer leaves each field's own type in the schema of the answers
+    # (OpenAPI's responses); annotated, every field would read "any".
+    del _instants.__annotations__["return"]
+    _write_instants = field_serializer("*", mode="wrap", when_used="json")(_instants)
+
+
+class CaseSummary(CaseProjection, Public):
     overdue: bool = Field(description="The next deadline has passed.")
     workflow_status: str | None = Field(
         default=None,
@@ -24,26 +74,26 @@ class CaseSummary(CaseProjection):
     )
 
 
-class CasePage(BaseModel):
+class CasePage(Public):
     items: list[CaseSummary]
     total: int
     limit: int
     offset: int
 
 
-class ClockPublic(ClockState):
+class ClockPublic(ClockState, Public):
     overdue: bool
     seconds_left: int
 
 
-class FieldPublic(BaseModel):
+class FieldPublic(Public):
     name: str
     kind: str = Field(description="text, textarea, lines, select, bool, number or structured")
     required: bool
     choices: list[str] = Field(default_factory=list)
 
 
-class AllowedAction(BaseModel):
+class AllowedAction(Public):
     action: str
     label_zh: str
     label_en: str
@@ -52,14 +102,14 @@ class AllowedAction(BaseModel):
     fields: list[FieldPublic]
 
 
-class MovePublic(BaseModel):
+class MovePublic(Public):
     action: str
     agency: str
     party: str
     roles: list[str]
 
 
-class ChecklistLinePublic(BaseModel):
+class ChecklistLinePublic(Public):
     key: str
     label_zh: str
     label_en: str
@@ -69,7 +119,7 @@ class ChecklistLinePublic(BaseModel):
     met_by: list[int]
 
 
-class OutsideCallPublic(BaseModel):
+class OutsideCallPublic(Public):
     """A call to an agency system (or the notifier) that has not succeeded yet, as the engine retries
     it: an agency that cannot be reached shows here, not only as a clock running."""
 
@@ -83,7 +133,7 @@ class OutsideCallPublic(BaseModel):
     next_attempt_at: datetime | None = None
 
 
-class CaseDetail(BaseModel):
+class CaseDetail(Public):
     summary: CaseSummary
     live: bool = Field(
         description="False when the workflow could not be asked: read-model data only."
@@ -101,13 +151,13 @@ class CaseDetail(BaseModel):
     )
 
 
-class ActorPublic(BaseModel):
+class ActorPublic(Public):
     agency: str
     role: str
     person: str
 
 
-class TimelineEntryPublic(BaseModel):
+class TimelineEntryPublic(Public):
     seq: int
     at: datetime
     action: str
@@ -117,7 +167,7 @@ class TimelineEntryPublic(BaseModel):
     details: dict[str, str]
 
 
-class ActionOutcome(BaseModel):
+class ActionOutcome(Public):
     case_id: str
     action: str
     seq: int
@@ -126,7 +176,7 @@ class ActionOutcome(BaseModel):
     refs: dict[str, str]
 
 
-class EvidencePublic(BaseModel):
+class EvidencePublic(Public):
     case_id: str
     seq: int
     kind: str
@@ -138,7 +188,7 @@ class EvidencePublic(BaseModel):
     recorded_at: datetime
 
 
-class Health(BaseModel):
+class Health(Public):
     status: str
     temporal: str
     database: str

@@ -20,6 +20,7 @@ from api.schemas import (
     FieldPublic,
     MovePublic,
     TimelineEntryPublic,
+    instant_text,
 )
 from cases.model import CaseState, ClockState
 from cases.payloads import fields_of
@@ -76,12 +77,52 @@ def _lines(lines: list[Any]) -> list[ChecklistLinePublic]:
     return [ChecklistLinePublic(**asdict(line)) for line in lines]
 
 
+def state_public(state: CaseState) -> dict[str, Any]:
+    """The case's state as JSON, its instants in the API's one format (the workflow keeps them in
+    the offsets it computed them in: a deadline in Beijing time, a receipt in UTC)."""
+    public: dict[str, Any] = _with_instants(
+        _STATE.dump_python(state, mode="json"), _STATE.dump_python(state)
+    )
+    for entry in public.get("timeline", []):
+        entry["details"] = details_public(entry["details"])
+    return public
+
+
+def _with_instants(plain: Any, typed: Any) -> Any:
+    """``plain`` (a JSON dump) with each value that is an instant in ``typed`` (the same object
+    dumped as Python) written in the one format: only true instants, never text that looks like
+    one."""
+    if isinstance(typed, datetime):
+        return instant_text(typed)
+    if isinstance(plain, dict) and isinstance(typed, dict):
+        return {
+            k: _with_instants(v, t) for (k, v), t in zip(plain.items(), typed.values(), strict=True)
+        }
+    if isinstance(plain, list) and isinstance(typed, list | tuple):
+        return [_with_instants(v, t) for v, t in zip(plain, typed, strict=True)]
+    return plain
+
+
+def details_public(details: dict[str, str]) -> dict[str, str]:
+    """A timeline entry's details, the instants among them (``*_at``, as the case names them) in the
+    one format; other text as it is."""
+    return {k: _instant_detail(v) if k.endswith("_at") else v for k, v in details.items()}
+
+
+def _instant_detail(text: str) -> str:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return instant_text(instant) if instant.tzinfo is not None else text
+
+
 def detail_from_view(view: CaseView, now: datetime) -> CaseDetail:
     state = view.state
     return CaseDetail(
         summary=summary(view.summary, now),
         live=True,
-        state=_STATE.dump_python(state, mode="json"),
+        state=state_public(state),
         stages=[s.value for s in view.stages],
         open_clocks=[clock_public(c, now) for c in state.open_clocks()],
         allowed_actions=[allowed_public(a) for a in view.allowed],
@@ -128,7 +169,7 @@ def timeline_public(rows: list[TimelineRow]) -> list[TimelineEntryPublic]:
             else None,
             stage_from=r.stage_from,
             stage_to=r.stage_to,
-            details=r.details,
+            details=details_public(r.details),
         )
         for r in rows
     ]

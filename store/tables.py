@@ -162,6 +162,21 @@ class EvidenceRow(SQLModel, table=True):
     recorded_at: datetime
 
 
+class StoredFileRow(SQLModel, table=True):
+    """An evidence file kept under the data folder (``evidence/<case>/<sha256>``), charged to the
+    principal whose upload first kept it: what each principal stores, against its quota. A row is
+    written before its file is kept and removed with a file a refused step forgets."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (Index("ix_stored_files_principal", "principal_id"),)
+
+    case_id: str = Field(primary_key=True, max_length=110)
+    sha256: str = Field(primary_key=True, max_length=64)
+    principal_id: int
+    size: int
+    stored_at: datetime
+
+
 class ArchivedCaseRow(SQLModel, table=True):
     """An archived case's state and rules, to reopen it from (``cases.effects.ArchivedCase``)."""
 
@@ -221,6 +236,7 @@ for _model in (
     TimelineRow,
     ClockRow,
     EvidenceRow,
+    StoredFileRow,
     ArchivedCaseRow,
     ClueRow,
     PrincipalRow,

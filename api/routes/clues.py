@@ -17,12 +17,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Path
 from fastapi.openapi.models import Example
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api import engine
-from api.deps import CurrentPrincipal, ServicesDep, find_visible
+from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
 from api.errors import RESPONSES, UNAVAILABLE, ApiError
+from api.schemas import Public
 from cases import clues
 from cases.effects import ClueDelivery
 from cases.ids import step_key
@@ -38,7 +38,7 @@ EXAMPLE = {
 }
 
 
-class CluePublic(BaseModel):
+class CluePublic(Public):
     clue_id: str
     case_id: str
     sender_agency: str
@@ -90,7 +90,7 @@ def _clue_id(case_id: str, agency: str, key: str | None) -> str:
     responses=UNAVAILABLE,
 )
 async def send_clue(
-    case_id: Annotated[str, Path(max_length=110, description="The case id.")],
+    row: VisibleCase,
     body: Annotated[
         clues.ClueReport,
         Body(openapi_examples={"example": Example(summary="a clue", value=EXAMPLE)}),
@@ -103,7 +103,6 @@ async def send_clue(
     commission or the procuratorate of the case's region. The case does not learn of it: on the
     sender's side only the sending key sees it. A repeat with the same `Idempotency-Key` and body
     sends it once; another body under that key is a 409."""
-    row = await find_visible(case_id, principal, services)
     refused = clues.refusal(
         principal.agency,
         Role(principal.role),

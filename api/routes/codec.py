@@ -17,7 +17,7 @@ import binascii
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from temporalio.api.common.v1 import Payload
@@ -78,7 +78,11 @@ async def preflight(request: Request, services: ServicesDep) -> Response:
     return response
 
 
-async def _caller(request: Request, services: ServicesDep, authorization: str | None) -> Principal:
+async def caller(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(description="Bearer <api key>")] = None,
+) -> Principal:
     """An API key when one is sent; otherwise the dashboard's session cookie (the Web UI's way)."""
     principal: Principal | None = None
     if authorization is not None:
@@ -150,13 +154,12 @@ async def decode(
     request: Request,
     response: Response,
     services: ServicesDep,
-    authorization: Annotated[str | None, Header(description="Bearer <api key>")] = None,
+    principal: Annotated[Principal, Depends(caller)],
 ) -> Payloads:
     """The payloads in clear, for a coordinator, a leader or a procurator, each payload of a case they
     may see (the session cookie, or an API key). A payload outside the caller's scope refuses the
     whole request with 403: nothing is decrypted for it."""
     _cors(request, response, services.settings)
-    principal = await _caller(request, services, authorization)
     if Role(principal.role) not in DECODERS:
         raise ApiError(
             403, "role_not_permitted",

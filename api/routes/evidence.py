@@ -11,17 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
-from api.errors import RESPONSES, UNAVAILABLE, ApiError, invalid_payload
+from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
+from api.errors import RESPONSES, UNAVAILABLE, ApiError, ErrorBody, invalid_payload
 from api.routes.actions import IdempotencyKey, send_step
 from api.schemas import ActorPublic, EvidencePublic
 from cases.limits import MAX_EVIDENCE_PER_ACTION
 from cases.payloads import PayloadError, read, schema
 from cases.steps import STEPS
 from cases.steps.evidence import NewItem, RecordEvidence
+from store.principals import Principal
+from store.uploads import OverQuota, charge, discharge
 
 router = APIRouter(prefix="/cases", tags=["evidence"], responses=RESPONSES)
 CHUNK = 1024 * 1024
@@ -50,23 +53,63 @@ _REQUEST_BODY = {
 class Stored:
     """An uploaded file kept under the data folder, named by its fingerprint."""
 
+    case_id: str
     sha256: str
     reference: str  # the path under the data folder, as items reference it
     size: int
     path: Path
     new: bool  # not kept before: a refused step forgets it
+    charged: bool  # charged to the uploader now (``store.uploads``): a refused step takes it back
 
 
-def forget(stored: list[Stored]) -> None:
-    """A step the case refused keeps no file it brought (one already kept before stays)."""
+def forget(engine: Engine, stored: list[Stored]) -> None:
+    """A step the case refused keeps no file it brought (one already kept before stays), and
+    charges no one for it."""
     for item in stored:
         if item.new:
             item.path.unlink(missing_ok=True)
+        if item.charged:
+            discharge(engine, item.case_id, item.sha256)
 
 
-def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> Stored:
-    """Copy the upload under the data folder, named by its fingerprint."""
-    folder = data_dir / "evidence" / case_id
+def maybe_taken(exc: ApiError) -> bool:
+    """A 5xx (the case did not answer in time, the service was unreachable) may have come after the
+    step was taken: the files it names are kept, and a repeat finds them (a refusal is a 4xx)."""
+    return exc.status >= 500
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
+
+
+QUOTA_FIX = (
+    "reference large material by URL with its SHA-256 instead (JSON: kind, title, reference, "
+    "sha256), or ask the operators to raise the quota (LINKAGE_UPLOAD_QUOTA_BYTES)"
+)
+
+
+def quota_exceeded(used: int, needed: int, allowed: int) -> ApiError:
+    return ApiError(
+        413,
+        "storage_quota_exceeded",
+        f"the evidence files your key has stored take {_size(used)} of the {_size(allowed)} it "
+        f"may store; this upload needs {_size(needed)} more and is not kept",
+        QUOTA_FIX,
+        used=used,
+        needed=needed,
+        allowed=allowed,
+    )
+
+
+def store_upload(
+    services: Services, principal: Principal, case_id: str, upload: UploadFile
+) -> Stored:
+    """Copy the upload under the data folder, named by its fingerprint, charged to the principal:
+    over its quota, the file is not kept (413 ``storage_quota_exceeded``)."""
+    folder = services.settings.data_dir / "evidence" / case_id
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -77,10 +120,19 @@ def store_upload(data_dir: Path, case_id: str, upload: UploadFile) -> Stored:
             size += len(chunk)
             out.write(chunk)
     sha = digest.hexdigest()
+    allowed = services.settings.upload_quota_bytes
+    try:
+        charged = charge(services.engine, principal.id, case_id, sha, size, allowed)
+    except OverQuota as exc:
+        Path(out.name).unlink(missing_ok=True)
+        raise quota_exceeded(exc.used, exc.needed, exc.allowed) from None
+    except BaseException:
+        Path(out.name).unlink(missing_ok=True)
+        raise
     final = folder / sha
     new = not final.exists()
     os.replace(out.name, final)
-    return Stored(sha, f"evidence/{case_id}/{sha}", size, final, new)
+    return Stored(case_id, sha, f"evidence/{case_id}/{sha}", size, final, new, charged)
 
 
 def read_item(data: Any, fix: str) -> NewItem:
@@ -97,7 +149,26 @@ def read_item(data: Any, fix: str) -> NewItem:
     status_code=201,
     response_model=EvidencePublic | list[EvidencePublic],
     openapi_extra={"requestBody": _REQUEST_BODY},
-    responses=UNAVAILABLE,
+    responses={
+        **UNAVAILABLE,
+        413: {
+            "model": ErrorBody,
+            "description": "payload_too_large: a file over 20 MB (or a JSON body over 256 KB); "
+            "storage_quota_exceeded: the files the key has stored and this upload would pass "
+            "what one key may store (LINKAGE_UPLOAD_QUOTA_BYTES); the file is not kept",
+            "content": {
+                "application/json": {
+                    "examples": {
+                        "storage_quota_exceeded": {
+                            "value": quota_exceeded(
+                                2 * 1024**3 - 1024**2, 20 * 1024**2, 2 * 1024**3
+                            ).body.model_dump()
+                        }
+                    }
+                }
+            },
+        },
+    },
 )
 async def add_evidence(
     row: VisibleCase,
@@ -108,11 +179,12 @@ async def add_evidence(
 ) -> EvidencePublic | list[EvidencePublic]:
     """Record evidence: upload files (multipart; several in one request are one step, answered with
     the list) or reference one item by URL with its SHA-256 (JSON; several references in one step:
-    the ``record_evidence`` action)."""
+    the ``record_evidence`` action). What one key may store in files is capped: past it, a 413
+    ``storage_quota_exceeded`` says how much is used and allowed, and the file is not kept."""
     content_type = request.headers.get("content-type", "")
     stored: list[Stored] = []
     if content_type.startswith("multipart/form-data"):
-        items = await _uploads(request, row.case_id, services.settings.data_dir, stored)
+        items = await _uploads(request, row.case_id, services, principal, stored)
     elif content_type.startswith("application/json"):
         try:
             raw: Any = await request.json()
@@ -131,8 +203,8 @@ async def add_evidence(
             services, principal, row, RECORD_EVIDENCE, RecordEvidence(items=items), idempotency_key
         )
     except ApiError as exc:
-        if exc.status != 503:  # refused; a step the engine admitted may still be applied
-            await run_in_threadpool(forget, stored)
+        if not maybe_taken(exc):
+            await run_in_threadpool(forget, services.engine, stored)
         raise
     first = int(outcome.refs.get("evidence_seq", "0"))
     recorded = [
@@ -161,7 +233,7 @@ UPLOAD_FIX = (
 
 
 async def _uploads(
-    request: Request, case_id: str, data_dir: Path, stored: list[Stored]
+    request: Request, case_id: str, services: Services, principal: Principal, stored: list[Stored]
 ) -> list[NewItem]:
     """The files of a multipart upload, each with its kind and title, checked before any is kept;
     several go on the case in one step. ``stored`` receives each file kept, for a refusal to
@@ -178,7 +250,7 @@ async def _uploads(
     items = []
     try:
         for kind, title, upload in zip(kinds, titles, uploads, strict=True):
-            kept = await run_in_threadpool(store_upload, data_dir, case_id, upload)
+            kept = await run_in_threadpool(store_upload, services, principal, case_id, upload)
             stored.append(kept)
             data = {
                 "kind": kind,
@@ -189,6 +261,6 @@ async def _uploads(
             }
             items.append(read_item(data, UPLOAD_FIX))
     except ApiError:
-        await run_in_threadpool(forget, stored)
+        await run_in_threadpool(forget, services.engine, stored)
         raise
     return items

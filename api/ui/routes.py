@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from api.engine import notice_ended_among
 from api.errors import ApiError
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
-from api.routes.evidence import forget, read_item, store_upload
+from api.routes.evidence import forget, maybe_taken, read_item, store_upload
 from api.ui import i18n
 from api.ui.session import COOKIE, LIFETIME, issue, principal_of, same_site, secret_for
 from cases.calendar import CHINA_TZ
@@ -39,9 +39,10 @@ from store.dashboard import inbox, overview
 from store.principals import Principal, authenticate
 from store.queries import CaseFilter, evidence, list_cases
 from store.records import timeline
+from store.tables import CaseRow
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates = Jinja2Templates(directory=str(FilePath(__file__).parent / "templates"))
 LANG = "linkage_lang"
 PAGE = 25
 
@@ -58,13 +59,59 @@ def lang_of(request: Request) -> str:
     return lang if lang in i18n.LANGUAGES else "zh"
 
 
-def signed_in(request: Request, services: Services) -> Principal:
+class Missing(Exception):
+    """A case this person may not see, or none at all: the dashboard's one "not found" page, the
+    same for both (the API's 404 ``case_not_found``)."""
+
+    def __init__(self, principal: Principal, error: ApiError) -> None:
+        self.principal = principal
+        self.error = error
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in or switching language: a path on this site, never another
+    (``//host``, ``/\\host`` and a path with control characters are read by browsers as one)."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
+        return "/"
+    return target
+
+
+async def signed_in(request: Request, services: ServicesDep) -> Principal:
+    """The signed-in person (a dependency of every page but sign-in); otherwise to sign-in."""
     principal = principal_of(
         secret_for(services.settings.data_dir), services.engine, request.cookies.get(COOKIE)
     )
     if principal is None:
         raise SignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return principal
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+async def seen_case(
+    case_id: Annotated[str, Path(description="The case id.")],
+    principal: SignedIn,
+    services: ServicesDep,
+) -> CaseRow:
+    """The case's row if the signed-in person may see it, by the API's own rule (``find_visible``);
+    otherwise the "not found" page, whether or not the case exists."""
+    try:
+        return await find_visible(case_id, principal, services)
+    except ApiError as exc:
+        raise Missing(principal, exc) from None
+
+
+SeenCase = Annotated[CaseRow, Depends(seen_case)]
+
+
+def missing_page(request: Request, exc: Missing) -> HTMLResponse:
+    return render(request, "missing.html", exc.principal, exc.error.status, error=exc.error.body)
 
 
 def render(
@@ -137,9 +184,7 @@ def _span(seconds: float, lang: str) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str = "/", failed: bool = False) -> HTMLResponse:
-    return render(
-        request, "login.html", None, next=next if next.startswith("/") else "/", failed=failed
-    )
+    return render(request, "login.html", None, next=safe_next(next), failed=failed)
 
 
 @router.post("/login")
@@ -150,7 +195,7 @@ async def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     principal = await run_in_threadpool(authenticate, services.engine, key.strip())
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = safe_next(next)
     if principal is None:
         return RedirectResponse(
             f"/login?{urlencode({'next': target, 'failed': 'true'})}", status_code=303
@@ -181,17 +226,16 @@ async def logout() -> Response:
 
 @router.get("/lang/{code}")
 async def switch_language(code: str, next: str = "/") -> Response:
-    response = RedirectResponse(
-        next if next.startswith("/") and not next.startswith("//") else "/", status_code=303
-    )
+    response = RedirectResponse(safe_next(next), status_code=303)
     if code in i18n.LANGUAGES:
         response.set_cookie(LANG, code, max_age=365 * 86400, samesite="lax")
     return response
 
 
 @router.get("/", response_class=HTMLResponse)
-async def overview_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    principal = signed_in(request, services)
+async def overview_page(
+    request: Request, principal: SignedIn, services: ServicesDep
+) -> HTMLResponse:
     now = datetime.now(UTC)
     today_end = datetime.combine(
         now.astimezone(CHINA_TZ).date() + timedelta(days=1), datetime.min.time(), CHINA_TZ
@@ -206,6 +250,7 @@ async def overview_page(request: Request, services: ServicesDep) -> HTMLResponse
 @router.get("/list", response_class=HTMLResponse)
 async def list_page(
     request: Request,
+    principal: SignedIn,
     services: ServicesDep,
     stage: Annotated[str | None, Query(max_length=40)] = None,
     agency: Annotated[str | None, Query(max_length=40)] = None,
@@ -215,7 +260,6 @@ async def list_page(
     q: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    principal = signed_in(request, services)
     now = datetime.now(UTC)
 
     def flag(value: str | None) -> bool | None:
@@ -257,15 +301,15 @@ async def list_page(
 @router.get("/case/{case_id}", response_class=HTMLResponse)
 async def case_page(
     request: Request,
-    case_id: str,
+    row: SeenCase,
+    principal: SignedIn,
     services: ServicesDep,
     done: Annotated[str | None, Query(max_length=60)] = None,
     refused: Annotated[str | None, Query(max_length=60)] = None,
     message: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
-    principal = signed_in(request, services)
+    case_id = row.case_id
     try:
-        row = await find_visible(case_id, principal, services)
         detail = await case_detail(services, principal, row)
     except ApiError as exc:
         return render(request, "missing.html", principal, exc.status, error=exc.body)
@@ -319,12 +363,10 @@ def _body(form: Any, action: str) -> dict[str, Any]:
 
 
 @router.post("/case/{case_id}/act/{action}")
-async def act(request: Request, case_id: str, action: str, services: ServicesDep) -> Response:
-    principal = signed_in(request, services)
-    try:
-        row = await find_visible(case_id, principal, services)
-    except ApiError as exc:
-        return render(request, "missing.html", principal, exc.status, error=exc.body)
+async def act(
+    request: Request, row: SeenCase, action: str, principal: SignedIn, services: ServicesDep
+) -> Response:
+    case_id = row.case_id
     step = STEPS.get(action)
     if step is None:
         return _back(case_id, refused="unknown_action", message=f"unknown action '{action[:60]}'")
@@ -338,12 +380,10 @@ async def act(request: Request, case_id: str, action: str, services: ServicesDep
 
 
 @router.post("/case/{case_id}/evidence")
-async def add_evidence(request: Request, case_id: str, services: ServicesDep) -> Response:
-    principal = signed_in(request, services)
-    try:
-        row = await find_visible(case_id, principal, services)
-    except ApiError as exc:
-        return render(request, "missing.html", principal, exc.status, error=exc.body)
+async def add_evidence(
+    request: Request, row: SeenCase, principal: SignedIn, services: ServicesDep
+) -> Response:
+    case_id = row.case_id
     form = await request.form(max_files=1, max_fields=10)
     kind, title, upload = form.get("kind"), form.get("title"), form.get("file")
     if not isinstance(upload, UploadFile):
@@ -351,9 +391,9 @@ async def add_evidence(request: Request, case_id: str, services: ServicesDep) ->
     fix = "choose a kind, give a title, attach the file"
     try:
         read_item({"kind": kind, "title": title, "sha256": "0" * 64}, fix)  # before storing
-    except ApiError as exc:
+        kept = await run_in_threadpool(store_upload, services, principal, row.case_id, upload)
+    except ApiError as exc:  # an invalid kind or title, or past what the person may store
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
-    kept = await run_in_threadpool(store_upload, services.settings.data_dir, row.case_id, upload)
     try:
         item = read_item(
             {
@@ -374,8 +414,8 @@ async def add_evidence(request: Request, case_id: str, services: ServicesDep) ->
             _form_key(form),
         )
     except ApiError as exc:
-        if exc.status != 503:  # a refused upload leaves no file behind; an admitted one may apply
-            await run_in_threadpool(forget, [kept])
+        if not maybe_taken(exc):  # a refused upload keeps no file
+            await run_in_threadpool(forget, services.engine, [kept])
         return _back(case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(case_id, done="record_evidence")
 
@@ -391,18 +431,16 @@ def _back(case_id: str, **flash: str) -> Response:
 
 
 @router.get("/rules", response_class=HTMLResponse)
-async def rules_page(request: Request, services: ServicesDep) -> HTMLResponse:
+async def rules_page(request: Request, principal: SignedIn) -> HTMLResponse:
     """The clocks of every mechanism new cases start under, from the profiles (a running case keeps
     the profile it started with)."""
-    principal = signed_in(request, services)
     rows = clock_rules(default_profiles())
     mechanisms = [(name, list(group)) for name, group in groupby(rows, key=lambda r: r.mechanism)]
     return render(request, "rules.html", principal, mechanisms=mechanisms)
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    principal = signed_in(request, services)
+async def inbox_page(request: Request, principal: SignedIn, services: ServicesDep) -> HTMLResponse:
     lines = await run_in_threadpool(
         inbox, services.engine, principal.agency, scope_for(principal, services.registry)
     )

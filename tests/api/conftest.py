@@ -28,7 +28,9 @@ from store.principals import create_key
 from tests.stack import PRINCIPALS
 from worker import build_worker, http_client
 
-__all__ = ["PRINCIPALS", "InProcess"]
+__all__ = ["PRINCIPALS", "UPLOAD_QUOTA", "InProcess"]
+
+UPLOAD_QUOTA = 64 * 1024  # what one key may store in evidence files, small enough to reach
 
 
 @dataclass
@@ -58,6 +60,7 @@ async def stack(dev_server: WorkflowEnvironment, simulator_url: str) -> AsyncIte
         data_dir=data,
         database_url=f"sqlite:///{data / 'read.db'}",
         simulator_url=simulator_url,
+        upload_quota_bytes=UPLOAD_QUOTA,
         log_json=True,
         log_level="WARNING",
     )

@@ -3,14 +3,18 @@ the same limits) as ``record_evidence``; in process."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.conftest import InProcess
-from tests.api.helpers import OFFICER, detail, ok, open_case, shape
+from api import engine
+from api.errors import ApiError
+from store.principals import create_key
+from tests.api.conftest import UPLOAD_QUOTA, InProcess
+from tests.api.helpers import OFFICER, detail, ok, open_case, shape, to_sent
 from tests.api.matrix import EVERYONE, ON_A
 
 REFERENCE = {
@@ -233,3 +237,112 @@ async def test_an_oversized_upload_is_413(
     )
     assert upload.status_code == 413
     assert shape(upload)["code"] == "payload_too_large"
+
+
+def new_officer(stack: InProcess) -> dict[str, str]:
+    """A key of its own, which has stored nothing yet."""
+    _, key = create_key(stack.engine, name="新执法", agency="EPB-DEMO", role="officer")
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def upload(
+    api: httpx.AsyncClient, case_id: str, content: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    return await api.post(
+        f"/cases/{case_id}/evidence",
+        data={"kind": "photo_video_list", "title": "现场照片"},
+        files={"file": ("photos.bin", content)},
+        headers=headers,
+    )
+
+
+def kept_in(stack: InProcess, case_id: str) -> set[str]:
+    folder = stack.data_dir / "evidence" / case_id
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+async def test_what_one_key_may_store_is_capped(api: httpx.AsyncClient, stack: InProcess) -> None:
+    """Issue 11 (item 2): past its quota a key's upload is a 413 that says how much is used and
+    allowed and what to do, and the file is not kept; the same file again stores nothing more."""
+    case_id = await open_case(api, stack)
+    officer = new_officer(stack)
+    first, second = b"a" * 40_000, b"b" * 40_000
+    assert (await upload(api, case_id, first, officer)).status_code == 201
+    again = await upload(api, case_id, first, officer)  # the case holds it: nothing more stored
+    assert again.status_code == 201, again.text
+    over = await upload(api, case_id, second, officer)
+    assert over.status_code == 413, over.text
+    error = shape(over)
+    assert error["code"] == "storage_quota_exceeded"
+    assert error["details"] == {"used": 40_000, "needed": 40_000, "allowed": UPLOAD_QUOTA}
+    assert "39.1 KiB of the 64.0 KiB" in error["reason"]
+    assert "reference" in error["fix"]
+    assert "LINKAGE_UPLOAD_QUOTA_BYTES" in error["fix"]
+    assert kept_in(stack, case_id) == {hashlib.sha256(first).hexdigest()}
+    # Several files in one request that together do not fit: none is kept.
+    both = await api.post(
+        f"/cases/{case_id}/evidence",
+        data={"kind": ["complaint", "complaint"], "title": ["x", "y"]},
+        files=[("file", ("x", b"x" * 20_000)), ("file", ("y", b"y" * 20_000))],
+        headers=officer,
+    )
+    assert (both.status_code, shape(both)["code"]) == (413, "storage_quota_exceeded")
+    assert kept_in(stack, case_id) == {hashlib.sha256(first).hexdigest()}
+    # Another key, of the same agency and role, has an allowance of its own.
+    assert (await upload(api, case_id, second, new_officer(stack))).status_code == 201
+
+
+async def test_uploads_at_once_do_not_together_pass_the_quota(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    officer = new_officer(stack)
+    contents = [bytes([i]) * 30_000 for i in range(3)]
+    answers = await asyncio.gather(*(upload(api, case_id, c, officer) for c in contents))
+    assert sorted(a.status_code for a in answers) == [201, 201, 413]
+    assert len(kept_in(stack, case_id)) == 2
+
+
+async def test_an_upload_the_case_refuses_is_not_counted(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """A refused step keeps no file, and charges none to the key."""
+    officer = new_officer(stack)
+    sent = await open_case(api, stack)
+    await to_sent(api, stack, sent)  # the package is with the police: not the officer's move
+    refused = await upload(api, sent, b"r" * 40_000, officer)
+    assert refused.status_code == 409, refused.text
+    other = await open_case(api, stack)
+    assert (await upload(api, other, b"s" * 60_000, officer)).status_code == 201
+
+
+async def test_the_quota_is_in_the_contract(api: httpx.AsyncClient) -> None:
+    document = (await api.get("/openapi.json")).json()
+    answer = document["paths"]["/cases/{case_id}/evidence"]["post"]["responses"]["413"]
+    assert "storage_quota_exceeded" in answer["description"]
+    example = answer["content"]["application/json"]["examples"]["storage_quota_exceeded"]
+    assert example["value"]["code"] == "storage_quota_exceeded"
+    assert set(example["value"]["details"]) == {"used", "needed", "allowed"}
+
+
+async def test_an_upload_that_may_have_been_taken_keeps_its_file(
+    api: httpx.AsyncClient, stack: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the case does not answer in time the step may have been taken after all: the file it
+    would name stays (and stays counted), so the evidence never points at a file that is gone; a
+    repeat stores nothing more."""
+    case_id = await open_case(api, stack)
+    officer = new_officer(stack)
+
+    async def no_answer(*_args: object) -> None:
+        raise ApiError(
+            503, "case_service_unavailable", "the case did not answer in time", "try again"
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "take_step", no_answer)
+        late = await upload(api, case_id, b"l" * 40_000, officer)
+    assert late.status_code == 503
+    assert kept_in(stack, case_id) == {hashlib.sha256(b"l" * 40_000).hexdigest()}
+    assert (await upload(api, case_id, b"l" * 40_000, officer)).status_code == 201  # not again
+    assert (await upload(api, case_id, b"m" * 40_000, officer)).status_code == 413

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from cases.ids import workflow_id
+from store.principals import create_key
 from tests.api.conftest import InProcess
 from tests.api.helpers import OFFICER, detail, open_case
 
@@ -147,3 +148,54 @@ async def test_the_session_cookie_is_secure_over_https(stack: InProcess) -> None
             cookie = response.headers["set-cookie"].lower()
             assert ("; secure" in cookie) is secure, (scheme, cookie)
             assert "httponly" in cookie
+
+
+OFF_SITE = [
+    "//evil.example/x",
+    "/\\evil.example/x",
+    "/\t/evil.example/x",
+    "https://evil.example",
+    "x",
+]
+
+
+async def test_redirects_stay_on_the_site(
+    browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """After signing in or switching language the dashboard goes only to one of its own paths: a
+    browser reads ``/\\host`` and ``/<tab>/host`` as ``//host``, another site."""
+    for target in OFF_SITE:
+        switched = await browser_like.get("/lang/en", params={"next": target})
+        assert switched.headers["location"] == "/", target
+        signed = await browser_like.post(
+            "/login", data={"key": stack.key(*OFFICER), "next": target}
+        )
+        assert signed.headers["location"] == "/", target
+        failed = await browser_like.post("/login", data={"key": "lk_x", "next": target})
+        assert failed.headers["location"] == "/login?next=%2F&failed=true", target
+        page = await browser_like.get("/login", params={"next": target})
+        assert 'name="next" value="/"' in page.text, target
+    kept = await browser_like.get("/lang/zh", params={"next": "/list?stage=evidence"})
+    assert kept.headers["location"] == "/list?stage=evidence"
+
+
+async def test_what_one_person_may_store_is_capped_on_the_dashboard_too(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    _, key = create_key(stack.engine, name="新执法", agency="EPB-DEMO", role="officer")
+    await browser_like.post("/login", data={"key": key, "next": "/"})
+    kept = []
+    for content in (b"a" * 40_000, b"b" * 40_000):
+        kept.append(
+            await browser_like.post(
+                f"/case/{case_id}/evidence",
+                data={"kind": "photo_video_list", "title": "现场照片"},
+                files={"file": ("photos.bin", content)},
+            )
+        )
+    assert "done=record_evidence" in kept[0].headers["location"]
+    assert "refused=storage_quota_exceeded" in kept[1].headers["location"]
+    page = await browser_like.get(kept[1].headers["location"])
+    assert "39.1 KiB of the 64.0 KiB" in page.text
+    assert len(list((stack.data_dir / "evidence" / case_id).iterdir())) == 1
