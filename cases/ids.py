@@ -29,7 +29,7 @@ def case_id_for(agency: str, intake_ref: str) -> str:
 
 
 def is_case_id(value: str) -> bool:
-    return CASE_ID_RE.match(value) is not None
+    return CASE_ID_RE.fullmatch(value) is not None  # ``$`` alone would let a final newline by
 
 
 def workflow_id(case_id: str) -> str:

@@ -24,7 +24,15 @@ from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
 from api.routes.evidence import forget, maybe_taken, read_item, store_upload
 from api.ui import i18n
-from api.ui.session import COOKIE, LIFETIME, issue, principal_of, same_site, secret_for
+from api.ui.session import (
+    COOKIE,
+    LIFETIME,
+    flash_signature,
+    issue,
+    principal_of,
+    same_site,
+    secret_for,
+)
 from cases.calendar import CHINA_TZ
 from cases.checklists import CATALOGUE
 from cases.ids import IDEMPOTENCY_KEY_RE, workflow_id
@@ -81,8 +89,22 @@ def safe_next(target: str) -> str:
     return target
 
 
+def same_origin(request: Request) -> None:
+    """A form posted from another site is refused: the session cookie is SameSite=None when the
+    Web UI is on another site (for the codec endpoint), so the browser's own origin check is what
+    keeps a page elsewhere from acting as the signed-in person (cross-site request forgery)."""
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if request.method == "POST" and origin is not None and origin != own:
+        raise ApiError(
+            403, "cross_site_request", f"a form from {origin[:100]} may not act here",
+            "use the dashboard's own pages",
+        )  # fmt: skip
+
+
 async def signed_in(request: Request, services: ServicesDep) -> Principal:
     """The signed-in person (a dependency of every page but sign-in); otherwise to sign-in."""
+    same_origin(request)
     principal = principal_of(
         secret_for(services.settings.data_dir), services.engine, request.cookies.get(COOKIE)
     )
@@ -194,6 +216,7 @@ async def login(
     key: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
+    same_origin(request)
     principal = await run_in_threadpool(authenticate, services.engine, key.strip())
     target = safe_next(next)
     if principal is None:
@@ -307,8 +330,12 @@ async def case_page(
     done: Annotated[str | None, Query(max_length=60)] = None,
     refused: Annotated[str | None, Query(max_length=60)] = None,
     message: Annotated[str | None, Query(max_length=1000)] = None,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     case_id = row.case_id
+    flash = {k: v for k, v in (("done", done), ("refused", refused), ("message", message)) if v}
+    if flash and sig != flash_signature(secret_for(services.settings.data_dir), case_id, flash):
+        done = refused = message = None  # not this dashboard's own words
     try:
         detail = await case_detail(services, principal, row)
     except ApiError as exc:
@@ -369,14 +396,16 @@ async def act(
     case_id = row.case_id
     step = STEPS.get(action)
     if step is None:
-        return _back(case_id, refused="unknown_action", message=f"unknown action '{action[:60]}'")
+        return _back(
+            services, case_id, refused="unknown_action", message=f"unknown action '{action[:60]}'"
+        )
     form = await request.form(max_fields=30)
     try:
         payload = read_body(step, _body(form, action))
         outcome = await send_step(services, principal, row, step, payload, _form_key(form))
     except ApiError as exc:
-        return _back(case_id, refused=exc.body.code, message=exc.body.reason)
-    return _back(case_id, done=outcome.action)
+        return _back(services, case_id, refused=exc.body.code, message=exc.body.reason)
+    return _back(services, case_id, done=outcome.action)
 
 
 @router.post("/case/{case_id}/evidence")
@@ -387,13 +416,15 @@ async def add_evidence(
     form = await request.form(max_files=1, max_fields=10)
     kind, title, upload = form.get("kind"), form.get("title"), form.get("file")
     if not isinstance(upload, UploadFile):
-        return _back(case_id, refused="invalid_input", message="kind, title and a file are needed")
+        return _back(
+            services, case_id, refused="invalid_input", message="kind, title and a file are needed"
+        )
     fix = "choose a kind, give a title, attach the file"
     try:
         read_item({"kind": kind, "title": title, "sha256": "0" * 64}, fix)  # before storing
         kept = await run_in_threadpool(store_upload, services, principal, row.case_id, upload)
     except ApiError as exc:  # an invalid kind or title, or past what the person may store
-        return _back(case_id, refused=exc.body.code, message=exc.body.reason)
+        return _back(services, case_id, refused=exc.body.code, message=exc.body.reason)
     try:
         item = read_item(
             {
@@ -416,18 +447,24 @@ async def add_evidence(
     except ApiError as exc:
         if not maybe_taken(exc):  # a refused upload keeps no file
             await run_in_threadpool(forget, services.engine, [kept])
-        return _back(case_id, refused=exc.body.code, message=exc.body.reason)
-    return _back(case_id, done="record_evidence")
+        return _back(services, case_id, refused=exc.body.code, message=exc.body.reason)
+    return _back(services, case_id, done="record_evidence")
 
 
 def _form_key(form: Any) -> str | None:
     """The form's own key (see ``form_key``), if it is one."""
     value = form.get("idempotency_key")
-    return value if isinstance(value, str) and IDEMPOTENCY_KEY_RE.match(value) else None
+    return value if isinstance(value, str) and IDEMPOTENCY_KEY_RE.fullmatch(value) else None
 
 
-def _back(case_id: str, **flash: str) -> Response:
-    return RedirectResponse(f"/case/{quote(case_id)}?{urlencode(flash)}", status_code=303)
+def _back(services: Services, case_id: str, **flash: str) -> Response:
+    """Back to the case page with what came of the form, signed: a link made elsewhere cannot put
+    its own words on a real case's page."""
+    signed = {
+        **flash,
+        "sig": flash_signature(secret_for(services.settings.data_dir), case_id, flash),
+    }
+    return RedirectResponse(f"/case/{quote(case_id)}?{urlencode(signed)}", status_code=303)
 
 
 @router.get("/rules", response_class=HTMLResponse)

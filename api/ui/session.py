@@ -66,3 +66,8 @@ def _site(host: str | None) -> str:
     if not host or host.replace(".", "").isdigit() or ":" in host or "." not in host:
         return host
     return ".".join(host.split(".")[-2:])
+
+
+def flash_signature(secret: bytes, case_id: str, flash: dict[str, str]) -> str:
+    """What a form's outcome shown on a case page is signed with."""
+    return _sign(secret, "\n".join([case_id, *(f"{k}={v}" for k, v in sorted(flash.items()))]))

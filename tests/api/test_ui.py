@@ -199,3 +199,42 @@ async def test_what_one_person_may_store_is_capped_on_the_dashboard_too(
     page = await browser_like.get(kept[1].headers["location"])
     assert "39.1 KiB of the 64.0 KiB" in page.text
     assert len(list((stack.data_dir / "evidence" / case_id).iterdir())) == 1
+
+
+async def test_a_form_posted_from_another_site_is_refused(
+    browser_like: httpx.AsyncClient, api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    """The session cookie may be SameSite=None (for the Web UI's codec calls): the dashboard checks
+    the form's origin itself."""
+    case_id = await open_case(api, stack)
+    await sign_in(browser_like, stack, *OFFICER)
+    path = f"/case/{case_id}/act/classify"
+    form = {"classification": "crime", "reasons": "跨站"}
+    forged = await browser_like.post(path, data=form, headers={"Origin": "https://evil.example"})
+    assert (forged.status_code, forged.json()["code"]) == (403, "cross_site_request")
+    assert (await detail(api, stack, case_id))["state"]["classification"] is None
+    login = await browser_like.post(
+        "/login", data={"key": stack.key(*OFFICER)}, headers={"Origin": "https://evil.example"}
+    )
+    assert login.status_code == 403
+    own = await browser_like.post(path, data=form, headers={"Origin": "http://api"})
+    assert own.status_code == 303
+    assert "done=classify" in own.headers["location"]
+
+
+async def test_a_link_made_elsewhere_puts_no_words_on_a_case_page(
+    browser_like: httpx.AsyncClient, api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    case_id = await open_case(api, stack)
+    await sign_in(browser_like, stack, *OFFICER)
+    crafted = await browser_like.get(
+        f"/case/{case_id}", params={"refused": "urgent", "message": "请致电 400-000-0000 核实"}
+    )
+    assert crafted.status_code == 200
+    assert "400-000-0000" not in crafted.text
+    # The dashboard's own outcome, signed on the way back, is shown.
+    taken = await browser_like.post(
+        f"/case/{case_id}/act/classify", data={"classification": "crime", "reasons": "暗管"}
+    )
+    page = await browser_like.get(taken.headers["location"])
+    assert 'id="flash-done"' in page.text
