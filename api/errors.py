@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -72,6 +75,28 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@functools.lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """An OpenAPI path template (``/cases/{case_id}``) as a regular expression."""
+    parts = re.split(r"\{[^}/]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+def allowed_methods(request: Request, headers: Mapping[str, str] | None) -> str:
+    """A 405's ``Allow`` (RFC 9110 §15.5.6): every method of the path. The router names only those
+    of the one route that matched the path, and a path may have several (``GET /cases`` and
+    ``POST /cases`` are two), so the methods the API documents for the path are added."""
+    methods = {m.strip() for m in (headers or {}).get("Allow", "").split(",") if m.strip()}
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        if _path_pattern(template).fullmatch(request.url.path):
+            methods.update(m.upper() for m in operations if m in HTTP_METHODS)
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -97,7 +122,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body.model_dump(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # FastAPI's own "error parsing the body" (a body nested deeper than the parser goes,
             # bytes that are not text): bad input, answered as every other bad input is.
@@ -107,6 +132,9 @@ def install(app: FastAPI) -> None:
                 fix="send a JSON body as /docs describes it for this endpoint",
             )
             return JSONResponse(body.model_dump(), status_code=422)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request, headers)}
         code = STATUS_CODES.get(exc.status_code, "error")
         fix = {
             413: "send a smaller body: evidence files up to 20 MB, other bodies up to 256 KB",
@@ -114,7 +142,7 @@ def install(app: FastAPI) -> None:
             404: "check the path against /docs",
         }.get(exc.status_code, "see /docs for this endpoint")
         body = ErrorBody(code=code, reason=str(exc.detail), fix=fix)
-        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

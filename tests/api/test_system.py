@@ -73,6 +73,16 @@ async def test_oversized_bodies_are_413(api: httpx.AsyncClient, stack: InProcess
 
 async def test_wrong_methods_and_paths(api: httpx.AsyncClient, stack: InProcess) -> None:
     assert (await api.delete("/cases", headers=stack.auth(*OFFICER))).status_code == 405
+    # A 405's Allow names every method of the path, not only those of the route that matched it.
+    for path, allowed in [
+        ("/cases", "GET, POST"),
+        ("/cases/EPB-DEMO.X-1/clues", "GET, POST"),
+        ("/cases/EPB-DEMO.X-1/actions/classify", "POST"),
+    ]:
+        refused = await api.options(path, headers=stack.auth(*OFFICER))
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == allowed, path
+        assert shape(refused)["code"] == "method_not_allowed"
     missing = await api.get("/nowhere", headers=stack.auth(*OFFICER))
     assert missing.status_code == 404
     shape(missing)
