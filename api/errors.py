@@ -97,6 +97,19 @@ def allowed_methods(request: Request, headers: Mapping[str, str] | None) -> str:
     return ", ".join(sorted(methods))
 
 
+def _problem(error: Mapping[str, Any]) -> dict[str, str]:
+    """One validation error as a field and what is wrong with it. A body that is not JSON at all
+    says where its text stops being JSON (the error's place is a character, not a field)."""
+    if error.get("type") == "json_invalid":
+        where = error.get("loc", ("body", 0))[-1]
+        why = (error.get("ctx") or {}).get("error", "")
+        return {"at": "", "problem": f"not valid JSON: {why} (at character {where})"}
+    return {
+        "at": ".".join(str(p) for p in error.get("loc", ()) if p != "body"),
+        "problem": error.get("msg", ""),
+    }
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -106,17 +119,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {
-                "at": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                "problem": e.get("msg", ""),
-            }
-            for e in exc.errors()
-        ]
+        errors = exc.errors()
+        problems = [_problem(e) for e in errors]
+        not_json = any(e.get("type") == "json_invalid" for e in errors)
         body = ErrorBody(
             code="invalid_input",
             reason="; ".join(f"{p['at'] or 'body'}: {p['problem']}" for p in problems)[:2000],
-            fix="correct the fields named, as the API's schema at /docs describes them",
+            fix="send the body as JSON, as /docs describes it for this endpoint"
+            if not_json
+            else "correct the fields named, as the API's schema at /docs describes them",
             details={"problems": problems},
         )
         return JSONResponse(body.model_dump(), status_code=422)

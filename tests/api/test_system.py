@@ -95,3 +95,17 @@ async def test_the_openapi_document_and_docs(api: httpx.AsyncClient) -> None:
     assert intake["properties"]["discovered_at"]["format"] == "date-time"
     assert intake["additionalProperties"] is False
     assert (await api.get("/docs")).status_code == 200
+
+
+async def test_a_body_that_is_not_json_says_so(api: httpx.AsyncClient, stack: InProcess) -> None:
+    for path in ("/cases", "/cases/EPB-DEMO.X-1/actions/classify"):
+        response = await api.post(
+            path,
+            content=b"\x00",
+            headers={**stack.auth(*OFFICER), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422
+        body = shape(response)
+        assert body["code"] == "invalid_input"
+        assert body["reason"] == "body: not valid JSON: Expecting value (at character 0)"
+        assert body["fix"].startswith("send the body as JSON")
