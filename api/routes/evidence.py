@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentPrincipal, ServicesDep, VisibleCase
-from api.errors import RESPONSES, ApiError, invalid_payload
+from api.errors import RESPONSES, ApiError, ErrorBody, invalid_payload
 from api.routes.actions import send_step
 from api.schemas import ActorPublic, EvidencePublic
 from cases.limits import MAX_EVIDENCE_PER_ACTION
@@ -27,6 +27,9 @@ router = APIRouter(prefix="/cases", tags=["evidence"], responses=RESPONSES)
 CHUNK = 1024 * 1024
 RECORD_EVIDENCE = STEPS["record_evidence"]
 
+_ITEM = schema(NewItem)["properties"]
+# One file as OpenAPI describes it. Several go in one step by repeating the three parts, in the same
+# order: that their counts must match is more than a schema can say, so it is said in words.
 _REQUEST_BODY = {
     "required": True,
     "content": {
@@ -34,11 +37,14 @@ _REQUEST_BODY = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
+                "description": "One file with its kind and title. Several files in one step: "
+                "repeat 'kind', 'title' and 'file', in the same order, up to "
+                f"{MAX_EVIDENCE_PER_ACTION} of each.",
                 "required": ["kind", "title", "file"],
                 "properties": {
-                    "kind": {"type": "array", "items": {"type": "string"}},
-                    "title": {"type": "array", "items": {"type": "string", "maxLength": 200}},
-                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "kind": _ITEM["kind"],
+                    "title": _ITEM["title"],
+                    "file": {"type": "string", "format": "binary"},
                 },
             }
         },
@@ -96,6 +102,7 @@ def read_item(data: Any, fix: str) -> NewItem:
     operation_id="add_evidence",
     status_code=201,
     response_model=EvidencePublic | list[EvidencePublic],
+    responses={415: {"model": ErrorBody, "description": "neither multipart/form-data nor JSON"}},
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
 async def add_evidence(

@@ -94,6 +94,11 @@ async def test_the_openapi_document_and_docs(api: httpx.AsyncClient) -> None:
     intake = spec["components"]["schemas"]["CaseIntake"]
     assert intake["properties"]["discovered_at"]["format"] == "date-time"
     assert intake["additionalProperties"] is False
+    evidence = spec["paths"]["/cases/{case_id}/evidence"]["post"]
+    assert "415" in evidence["responses"]  # neither a form nor JSON
+    form = evidence["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["kind", "title", "file"]
+    assert "monitoring_report" in form["properties"]["kind"]["enum"]
     assert (await api.get("/docs")).status_code == 200
 
 
