@@ -29,27 +29,46 @@ def _iso_only(value: Any) -> Any:
     )
 
 
+# A required text is read with its surrounding spaces stripped: one of spaces only is empty, and
+# refused. OpenAPI says so with a pattern (a character that is not a space); the check itself stays
+# the length's ("at least 1 character").
+NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+
 # Free text a person writes.
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Reasons = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Conclusion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reasons = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NOT_BLANK
+]
+Conclusion = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NOT_BLANK
+]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 # Short text: titles, names, subjects, document numbers, list lines.
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 OptionalTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 Person = Annotated[str, StringConstraints(max_length=200)]
 DocumentNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK
 ]
 OptionalDocumentNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Instruction = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NOT_BLANK
 ]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 Lines = Annotated[list[Line], Field(min_length=1, max_length=20)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-UnitText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), NOT_BLANK
+]
+UnitText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), NOT_BLANK
+]
 # Identifiers.
 AgencyCode = Annotated[str, StringConstraints(pattern=rf"^{AGENCY_CODE}$")]
 IntakeRef = Annotated[str, StringConstraints(pattern=rf"^{INTAKE_REF}$")]
