@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, Strict, StringConstraints
 
 from cases.ids import AGENCY_CODE, CASE_ID, INTAKE_REF
 
@@ -85,11 +85,22 @@ Location = Annotated[
         pattern=r"^(https?://[^\s<>\"]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64})$",
     ),
 ]
-# Numbers.
-Amount = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
-PositiveAmount = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
-Size = Annotated[int, Field(ge=0, le=10**12)]
-Count = Annotated[int, Field(ge=1, le=10_000)]
+# Numbers and yes/no: JSON's own types. Read leniently, true would be the number 1 and 1 would be
+# true, though OpenAPI says a number or a boolean: both are refused, naming the type.
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+NUMBER = BeforeValidator(_not_a_boolean)
+Amount = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False), NUMBER]
+PositiveAmount = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False), NUMBER]
+Size = Annotated[int, Field(ge=0, le=10**12), NUMBER]
+Count = Annotated[int, Field(ge=1, le=10_000), NUMBER]
+Flag = Annotated[bool, Strict()]  # true or false, nothing else
 # An instant a client states: with its offset, as text.
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 

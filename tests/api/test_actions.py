@@ -180,6 +180,28 @@ BAD_BODIES: list[tuple[str, str, Any, int, str]] = [
         422,
         "invalid_input",
     ),
+    # JSON's types as OpenAPI gives them: false is no size, 0 no yes/no (found by Schemathesis).
+    (
+        "false for a number",
+        "record_evidence",
+        {"items": [{"kind": "complaint", "title": "x", "sha256": "a" * 64, "size": False}]},
+        422,
+        "invalid_input",
+    ),
+    (
+        "false for a measurement",
+        "update_facts",
+        {"facts": {"hazardous_waste_tonnes": False}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "1 for true",
+        "update_facts",
+        {"facts": {"hazardous_into_water": 1}},
+        422,
+        "invalid_input",
+    ),
     (
         "unknown agency",
         "request_test",
