@@ -78,11 +78,15 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 DocumentId = Annotated[str, StringConstraints(pattern=r"^N[0-9]{1,4}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # Where an evidence item is kept: a web address, or a file this service stored by its fingerprint.
+# A web address has no space and no control character. They are listed, not written \s: what \s
+# matches differs between the JSON Schema (ECMA-262) reading of OpenAPI and the API's own (NEL,
+# U+0085, is a space to one and not to the other).
+_NOT_IN_A_URL = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff<>\""
 Location = Annotated[
     str,
     StringConstraints(
         max_length=500,
-        pattern=r"^(https?://[^\s<>\"]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64})$",
+        pattern=rf"^(https?://[^{_NOT_IN_A_URL}]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{{64}})$",
     ),
 ]
 # Numbers and yes/no: JSON's own types. Read leniently, true would be the number 1 and 1 would be

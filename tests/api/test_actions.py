@@ -160,6 +160,13 @@ BAD_BODIES: list[tuple[str, str, Any, int, str]] = [
         "invalid_input",
     ),
     (
+        "a control character in a reference",  # NEL (U+0085)
+        "record_evidence",
+        {"items": [{"kind": "complaint", "title": "x", "reference": "http://e\u0085"}]},
+        422,
+        "invalid_input",
+    ),
+    (
         "too many items",
         "record_evidence",
         {"items": [{"kind": "complaint", "title": "x", "sha256": "a" * 64}] * 51},

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import jsonschema_rs
 
 from store.principals import create_key, revoke
 from tests.api.conftest import InProcess
@@ -108,6 +109,12 @@ async def test_the_openapi_document_and_docs(api: httpx.AsyncClient) -> None:
     ]
     assert schemas["Reasoned"]["properties"]["reasons"]["pattern"] == r"\S"
     assert schemas["HandOver"]["properties"]["items"]["items"]["pattern"] == r"\S"
+    # Read as JSON Schema (ECMA-262 regular expressions), the reference's pattern refuses what the
+    # API refuses: a control character such as NEL, which ECMA's \s does not match.
+    reference = schemas["NewItem"]["properties"]["reference"]["anyOf"][0]
+    published = jsonschema_rs.validator_for(reference)
+    assert not published.is_valid("http://e\u0085")
+    assert published.is_valid("https://files.example/报告.pdf")
     assert (await api.get("/docs")).status_code == 200
 
 
