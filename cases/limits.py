@@ -30,9 +30,11 @@ def _iso_only(value: Any) -> Any:
 
 
 # A required text is read with its surrounding spaces stripped: one of spaces only is empty, and
-# refused. OpenAPI says so with a pattern (a character that is not a space); the check itself stays
-# the length's ("at least 1 character").
-NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+# refused. OpenAPI says so with a pattern, a character that is not one the reading strips (Unicode's
+# White_Space), listed rather than written \S, which ECMA-262 (JSON Schema) reads otherwise; the
+# check itself stays the length's ("at least 1 character").
+_SPACES = r"\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = Field(json_schema_extra={"pattern": f"[^{_SPACES}]"})
 
 # Free text a person writes.
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
