@@ -1,12 +1,13 @@
 """Schemathesis against the live OpenAPI document (issue 11).
 
-The route tests' stack (the app over the session's Temporal dev server, a worker in this process, the
-simulator) is served by uvicorn on a loopback port, in this test's event loop, and Schemathesis's
-engine runs in a thread against ``/openapi.json`` with a real API key: its examples, coverage and
-fuzzing phases on every operation, then its stateful phase, which follows the links it infers from
-the responses (``POST /cases`` gives the ``case_id`` of ``GET /cases/{case_id}``, of each action, of
-the evidence and the clues). Every check it has is on: no 5xx, the status code, content type, headers
-and body each as documented, bad input refused, good input accepted (but see ``rule_of_the_case``).
+A stack built as the route tests' is (the app over the session's Temporal dev server, a worker in
+this process, the simulator), with a few cases at several stages, is served by uvicorn on a loopback
+port in this test's event loop, and Schemathesis's engine runs in a thread against ``/openapi.json``
+with a real API key: its examples, coverage and fuzzing phases on every operation, then its stateful
+phase, which follows the links it infers from the responses (``POST /cases`` gives the ``case_id``
+of ``GET /cases/{case_id}``, of each action, of the evidence and the clues). Every check it has is
+on: no 5xx, the status code, content type, headers and body each as documented, bad input refused,
+good input accepted (but see ``rule_of_the_case``).
 
 The seed is fixed, so each run sends the same requests; it prints its figures. Two keys: an officer
 of the discovering bureau, who opens cases and takes them along, and a coordinator, who may not open
@@ -26,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
 from schemathesis import Case, HookContext, Response, openapi
 from schemathesis.config import SchemathesisConfig
@@ -33,14 +35,17 @@ from schemathesis.core.failures import Failure
 from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
+from temporalio.testing import WorkflowEnvironment
 
 from cases.agencies import default_registry
 from cases.profiles import default_profiles
-from tests.api.conftest import InProcess
+from tests.api.conftest import InProcess, in_process
+from tests.api.helpers import OFFICER, act, ok, open_case, record_package, to_sent
 from tests.polling import eventually
 from tests.services import free_port
 
 SEED = 20261127
+SEEDED = 3  # cases opened before the runs, of each kind (see ``seed``)
 # 422 codes of rules that no JSON schema can state: they depend on the agency registry, the clock or
 # the case (an agency that is not in the registry, a discovery date in the future, a transfer to the
 # agency that owns the case). Schema-valid data refused with one of these is the API doing its job;
@@ -172,7 +177,7 @@ class Plan:
 STEPS = 30
 PLANS = [
     # An officer of the discovering bureau: opens cases, takes the bureau's steps, sends clues.
-    Plan("officer", ("EPB-DEMO", "officer"), max_examples=10, scenarios=100),
+    Plan("officer", ("EPB-DEMO", "officer"), max_examples=10, scenarios=60),
     # A coordinator: sees the whole county, supervises and directs, may not open a case. The
     # coverage phase is the officer's alone: it sends the same boundary values whoever asks.
     Plan("coordinator", ("JLO-DEMO", "coordinator"), max_examples=5, scenarios=30, coverage=False),
@@ -218,29 +223,54 @@ def run(url: str, key: str, plan: Plan) -> Figures:
     return figures
 
 
-async def test_schemathesis_finds_nothing(stack: InProcess) -> None:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(stack.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
+async def seed(url: str, stack: InProcess) -> None:
+    """Cases at several stages for the runs to find (in ``GET /cases``, and from there in every
+    operation on a case): just opened, with the package ready for approval, sent to the police,
+    handled administratively."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as api:
+        for _ in range(SEEDED):
+            await open_case(api, stack)
+            ready = await open_case(api, stack)
+            crime = {"classification": "crime", "reasons": "暗管"}
+            await ok(act(api, stack, ready, "classify", OFFICER, **crime))
+            await record_package(api, stack, ready)
+            await to_sent(api, stack, await open_case(api, stack))
+            handled = await open_case(api, stack)
+            minor = {"reasons": "情节轻微"}
+            await ok(act(api, stack, handled, "handle_administratively", OFFICER, **minor))
 
-    async def started() -> bool:
-        return server.started
 
-    await eventually(started, "uvicorn did not start", seconds=30, every=0.05)
-    url = f"http://127.0.0.1:{port}"
-    runs = []
-    try:
-        for plan in PLANS:
-            runs.append(await asyncio.to_thread(run, url, stack.key(*plan.principal), plan))
-    finally:
-        server.should_exit = True
-        await serving
+async def test_schemathesis_finds_nothing(
+    dev_server: WorkflowEnvironment, simulator_url: str
+) -> None:
+    # A stack of its own, not the route tests': what the runs meet is the same whichever tests ran
+    # before, and what they leave behind meets no other test.
+    async with in_process(dev_server, simulator_url) as stack:
+        port = free_port()
+        config = uvicorn.Config(
+            stack.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+
+        async def started() -> bool:
+            return server.started
+
+        await eventually(started, "uvicorn did not start", seconds=30, every=0.05)
+        url = f"http://127.0.0.1:{port}"
+        runs = []
+        try:
+            await seed(url, stack)
+            for plan in PLANS:
+                runs.append(await asyncio.to_thread(run, url, stack.key(*plan.principal), plan))
+        finally:
+            server.should_exit = True
+            await serving
+        app = stack.app
 
     documented = {
         found.ok().label
-        for found in openapi.from_dict(stack.app.openapi()).get_all_operations()
+        for found in openapi.from_dict(app.openapi()).get_all_operations()
         if isinstance(found, Ok)
     }
     for figures in runs:
