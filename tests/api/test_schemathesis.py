@@ -1,7 +1,7 @@
 """Schemathesis against the live OpenAPI document (issue 11).
 
 A stack built as the route tests' is (the app over the session's Temporal dev server, a worker in
-this process, the simulator), with a few cases at several stages, is served by uvicorn on a loopback
+this process, the simulator), with a dozen cases at several stages, is served by uvicorn on a loopback
 port in this test's event loop, and Schemathesis's engine runs in a thread against ``/openapi.json``
 with a real API key: its examples, coverage and fuzzing phases on every operation, then its stateful
 phase, which follows the links it infers from the responses (``POST /cases`` gives the ``case_id``
@@ -25,6 +25,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -144,12 +145,13 @@ def dictionaries(agency: str) -> dict[str, Any]:
     """Values that reach past the first refusal, drawn often but not always (the rest is random):
     the caller's own agency as the discovering one, agencies of the registry, mechanisms that exist,
     instants in the past."""
+    now = datetime.now(UTC).astimezone(timezone(timedelta(hours=8)))
     return {
         "dictionaries": {
             "own": {"values": [agency]},
             "agencies": {"values": sorted(a.code for a in default_registry())},
             "mechanisms": {"values": sorted(default_profiles())},
-            "past": {"values": ["2026-11-27T09:30:00+08:00", "2025-03-01T00:00:00Z"]},
+            "past": {"values": [(now - timedelta(days=d)).isoformat() for d in (1, 30)]},
         },
         "parameters": {
             "body.discovering_agency": {"dictionary": "own", "probability": 0.8},
