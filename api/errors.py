@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -100,6 +103,41 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@functools.lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """An OpenAPI path template (``/cases/{case_id}``) as a regular expression."""
+    parts = re.split(r"\{[^}/]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+def allowed_methods(request: Request, headers: Mapping[str, str] | None) -> str:
+    """A 405's ``Allow`` (RFC 9110 §15.5.6): every method of the path. The router names only those
+    of the one route that matched the path, and a path may have several (``GET /cases`` and
+    ``POST /cases`` are two), so the methods the API documents for the path are added."""
+    methods = {m.strip() for m in (headers or {}).get("Allow", "").split(",") if m.strip()}
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        if _path_pattern(template).fullmatch(request.url.path):
+            methods.update(m.upper() for m in operations if m in HTTP_METHODS)
+    return ", ".join(sorted(methods))
+
+
+def _problem(error: Mapping[str, Any]) -> dict[str, str]:
+    """One validation error as a field and what is wrong with it. A body that is not JSON at all
+    says where its text stops being JSON (the error's place is a character, not a field)."""
+    if error.get("type") == "json_invalid":
+        where = error.get("loc", ("body", 0))[-1]
+        why = (error.get("ctx") or {}).get("error", "")
+        return {"at": "", "problem": f"not valid JSON: {why} (at character {where})"}
+    return {
+        "at": ".".join(str(p) for p in error.get("loc", ()) if p != "body"),
+        "problem": error.get("msg", ""),
+    }
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -109,23 +147,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {
-                "at": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                "problem": e.get("msg", ""),
-            }
-            for e in exc.errors()
-        ]
+        errors = exc.errors()
+        problems = [_problem(e) for e in errors]
+        not_json = any(e.get("type") == "json_invalid" for e in errors)
         body = ErrorBody(
             code="invalid_input",
             reason="; ".join(f"{p['at'] or 'body'}: {p['problem']}" for p in problems)[:2000],
-            fix="correct the fields named, as the API's schema at /docs describes them",
+            fix="send the body as JSON, as /docs describes it for this endpoint"
+            if not_json
+            else "correct the fields named, as the API's schema at /docs describes them",
             details={"problems": problems},
         )
         return JSONResponse(body.model_dump(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # FastAPI's own "error parsing the body" (a body nested deeper than the parser goes,
             # bytes that are not text): bad input, answered as every other bad input is.
@@ -135,6 +171,9 @@ def install(app: FastAPI) -> None:
                 fix="send a JSON body as /docs describes it for this endpoint",
             )
             return JSONResponse(body.model_dump(), status_code=422)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request, headers)}
         code = STATUS_CODES.get(exc.status_code, "error")
         fix = {
             413: "send a smaller body: evidence files up to 20 MB, other bodies up to 256 KB",
@@ -142,7 +181,7 @@ def install(app: FastAPI) -> None:
             404: "check the path against /docs",
         }.get(exc.status_code, "see /docs for this endpoint")
         body = ErrorBody(code=code, reason=str(exc.detail), fix=fix)
-        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

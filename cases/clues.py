@@ -20,7 +20,7 @@ from pydantic import ConfigDict, StringConstraints
 
 from cases.agencies import AgencyKind, AgencyRegistry
 from cases.context import Reason, Refusal
-from cases.limits import AgencyCode
+from cases.limits import NOT_BLANK, AgencyCode
 from cases.vocabulary import Role
 
 
@@ -39,7 +39,9 @@ RECIPIENT_KINDS = (AgencyKind.SUPERVISORY_COMMISSION, AgencyKind.PROCURATORATE)
 # O310 Art. 19: 行政执法机关…发现; N2017 Art. 32: 环保部门和公安机关…发现. The case's agency and its police.
 SENDER_ROLES = frozenset({Role.OFFICER, Role.APPROVER})
 
-Account = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Account = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NOT_BLANK
+]
 
 
 @dataclass(kw_only=True)

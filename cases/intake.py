@@ -17,7 +17,7 @@ from pydantic import ConfigDict, JsonValue
 
 from cases.agencies import AgencyKind, AgencyRegistry
 from cases.ids import case_id_for
-from cases.limits import AgencyCode, Instant, IntakeRef, Name, Subject
+from cases.limits import AgencyCode, Flag, Instant, IntakeRef, Name, Subject
 from cases.model import CaseFacts, CaseState
 from cases.profile import DEFAULT_MECHANISM, Profile
 from cases.triage import triage
@@ -58,7 +58,7 @@ class CaseIntake:
     discovered_at: Instant
     facts: CaseFacts = field(default_factory=CaseFacts)
     police_agency: AgencyCode | None = None  # default: the region's first police agency
-    outside_jurisdiction: bool = False  # the discovering agency already knows it is not competent
+    outside_jurisdiction: Flag = False  # the discovering agency already knows it is not competent
 
     @property
     def case_id(self) -> str:

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, Strict, StringConstraints
 
 from cases.ids import AGENCY_CODE, CASE_ID, INTAKE_REF
 
@@ -29,27 +29,48 @@ def _iso_only(value: Any) -> Any:
     )
 
 
+# A required text is read with its surrounding spaces stripped: one of spaces only is empty, and
+# refused. OpenAPI says so with a pattern, a character that is not one the reading strips (Unicode's
+# White_Space), listed rather than written \S, which ECMA-262 (JSON Schema) reads otherwise; the
+# check itself stays the length's ("at least 1 character").
+_SPACES = r"\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = Field(json_schema_extra={"pattern": f"[^{_SPACES}]"})
+
 # Free text a person writes.
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Reasons = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Conclusion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reasons = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NOT_BLANK
+]
+Conclusion = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NOT_BLANK
+]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 # Short text: titles, names, subjects, document numbers, list lines.
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 OptionalTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 Person = Annotated[str, StringConstraints(max_length=200)]
 DocumentNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK
 ]
 OptionalDocumentNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Instruction = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NOT_BLANK
 ]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 Lines = Annotated[list[Line], Field(min_length=1, max_length=20)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-UnitText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), NOT_BLANK
+]
+UnitText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), NOT_BLANK
+]
 # Identifiers.
 AgencyCode = Annotated[str, StringConstraints(pattern=rf"^{AGENCY_CODE}$")]
 IntakeRef = Annotated[str, StringConstraints(pattern=rf"^{INTAKE_REF}$")]
@@ -59,18 +80,33 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 DocumentId = Annotated[str, StringConstraints(pattern=r"^N[0-9]{1,4}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # Where an evidence item is kept: a web address, or a file this service stored by its fingerprint.
+# A web address has no space and no control character. They are listed, not written \s: what \s
+# matches differs between the JSON Schema (ECMA-262) reading of OpenAPI and the API's own (NEL,
+# U+0085, is a space to one and not to the other).
+_NOT_IN_A_URL = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff<>\""
 Location = Annotated[
     str,
     StringConstraints(
         max_length=500,
-        pattern=r"^(https?://[^\s<>\"]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64})$",
+        pattern=rf"^(https?://[^{_NOT_IN_A_URL}]+|evidence/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{{64}})$",
     ),
 ]
-# Numbers.
-Amount = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
-PositiveAmount = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
-Size = Annotated[int, Field(ge=0, le=10**12)]
-Count = Annotated[int, Field(ge=1, le=10_000)]
+# Numbers and yes/no: JSON's own types. Read leniently, true would be the number 1 and 1 would be
+# true, though OpenAPI says a number or a boolean: both are refused, naming the type.
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+NUMBER = BeforeValidator(_not_a_boolean)
+Amount = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False), NUMBER]
+PositiveAmount = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False), NUMBER]
+Size = Annotated[int, Field(ge=0, le=10**12), NUMBER]
+Count = Annotated[int, Field(ge=1, le=10_000), NUMBER]
+Flag = Annotated[bool, Strict()]  # true or false, nothing else
 # An instant a client states: with its offset, as text.
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 

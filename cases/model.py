@@ -24,6 +24,7 @@ from cases.limits import (
     AgencyCode,
     Amount,
     Count,
+    Flag,
     Name,
     Person,
     PositiveAmount,
@@ -71,7 +72,7 @@ class Measurement:
     measured: Amount
     standard: PositiveAmount
     unit: UnitText = "mg/L"
-    total_control: bool = False  # True: the standard is the total-control quota (总量控制标准)
+    total_control: Flag = False  # True: the standard is the total-control quota (总量控制标准)
     level: StandardLevel = StandardLevel.NATIONAL  # the discharge standard is national or local
     element: Symbol | None = None  # the element it contains, when its name does not say
 
@@ -83,7 +84,7 @@ class CaseFacts:
     __pydantic_config__ = ConfigDict(extra="forbid")
 
     violation_type: ViolationType = ViolationType.OTHER
-    hazardous_into_water: bool = False  # 向水体排放或倾倒危险物质
+    hazardous_into_water: Flag = False  # 向水体排放或倾倒危险物质
     measurements: Annotated[list[Measurement], MaxLen(MAX_MEASUREMENTS)] = field(
         default_factory=list
     )
@@ -93,17 +94,17 @@ class CaseFacts:
     reported_arithmetic: ExceedanceArithmetic = ExceedanceArithmetic.EXCESS
     # Illegal discharges into water within one year, this one included (D1-rules §二(1)).
     discharges_past_year: Count = 1
-    drinking_water_threat: bool = False  # 对饮用水源安全造成严重威胁
-    drinking_water_polluted: bool = False  # 污染饮用水源
-    sensitive_area: bool = False  # 环境敏感区域
-    obvious_crime: bool = False  # 明显涉嫌犯罪 (D1-rules §三(二)3)
-    violent_resistance: bool = False  # 暴力抗法 (D1-rules §三(二)3; D5 §三.5)
-    stability_threat: bool = False  # 影响社会稳定
-    major_or_difficult: bool = False  # 重大、疑难 (D4 §5)
-    high_profile: bool = False  # 社会影响较大 (D1-op §二(一))
-    urgent: bool = False  # 情况紧急 (D6 §一(三))
-    ongoing: bool = False  # 违法行为正在进行 (D6 §一(三))
-    perishable_items: bool = False  # 易腐烂、变质、灭失 (D4 §5)
+    drinking_water_threat: Flag = False  # 对饮用水源安全造成严重威胁
+    drinking_water_polluted: Flag = False  # 污染饮用水源
+    sensitive_area: Flag = False  # 环境敏感区域
+    obvious_crime: Flag = False  # 明显涉嫌犯罪 (D1-rules §三(二)3)
+    violent_resistance: Flag = False  # 暴力抗法 (D1-rules §三(二)3; D5 §三.5)
+    stability_threat: Flag = False  # 影响社会稳定
+    major_or_difficult: Flag = False  # 重大、疑难 (D4 §5)
+    high_profile: Flag = False  # 社会影响较大 (D1-op §二(一))
+    urgent: Flag = False  # 情况紧急 (D6 §一(三))
+    ongoing: Flag = False  # 违法行为正在进行 (D6 §一(三))
+    perishable_items: Flag = False  # 易腐烂、变质、灭失 (D4 §5)
     # What J2023 Art. 1 asks about: what was discharged, dumped or disposed of, where, and how.
     substances: Annotated[list[SubstanceClass], MaxLen(3)] = field(default_factory=list)
     hazardous_waste_tonnes: Amount | None = None

@@ -30,6 +30,9 @@ router = APIRouter(prefix="/cases", tags=["evidence"], responses=RESPONSES)
 CHUNK = 1024 * 1024
 RECORD_EVIDENCE = STEPS["record_evidence"]
 
+_ITEM = schema(NewItem)["properties"]
+# One file as OpenAPI describes it. Several go in one step by repeating the three parts, in the same
+# order: that their counts must match is more than a schema can say, so it is said in words.
 _REQUEST_BODY = {
     "required": True,
     "content": {
@@ -37,11 +40,14 @@ _REQUEST_BODY = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
+                "description": "One file with its kind and title. Several files in one step: "
+                "repeat 'kind', 'title' and 'file', in the same order, up to "
+                f"{MAX_EVIDENCE_PER_ACTION} of each.",
                 "required": ["kind", "title", "file"],
                 "properties": {
-                    "kind": {"type": "array", "items": {"type": "string"}},
-                    "title": {"type": "array", "items": {"type": "string", "maxLength": 200}},
-                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "kind": _ITEM["kind"],
+                    "title": _ITEM["title"],
+                    "file": {"type": "string", "format": "binary"},
                 },
             }
         },
@@ -151,6 +157,7 @@ def read_item(data: Any, fix: str) -> NewItem:
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses={
         **UNAVAILABLE,
+        415: {"model": ErrorBody, "description": "neither multipart/form-data nor JSON"},
         413: {
             "model": ErrorBody,
             "description": "payload_too_large: a file over 20 MB (or a JSON body over 256 KB); "

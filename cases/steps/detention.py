@@ -14,7 +14,7 @@ from pydantic import Field
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.limits import DocumentNumber
+from cases.limits import NUMBER, DocumentNumber
 from cases.model import CaseState
 from cases.payloads import Dated, Reasoned
 from cases.steps.base import OFFICER_OR_APPROVER, step
@@ -75,7 +75,7 @@ def decide_penalty(c: Change, p: Penalty) -> None:
 
 
 # 环境保护法 Art. 63: 处十日以上十五日以下拘留;情节较轻的,处五日以上十日以下拘留.
-DetentionDays = Annotated[int, Field(ge=5, le=15)]
+DetentionDays = Annotated[int, Field(ge=5, le=15), NUMBER]
 
 
 @dataclass(kw_only=True)

@@ -44,7 +44,16 @@ from cases.vocabulary import OPEN_STAGES, Branch, Event, Party, RequestKind, Sta
 class NewItem:
     """One item: what it is, and either the fingerprint of its content or where it is kept."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")
+    # OpenAPI states the rule of ``__post_init__``: a fingerprint or a reference, or both.
+    __pydantic_config__ = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["sha256"], "properties": {"sha256": {"type": "string"}}},
+                {"required": ["reference"], "properties": {"reference": {"type": "string"}}},
+            ]
+        },
+    )
 
     kind: KindKey
     title: Title

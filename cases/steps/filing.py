@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.limits import Key, OptionalDocumentNumber, Reasons
+from cases.limits import Flag, Key, OptionalDocumentNumber, Reasons
 from cases.model import Actor, CaseState
 from cases.payloads import Dated, Reasoned
 from cases.steps.base import APPROVER, OFFICER_OR_APPROVER, step
@@ -214,7 +214,7 @@ def request_reconsideration(c: Change, p: Reasoned) -> None:
 
 @dataclass(kw_only=True)
 class Reconsidered(Dated):
-    upheld: bool  # True: the refusal to file stands
+    upheld: Flag  # True: the refusal to file stands
     reasons: Reasons
     reference: OptionalDocumentNumber = ""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cases.change import Change
-from cases.limits import OptionalDocumentNumber
+from cases.limits import Flag, OptionalDocumentNumber
 from cases.payloads import Dated, Reasoned
 from cases.steps.base import PROCURATOR, step
 from cases.vocabulary import DocumentKind, Event, Judgment, Party, Stage
@@ -43,7 +43,7 @@ def charge(c: Change, p: Charge) -> None:
 @dataclass(kw_only=True)
 class NotProsecuted(Reasoned):
     # 认为应当给予行政处罚的,可以提出予以行政处罚的检察意见 (N2017 Art. 18)
-    recommend_penalty: bool = False
+    recommend_penalty: Flag = False
 
 
 @step(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.limits import Reasons
+from cases.limits import Flag, Reasons
 from cases.model import CaseState
 from cases.payloads import Dated, Reasoned
 from cases.steps.base import OFFICER_OR_APPROVER, PROCURATOR, step
@@ -74,7 +74,7 @@ def propose_supervision(c: Change, p: Reasoned) -> None:
 
 @dataclass(kw_only=True)
 class Supervised(Dated):
-    order_filing: bool  # True: the police are told to file
+    order_filing: Flag  # True: the police are told to file
     reasons: Reasons
 
 

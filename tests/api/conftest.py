@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from store.principals import create_key
 from tests.stack import PRINCIPALS
 from worker import build_worker, http_client
 
-__all__ = ["PRINCIPALS", "UPLOAD_QUOTA", "InProcess"]
+__all__ = ["PRINCIPALS", "UPLOAD_QUOTA", "InProcess", "in_process"]
 
 UPLOAD_QUOTA = 64 * 1024  # what one key may store in evidence files, small enough to reach
 
@@ -53,6 +54,15 @@ class InProcess:
 
 @pytest.fixture(scope="session")
 async def stack(dev_server: WorkflowEnvironment, simulator_url: str) -> AsyncIterator[InProcess]:
+    async with in_process(dev_server, simulator_url) as running:
+        yield running
+
+
+@asynccontextmanager
+async def in_process(
+    dev_server: WorkflowEnvironment, simulator_url: str
+) -> AsyncIterator[InProcess]:
+    """A stack of its own: its read model, its task queue and worker, its keys (same principals)."""
     data = Path(tempfile.mkdtemp(prefix="linkage-routes-"))
     settings = Settings(
         temporal_address=dev_server.client.service_client.config.target_host,
@@ -67,15 +77,15 @@ async def stack(dev_server: WorkflowEnvironment, simulator_url: str) -> AsyncIte
     engine = make_engine(settings.database)
     create_tables(engine)
     app = create_app(settings, client=dev_server.client)
-    in_process = InProcess(app, engine, data, settings, simulator_url)
+    built = InProcess(app, engine, data, settings, simulator_url)
     for agency, role in PRINCIPALS:
         _, key = create_key(engine, name=f"{agency} {role}", agency=agency, role=role)
-        in_process.keys[(agency, role)] = key
+        built.keys[(agency, role)] = key
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with http_client(settings) as http:
             worker = build_worker(dev_server.client, settings, http, engine, executor)
             async with worker, app.router.lifespan_context(app):
-                yield in_process
+                yield built
     engine.dispose()
 
 

@@ -160,6 +160,13 @@ BAD_BODIES: list[tuple[str, str, Any, int, str]] = [
         "invalid_input",
     ),
     (
+        "a control character in a reference",  # NEL (U+0085)
+        "record_evidence",
+        {"items": [{"kind": "complaint", "title": "x", "reference": "http://e\u0085"}]},
+        422,
+        "invalid_input",
+    ),
+    (
         "too many items",
         "record_evidence",
         {"items": [{"kind": "complaint", "title": "x", "sha256": "a" * 64}] * 51},
@@ -177,6 +184,28 @@ BAD_BODIES: list[tuple[str, str, Any, int, str]] = [
         "an infinite measurement",
         "update_facts",
         '{"facts": {"measurements": [{"pollutant": "COD", "measured": 1e400, "standard": 1}]}}',
+        422,
+        "invalid_input",
+    ),
+    # JSON's types as OpenAPI gives them: false is no size, 0 no yes/no (found by Schemathesis).
+    (
+        "false for a number",
+        "record_evidence",
+        {"items": [{"kind": "complaint", "title": "x", "sha256": "a" * 64, "size": False}]},
+        422,
+        "invalid_input",
+    ),
+    (
+        "false for a measurement",
+        "update_facts",
+        {"facts": {"hazardous_waste_tonnes": False}},
+        422,
+        "invalid_input",
+    ),
+    (
+        "1 for true",
+        "update_facts",
+        {"facts": {"hazardous_into_water": 1}},
         422,
         "invalid_input",
     ),

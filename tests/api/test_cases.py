@@ -199,6 +199,9 @@ BAD_INTAKE: list[tuple[str, Any, int, str]] = [
         "invalid_input",
     ),
     ("unknown fact", intake_body(facts={"colour": "red"}), 422, "invalid_input"),
+    ("'yes' for true", intake_body(facts={"urgent": "yes"}), 422, "invalid_input"),
+    ("0 for false", intake_body(outside_jurisdiction=0), 422, "invalid_input"),
+    ("true for a count", intake_body(facts={"discharges_past_year": True}), 422, "invalid_input"),
     ("unknown police", intake_body(police_agency="PSB-NOWHERE"), 422, "invalid_intake"),
     ("a court as police", intake_body(police_agency="COURT-DEMO"), 422, "invalid_intake"),
 ]

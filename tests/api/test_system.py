@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import jsonschema_rs
 
 from store.principals import create_key, revoke
 from tests.api.conftest import InProcess
@@ -73,6 +74,16 @@ async def test_oversized_bodies_are_413(api: httpx.AsyncClient, stack: InProcess
 
 async def test_wrong_methods_and_paths(api: httpx.AsyncClient, stack: InProcess) -> None:
     assert (await api.delete("/cases", headers=stack.auth(*OFFICER))).status_code == 405
+    # A 405's Allow names every method of the path, not only those of the route that matched it.
+    for path, allowed in [
+        ("/cases", "GET, POST"),
+        ("/cases/EPB-DEMO.X-1/clues", "GET, POST"),
+        ("/cases/EPB-DEMO.X-1/actions/classify", "POST"),
+    ]:
+        refused = await api.options(path, headers=stack.auth(*OFFICER))
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == allowed, path
+        assert shape(refused)["code"] == "method_not_allowed"
     missing = await api.get("/nowhere", headers=stack.auth(*OFFICER))
     assert missing.status_code == 404
     shape(missing)
@@ -84,4 +95,41 @@ async def test_the_openapi_document_and_docs(api: httpx.AsyncClient) -> None:
     intake = spec["components"]["schemas"]["CaseIntake"]
     assert intake["properties"]["discovered_at"]["format"] == "date-time"
     assert intake["additionalProperties"] is False
+    evidence = spec["paths"]["/cases/{case_id}/evidence"]["post"]
+    assert "415" in evidence["responses"]  # neither a form nor JSON
+    form = evidence["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["kind", "title", "file"]
+    assert "monitoring_report" in form["properties"]["kind"]["enum"]
+    schemas = spec["components"]["schemas"]
+    # What the reading refuses, the schema says: an item with neither fingerprint nor reference,
+    # a required text of spaces only (read stripped, it is empty).
+    assert schemas["NewItem"]["anyOf"] == [
+        {"required": ["sha256"], "properties": {"sha256": {"type": "string"}}},
+        {"required": ["reference"], "properties": {"reference": {"type": "string"}}},
+    ]
+    reasons = schemas["Reasoned"]["properties"]["reasons"]
+    assert reasons["pattern"] == schemas["HandOver"]["properties"]["items"]["items"]["pattern"]
+    # Read as JSON Schema (ECMA-262 regular expressions), the patterns refuse what the API refuses,
+    # NEL (U+0085) included, which the API strips as a space and ECMA's \s does not match.
+    published = jsonschema_rs.validator_for(reasons)
+    assert not published.is_valid(" \u0085\u3000")
+    assert published.is_valid(" 暗管 ")
+    reference = schemas["NewItem"]["properties"]["reference"]["anyOf"][0]
+    published = jsonschema_rs.validator_for(reference)
+    assert not published.is_valid("http://e\u0085")
+    assert published.is_valid("https://files.example/报告.pdf")
     assert (await api.get("/docs")).status_code == 200
+
+
+async def test_a_body_that_is_not_json_says_so(api: httpx.AsyncClient, stack: InProcess) -> None:
+    for path in ("/cases", "/cases/EPB-DEMO.X-1/actions/classify"):
+        response = await api.post(
+            path,
+            content=b"\x00",
+            headers={**stack.auth(*OFFICER), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422
+        body = shape(response)
+        assert body["code"] == "invalid_input"
+        assert body["reason"] == "body: not valid JSON: Expecting value (at character 0)"
+        assert body["fix"].startswith("send the body as JSON")
