@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=_json_without_nul,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:
@@ -30,8 +35,36 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_without_nul)
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _no_nul(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> tuple[str, Any]:
+        return statement, without_nul(parameters)
+
+    return engine
+
+
+# PostgreSQL stores no NUL character, in text or in JSON: a client may send one (JSON allows it), and
+# the case keeps it, but its read model (on either database, to read the same) shows U+FFFD in its
+# place; a write that failed on it would leave the case's entries waiting in its outbox for good.
+NUL, SHOWN = "\x00", "\ufffd"
+
+
+def without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace(NUL, SHOWN) if NUL in value else value
+    if isinstance(value, dict):
+        return {k: without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(without_nul(v) for v in value)
+    return value
+
+
+def _json_without_nul(value: Any) -> str:
+    return json.dumps(without_nul(value))
 
 
 def create_tables(engine: Engine) -> None:

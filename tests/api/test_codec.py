@@ -29,6 +29,20 @@ OFFICERS = ["王小明", "张三丰"]
 ID_NUMBER = "110101199003077777"
 
 
+async def _temporal(stack: InProcess, verb: str, case_id: str) -> dict[str, Any]:
+    """``temporal workflow <verb>`` on the case, as an operator would run it, as JSON."""
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [
+            venv_tool("temporal"), "workflow", verb, "--workflow-id", workflow_id(case_id),
+            "--address", stack.settings.temporal_address, "--output", "json",
+        ],
+        capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
+
+
 @pytest.fixture(scope="module")
 async def history(stack: InProcess) -> tuple[str, dict[str, Any]]:
     """A case with a subject, a named team and an ID number in its facts, and its raw history."""
@@ -40,15 +54,8 @@ async def history(stack: InProcess) -> tuple[str, dict[str, Any]]:
         )
         await record_package(api, stack, case_id)
         await ok(act(api, stack, case_id, "request_approval", OFFICER, officers=OFFICERS))
-    shown = await asyncio.to_thread(
-        subprocess.run,
-        [
-            venv_tool("temporal"), "workflow", "show", "--workflow-id", workflow_id(case_id),
-            "--address", stack.settings.temporal_address, "--output", "json",
-        ],
-        capture_output=True, check=True, timeout=60,
-    )  # fmt: skip
-    return case_id, json.loads(shown.stdout)
+    shown = await _temporal(stack, "show", case_id)
+    return case_id, shown
 
 
 def _payloads(value: Any) -> list[dict[str, Any]]:
@@ -187,19 +194,8 @@ async def test_a_transferred_case_is_decoded_by_its_new_region_only(
         )
     )
     await ok(act(api, stack, case_id, "accept_transfer", ("EPB-EAST", "officer")))
-    shown = await asyncio.to_thread(
-        subprocess.run,
-        [
-            venv_tool("temporal"), "workflow", "show", "--workflow-id", workflow_id(case_id),
-            "--address", stack.settings.temporal_address, "--output", "json",
-        ],
-        capture_output=True, check=True, timeout=60,
-    )  # fmt: skip
-    body = {
-        "payloads": [
-            p for p in _payloads(json.loads(shown.stdout)) if p["metadata"].get("linkage-case")
-        ]
-    }
+    shown = await _temporal(stack, "show", case_id)
+    body = {"payloads": [p for p in _payloads(shown) if p["metadata"].get("linkage-case")]}
     assert body["payloads"]
     headers = {"Content-Type": "application/json"}
     await _sign_in(ui, stack, ("JLO-EAST", "coordinator"))
@@ -214,15 +210,8 @@ async def test_search_attributes_carry_no_personal_data(
     history: tuple[str, dict[str, Any]], stack: InProcess
 ) -> None:
     case_id, _ = history
-    shown = await asyncio.to_thread(
-        subprocess.run,
-        [
-            venv_tool("temporal"), "workflow", "describe", "--workflow-id", workflow_id(case_id),
-            "--address", stack.settings.temporal_address, "--output", "json",
-        ],
-        capture_output=True, check=True, timeout=60,
-    )  # fmt: skip
-    described = json.loads(shown.stdout)
+    shown = await _temporal(stack, "describe", case_id)
+    described = shown
     attributes = json.dumps(
         described["workflowExecutionInfo"]["searchAttributes"], ensure_ascii=False
     )

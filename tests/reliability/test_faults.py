@@ -37,8 +37,8 @@ async def _done(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-async def _approved_case(api: httpx.AsyncClient, fleet: Fleet) -> str:
-    """A demo-fast case approved for referral: the next move is sending it."""
+async def _asking_approval(api: httpx.AsyncClient, fleet: Fleet) -> str:
+    """A demo-fast case classified, its package recorded, and the head asked to approve."""
     opened = await _done(
         await _post(
             api, fleet, "/cases", ("EPB-DEMO", "intake"), json=intake_body(mechanism=MECHANISM)
@@ -46,22 +46,20 @@ async def _approved_case(api: httpx.AsyncClient, fleet: Fleet) -> str:
     )
     case_id = str(opened["case_id"])
     act = f"/cases/{case_id}/actions"
-    await _done(
-        await _post(
-            api,
-            fleet,
-            f"{act}/classify",
-            OFFICER,
-            json={"classification": "crime", "reasons": "暗管"},
-        )
-    )
+    crime = {"classification": "crime", "reasons": "暗管"}
+    await _done(await _post(api, fleet, f"{act}/classify", OFFICER, json=crime))
     await record_package(api, fleet, case_id, MECHANISM)
+    team = {"officers": ["王执法", "张执法"]}
+    await _done(await _post(api, fleet, f"{act}/request_approval", OFFICER, json=team))
+    return case_id
+
+
+async def _approved_case(api: httpx.AsyncClient, fleet: Fleet) -> str:
+    """A demo-fast case approved for referral: the next move is sending it."""
+    case_id = await _asking_approval(api, fleet)
     await _done(
-        await _post(
-            api, fleet, f"{act}/request_approval", OFFICER, json={"officers": ["王执法", "张执法"]}
-        )
+        await _post(api, fleet, f"/cases/{case_id}/actions/approve_referral", HEAD, json={})
     )
-    await _done(await _post(api, fleet, f"{act}/approve_referral", HEAD, json={}))
     return case_id
 
 
@@ -344,28 +342,8 @@ async def test_agency_down_failing_hanging_and_refusing(
 async def test_concurrent_conflicting_and_retried_actions(
     api: httpx.AsyncClient, fleet: Fleet
 ) -> None:
-    opened = await _done(
-        await _post(
-            api, fleet, "/cases", ("EPB-DEMO", "intake"), json=intake_body(mechanism=MECHANISM)
-        )
-    )
-    case_id = str(opened["case_id"])
+    case_id = await _asking_approval(api, fleet)
     act = f"/cases/{case_id}/actions"
-    await _done(
-        await _post(
-            api,
-            fleet,
-            f"{act}/classify",
-            OFFICER,
-            json={"classification": "crime", "reasons": "暗管"},
-        )
-    )
-    await record_package(api, fleet, case_id, MECHANISM)
-    await _done(
-        await _post(
-            api, fleet, f"{act}/request_approval", OFFICER, json={"officers": ["王执法", "张执法"]}
-        )
-    )
 
     # The head approves and refuses at the same moment (two sessions): one decision is taken.
     approve = _post(api, fleet, f"{act}/approve_referral", HEAD, json={})

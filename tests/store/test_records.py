@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
@@ -20,29 +17,12 @@ from cases.model import Actor, EvidenceItem, TimelineEntry
 from cases.profiles import get_profile
 from cases.projection import projection
 from cases.vocabulary import Event, Role, Stage
-from store.db import create_tables, make_engine
 from store.records import case_row, clocks, mark_ended, record_case_events, stored_intake, timeline
 from store.tables import CaseRow, EvidenceRow, TimelineRow
 from tests.domain.cases_at import case_at
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 OFFICER = Actor("EPB-DEMO", Role.OFFICER, "王执法")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'read.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    create_tables(engine)
-    yield engine
-    if request.param == "postgresql":
-        from sqlmodel import SQLModel
-
-        SQLModel.metadata.drop_all(engine)
-    engine.dispose()
 
 
 def entry(seq: int, stage: Stage = Stage.EVIDENCE) -> TimelineEntry:
@@ -175,3 +155,26 @@ def test_a_case_is_marked_ended_once(engine: Engine) -> None:
     row = case_row(engine, CASE)
     assert row is not None
     assert (row.workflow_status, row.workflow_ended_at) == ("terminated", T0)
+
+
+def test_a_nul_character_sent_by_a_client_does_not_stop_the_read_model(engine: Engine) -> None:
+    """JSON may carry U+0000, which PostgreSQL stores neither in text nor in JSON: the write goes
+    through with U+FFFD in its place (the case itself keeps what was sent)."""
+    intake = CaseIntake(
+        intake_ref="INTAKE-NUL",
+        discovering_agency="EPB-DEMO",
+        subject="某化工\x00有限公司",
+        discovered_at=T0,
+    )
+    item = EvidenceItem(1, "monitoring_report", "监测\x00报告", OFFICER, T0, sha256="b" * 64)
+    written = record(1, intake=intake, evidence=[item])
+    written.entries[0].details["reasons"] = "暗管\x00"
+    written.projection.subject = "某化工\x00有限公司"
+    record_case_events(engine, written)
+    row = case_row(engine, CASE)
+    assert row is not None
+    assert row.subject == "某化工\ufffd有限公司"
+    stored = stored_intake(row)
+    assert stored is not None
+    assert stored.subject == "某化工\ufffd有限公司"
+    assert timeline(engine, CASE)[0].details["reasons"] == "暗管\ufffd"

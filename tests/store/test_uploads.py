@@ -3,34 +3,15 @@ per file kept, none past the quota, even for charges at the same moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from store.db import create_tables, make_engine
 from store.principals import create_key
 from store.uploads import OverQuota, charge, discharge
 
 QUOTA = 100
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'read.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    create_tables(engine)
-    yield engine
-    if request.param == "postgresql":
-        from sqlmodel import SQLModel
-
-        SQLModel.metadata.drop_all(engine)
-    engine.dispose()
 
 
 def principal(engine: Engine) -> int:
