@@ -1,0 +1,1 @@
+"""make bench: the product measured against the bare engine in the same run."""

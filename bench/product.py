@@ -1,0 +1,192 @@
+"""The product, through its HTTP API, on the same server in the same run as the bare engine."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from temporalio.api.enums.v1 import EventType
+
+from bench.harness import Bench, Measured, drive, rss_mib
+from cases.ids import workflow_id
+from cases.profiles import get_profile
+from settings import Settings
+from workflows.engine import connect
+
+OFFICER = ("EPB-DEMO", "officer")
+HEAD = ("EPB-DEMO", "approver")
+POLICE = ("PSB-DEMO", "officer")
+PROCURATOR = ("PROC-DEMO", "procurator")
+COORDINATOR = ("JLO-DEMO", "coordinator")
+
+
+def intake(ref: str, mechanism: str = "env-police") -> dict[str, Any]:
+    return {
+        "intake_ref": ref,
+        "discovering_agency": "EPB-DEMO",
+        "mechanism": mechanism,
+        "source": "inspection",
+        "subject": f"基准测试企业 {ref}",
+        "discovered_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "facts": {
+            "violation_type": "evasive_discharge",
+            "hazardous_into_water": True,
+            "measurements": [{"pollutant": "总铬", "measured": 6.0, "standard": 1.5}],
+        },
+    }
+
+
+@dataclass
+class Product:
+    intake: Measured
+    action: Measured
+    detail: Measured
+    listing: Measured
+    case_ids: list[str]
+
+
+async def _ok(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def measure(bench: Bench, count: int, concurrency: int) -> Product:
+    run = uuid.uuid4().hex[:8]
+    case_ids: list[str] = [""] * count
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=bench.api, timeout=60, limits=limits) as api:
+        intake_key = bench.auth("EPB-DEMO", "intake")
+
+        async def open_one(i: int) -> None:
+            body = await _ok(
+                await api.post("/cases", json=intake(f"B{run}-{i}"), headers=intake_key)
+            )
+            case_ids[i] = str(body["case_id"])
+
+        opened = await drive("intake", count, concurrency, open_one)
+        coordinator = bench.auth(*COORDINATOR)
+
+        async def act_one(i: int) -> None:
+            path = f"/cases/{case_ids[i % count]}/actions/direct"
+            await _ok(await api.post(path, json={"note": f"督办 {i}"}, headers=coordinator))
+
+        acted = await drive("action", count, concurrency, act_one)
+
+        async def read_one(i: int) -> None:
+            await _ok(await api.get(f"/cases/{case_ids[i % count]}", headers=coordinator))
+
+        read = await drive("GET /cases/{id}", count, concurrency, read_one)
+
+        async def list_one(i: int) -> None:
+            params = [{"stage": "evidence"}, {"overdue": "true"}, {"key_case": "true"}, {}][i % 4]
+            await _ok(await api.get("/cases", params=params, headers=coordinator))
+
+        listed = await drive("GET /cases", count, concurrency, list_one)
+    return Product(opened, acted, read, listed, case_ids)
+
+
+# --------------------------------------------------------------------------------------------------
+# Whole lifecycles: demo-fast cases from intake to the archive, through the API
+
+
+async def _stage(api: httpx.AsyncClient, bench: Bench, case_id: str) -> str:
+    body = await _ok(await api.get(f"/cases/{case_id}", headers=bench.auth(*OFFICER)))
+    return str(body["summary"]["stage"])
+
+
+NEXT: dict[str, tuple[tuple[str, str], str, dict[str, Any]]] = {
+    "filing_decision": (POLICE, "file_case", {}),
+    "handover": (OFFICER, "hand_over", {"items": ["水样"]}),
+    "investigation": (POLICE, "feed_back", {"outcome": "prosecution"}),
+    "prosecution": (PROCURATOR, "charge", {"reference": "检诉〔2026〕1号"}),
+    "trial": (PROCURATOR, "record_judgment", {"judgment": "convicted"}),
+    "archiving": (OFFICER, "archive", {}),
+}
+
+
+async def lifecycle(api: httpx.AsyncClient, bench: Bench, ref: str) -> str:
+    """One demo-fast case from intake to the archive; a step that waits for a delivery is asked
+    again until the case takes it."""
+    body = await _ok(
+        await api.post(
+            "/cases", json=intake(ref, "demo-fast"), headers=bench.auth("EPB-DEMO", "intake")
+        )
+    )
+    case_id = str(body["case_id"])
+    act = f"/cases/{case_id}/actions"
+    officer = bench.auth(*OFFICER)
+    await _ok(
+        await api.post(
+            f"{act}/classify", json={"classification": "crime", "reasons": "暗管"}, headers=officer
+        )
+    )
+    kinds = get_profile("demo-fast").referral_required
+    items = [{"kind": k, "title": k, "sha256": "e" * 64} for k in kinds]
+    await _ok(await api.post(f"{act}/record_evidence", json={"items": items}, headers=officer))
+    await _ok(
+        await api.post(
+            f"{act}/request_approval", json={"officers": ["王执法", "张执法"]}, headers=officer
+        )
+    )
+    await _ok(await api.post(f"{act}/approve_referral", json={}, headers=bench.auth(*HEAD)))
+    await _ok(await api.post(f"{act}/send_referral", json={}, headers=officer))
+    for _ in range(400):
+        stage = await _stage(api, bench, case_id)
+        if stage == "archived":
+            return case_id
+        step = NEXT.get(stage)
+        if step is None:  # waiting for a delivery (acceptance on the police system's receipt)
+            await asyncio.sleep(0.1)
+            continue
+        who, action, payload = step
+        response = await api.post(f"{act}/{action}", json=payload, headers=bench.auth(*who))
+        if response.status_code == 409:  # a notice not yet received: ask again
+            await asyncio.sleep(0.1)
+            continue
+        await _ok(response)
+    raise RuntimeError(f"{case_id} never reached the archive")
+
+
+@dataclass
+class Lifecycles:
+    measured: Measured
+    events: float  # history events per lifecycle (all runs)
+    tasks: float  # workflow tasks per lifecycle
+
+
+async def lifecycles(bench: Bench, count: int, concurrency: int) -> Lifecycles:
+    run = uuid.uuid4().hex[:8]
+    done: list[str] = []
+    async with httpx.AsyncClient(base_url=bench.api, timeout=60) as api:
+
+        async def one(i: int) -> None:
+            done.append(await lifecycle(api, bench, f"L{run}-{i}"))
+
+        measured = await drive("lifecycle", count, concurrency, one)
+    client = await connect(Settings(temporal_address=bench.temporal, data_dir=bench.data))
+    events = tasks = 0
+    for case_id in done:
+        async for event in client.get_workflow_handle(workflow_id(case_id)).fetch_history_events():
+            events += 1
+            tasks += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    return Lifecycles(measured, events / len(done), tasks / len(done))
+
+
+async def open_cases(bench: Bench, count: int, concurrency: int) -> tuple[Measured, float]:
+    """``count`` more open cases through the API; the worker's memory after them (MiB)."""
+    run = uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(base_url=bench.api, timeout=60) as api:
+        key = bench.auth("EPB-DEMO", "intake")
+
+        async def one(i: int) -> None:
+            await _ok(await api.post("/cases", json=intake(f"M{run}-{i}"), headers=key))
+
+        measured = await drive(f"open {count} cases", count, concurrency, one)
+    await asyncio.sleep(2)
+    return measured, rss_mib(bench.pid("worker"))

@@ -1,0 +1,133 @@
+"""Lists and the dashboard at 1k, 10k and 100k cases in the caller's scope, on SQLite and PostgreSQL.
+
+The large read models are seeded straight into the database, by copying the rows of the cases the
+product itself made in this run (so every row is one the product writes) under new case ids; an API
+of its own is then started on that database, against the same Temporal server, and asked over HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, MetaData, insert, select
+
+from bench.harness import Bench, Measured, drive, free_port
+from devstack import ROOT, _wait
+from store.db import create_tables, make_engine
+
+TABLES = ("cases", "case_agencies", "clocks", "timeline")
+BATCH = 2000
+FILTERS: list[dict[str, str]] = [
+    {"stage": "evidence"},
+    {"agency": "PSB-DEMO"},
+    {"overdue": "true"},
+    {"escalated": "true"},
+    {"key_case": "true"},
+]
+
+
+def seed(source: Engine, target_url: str, size: int) -> Engine:
+    """A read model of ``size`` cases, copies of the source's, with the source's keys."""
+    target = make_engine(target_url)
+    create_tables(target)
+    meta = MetaData()
+    meta.reflect(source)
+    with source.connect() as read:
+        rows = {
+            name: [dict(r._mapping) for r in read.execute(select(meta.tables[name]))]
+            for name in (*TABLES, "principals")
+        }
+    templates = [r["case_id"] for r in rows["cases"]]
+    by_case: dict[str, dict[str, list[dict[str, Any]]]] = {
+        c: {name: [] for name in TABLES} for c in templates
+    }
+    for name in TABLES:
+        for row in rows[name]:
+            if row["case_id"] in by_case:
+                by_case[row["case_id"]][name].append(row)
+    target_meta = MetaData()
+    target_meta.reflect(target)
+    with target.begin() as write:
+        write.execute(insert(target_meta.tables["principals"]), rows["principals"])
+        pending: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+        for n in range(size):
+            template = templates[n % len(templates)]
+            agency, ref = template.split(".", 1)
+            new_id = f"{agency}.S{n}-{ref}"[:110]
+            for name in TABLES:
+                for row in by_case[template][name]:
+                    pending[name].append({**row, "case_id": new_id})
+                if len(pending[name]) >= BATCH:
+                    write.execute(insert(target_meta.tables[name]), pending[name])
+                    pending[name] = []
+        for name in TABLES:
+            if pending[name]:
+                write.execute(insert(target_meta.tables[name]), pending[name])
+    return target
+
+
+@dataclass
+class Sized:
+    backend: str
+    size: int
+    listing: Measured  # the filters, each alone
+    search: Measured  # text search
+    overview: Measured  # the dashboard's overview page
+
+
+def api_on(bench: Bench, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """An API of its own on ``database_url``, against the bench's Temporal server."""
+    port = free_port()
+    env = {**bench.stack.env, "LINKAGE_DATABASE_URL": database_url}
+    log = (bench.data / "logs" / f"api-{port}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    _wait(f"{url}/healthz", process, "the bench's API")
+    return process, url
+
+
+async def measure(bench: Bench, backend: str, url: str, size: int, count: int) -> Sized:
+    process, api_url = api_on(bench, url)
+    try:
+        coordinator = bench.auth("JLO-DEMO", "coordinator")
+        async with httpx.AsyncClient(base_url=api_url, timeout=120) as api:
+            await api.get("/cases", headers=coordinator)  # warm
+
+            async def listing(i: int) -> None:
+                response = await api.get(
+                    "/cases", params=FILTERS[i % len(FILTERS)], headers=coordinator
+                )
+                response.raise_for_status()
+
+            listed = await drive(f"GET /cases {backend} {size}", count, 1, listing)
+
+            async def search(i: int) -> None:
+                response = await api.get(
+                    "/cases", params={"q": f"S{i * 7 % size}-"}, headers=coordinator
+                )
+                response.raise_for_status()
+
+            searched = await drive(f"search {backend} {size}", count, 1, search)
+            signed = await api.post(
+                "/login", data={"key": bench.keys[("JLO-DEMO", "coordinator")], "next": "/"}
+            )
+            session = re.search(r"linkage_session=([^;]+)", signed.headers.get("set-cookie", ""))
+            cookie = {"Cookie": f"linkage_session={session.group(1)}"} if session else {}
+
+            async def overview(i: int) -> None:
+                response = await api.get("/", headers=cookie)
+                response.raise_for_status()
+
+            over = await drive(f"overview {backend} {size}", max(3, count // 5), 1, overview)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return Sized(backend, size, listed, searched, over)
