@@ -6,9 +6,12 @@ and no request answered 500; each prints its figures."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -150,33 +153,69 @@ async def test_worker_killed_mid_referral_while_clocks_fall_due(
     )
 
 
-async def _intake_system(
-    api: httpx.AsyncClient, fleet: Fleet, bodies: list[dict[str, Any]], seen: Counter[int]
-) -> list[float]:
-    """An intake system sending its cases one after another, each until it is answered: a 503 is
-    retried after its Retry-After (capped for the test), a refused connection after a moment.
-    Returns how long each 503 took to come."""
-    waits: list[float] = []
-    for body in bodies:
-        while True:
-            started = time.monotonic()
-            try:
-                response = await api.post(
-                    "/cases", json=body, headers=fleet.auth("EPB-DEMO", "intake")
-                )
-            except httpx.TransportError:  # the API itself is down
-                seen[0] += 1
-                await asyncio.sleep(0.3)
-                continue
-            seen[response.status_code] += 1
-            fleet.statuses.append(response.status_code)
-            if response.status_code in (200, 201):
-                break
-            assert response.status_code == 503, response.text
-            assert response.headers["retry-after"] == str(int(BOUND))
-            waits.append(time.monotonic() - started)
-            await asyncio.sleep(0.5)
-    return waits
+@dataclass
+class Intake:
+    """Intake systems sending new cases, one after another each, until told to stop; what they sent
+    and every answer they had."""
+
+    tag: str
+    sent: list[str] = field(default_factory=list)  # intake refs, in the order they were answered
+    seen: Counter[int] = field(default_factory=Counter)  # 0: the connection was refused
+    waits: list[float] = field(default_factory=list)  # how long each 503 took to come
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def system(self, api: httpx.AsyncClient, fleet: Fleet, number: int) -> None:
+        """One system: each case is sent until it is answered (a 503 is retried after a moment,
+        as a refused connection is), then the next, until ``stop``."""
+        for i in itertools.count():
+            if self.stop.is_set():
+                return
+            ref = f"{self.tag}-{number}-{i}"
+            body = intake_body(ref, mechanism=MECHANISM)
+            while True:
+                started = time.monotonic()
+                try:
+                    response = await api.post(
+                        "/cases", json=body, headers=fleet.auth("EPB-DEMO", "intake")
+                    )
+                except httpx.TransportError:  # the API itself is down
+                    self.seen[0] += 1
+                    await asyncio.sleep(0.3)
+                    continue
+                self.seen[response.status_code] += 1
+                fleet.statuses.append(response.status_code)
+                if response.status_code in (200, 201):
+                    self.sent.append(ref)
+                    break
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == str(int(BOUND))
+                self.waits.append(time.monotonic() - started)
+                await asyncio.sleep(0.5)
+
+    async def through(
+        self,
+        api: httpx.AsyncClient,
+        fleet: Fleet,
+        systems: int,
+        fault: Callable[[], Awaitable[float]],
+    ) -> float:
+        """The systems run before, during and after ``fault`` (which returns how long the outage
+        lasted), and stop once each has had a case answered after it."""
+        running = [asyncio.create_task(self.system(api, fleet, n)) for n in range(systems)]
+        await asyncio.sleep(0.5)  # intake under way
+        outage = await fault()
+        after = len(self.sent)
+        await eventually_for(lambda: len(self.sent) >= after + systems, seconds=120)
+        self.stop.set()
+        await asyncio.wait_for(asyncio.gather(*running), 120)
+        return outage
+
+
+async def eventually_for(check: Callable[[], bool], seconds: float) -> None:
+    async def holds() -> bool:
+        return check()
+
+    await eventually(holds, "the intake systems were not answered after the fault", seconds=seconds)
 
 
 async def _each_case_once(api: httpx.AsyncClient, fleet: Fleet, tag: str, count: int) -> None:
@@ -199,49 +238,45 @@ async def _each_case_once(api: httpx.AsyncClient, fleet: Fleet, tag: str, count:
 async def test_temporal_killed_and_restarted_on_its_data_under_intake_load(
     api: httpx.AsyncClient, fleet: Fleet
 ) -> None:
-    tag = f"T{uuid.uuid4().hex[:8]}"
-    bodies = [intake_body(f"{tag}-{i}", mechanism=MECHANISM) for i in range(40)]
-    seen: Counter[int] = Counter()
-    systems = [
-        asyncio.create_task(_intake_system(api, fleet, bodies[i::4], seen)) for i in range(4)
-    ]
-    await asyncio.sleep(0.5)  # intake under way
-    fleet.stack.kill("temporal")
-    killed = time.monotonic()
-    await asyncio.sleep(3)
-    await asyncio.to_thread(fleet.stack.restart, "temporal")
-    outage = time.monotonic() - killed
-    waits = [w for got in await asyncio.wait_for(asyncio.gather(*systems), 240) for w in got]
-    await _each_case_once(api, fleet, tag, len(bodies))
-    assert seen[500] == 0
-    assert max(waits, default=0) < BOUND + 3, waits
+    intake = Intake(f"T{uuid.uuid4().hex[:8]}")
+
+    async def kill_temporal() -> float:
+        fleet.stack.kill("temporal")
+        killed = time.monotonic()
+        await asyncio.sleep(3)
+        await asyncio.to_thread(fleet.stack.restart, "temporal")
+        return time.monotonic() - killed
+
+    outage = await intake.through(api, fleet, 4, kill_temporal)
+    await _each_case_once(api, fleet, intake.tag, len(intake.sent))
+    assert intake.seen[503] > 0, intake.seen  # the outage was met, and answered
+    assert intake.seen[500] == 0
+    assert max(intake.waits) < BOUND + 3, intake.waits
     report(
-        f"Temporal down {outage:.1f}s under 4 intake systems: answers {dict(seen)}; "
-        f"503s came within {max(waits, default=0):.2f}s; {len(bodies)} cases, each recorded once"
+        f"Temporal down {outage:.1f}s under 4 intake systems: answers {dict(intake.seen)}; "
+        f"503s came within {max(intake.waits):.2f}s; {len(intake.sent)} cases, each recorded once"
     )
 
 
 async def test_api_killed_mid_intake_while_the_intake_system_retries(
     api: httpx.AsyncClient, fleet: Fleet
 ) -> None:
-    tag = f"A{uuid.uuid4().hex[:8]}"
-    bodies = [intake_body(f"{tag}-{i}", mechanism=MECHANISM) for i in range(24)]
-    seen: Counter[int] = Counter()
-    systems = [
-        asyncio.create_task(_intake_system(api, fleet, bodies[i::3], seen)) for i in range(3)
-    ]
-    await asyncio.sleep(0.4)
-    fleet.stack.kill("api")
-    killed = time.monotonic()
-    await asyncio.sleep(1)
-    await asyncio.to_thread(fleet.stack.restart, "api")
-    outage = time.monotonic() - killed
-    await asyncio.wait_for(asyncio.gather(*systems), 240)
-    await _each_case_once(api, fleet, tag, len(bodies))
-    assert seen[500] == 0
+    intake = Intake(f"A{uuid.uuid4().hex[:8]}")
+
+    async def kill_api() -> float:
+        fleet.stack.kill("api")
+        killed = time.monotonic()
+        await asyncio.sleep(1)
+        await asyncio.to_thread(fleet.stack.restart, "api")
+        return time.monotonic() - killed
+
+    outage = await intake.through(api, fleet, 3, kill_api)
+    await _each_case_once(api, fleet, intake.tag, len(intake.sent))
+    assert intake.seen[0] > 0, intake.seen  # the API was down when asked
+    assert intake.seen[500] == 0
     report(
-        f"API down {outage:.1f}s mid-intake: answers {dict(seen)} (0: connection refused); "
-        f"{len(bodies)} cases, each recorded once"
+        f"API down {outage:.1f}s mid-intake: answers {dict(intake.seen)} (0: connection refused); "
+        f"{len(intake.sent)} cases, each recorded once"
     )
 
 
