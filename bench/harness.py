@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from devstack import Ports, Stack
 from store.db import create_tables, make_engine
 from store.principals import create_key
+from tests.services import free_port
 
 PEOPLE = [
     ("EPB-DEMO", "intake"),
@@ -25,13 +25,6 @@ PEOPLE = [
     ("PROC-DEMO", "procurator"),
     ("JLO-DEMO", "coordinator"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

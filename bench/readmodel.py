@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, MetaData, insert, select
 
-from bench.harness import Bench, Measured, drive, free_port
+from bench.harness import Bench, Measured, drive
 from devstack import ROOT, _wait
 from store.db import create_tables, make_engine
+from tests.services import free_port
 
 TABLES = ("cases", "case_agencies", "clocks", "timeline")
 BATCH = 2000

@@ -235,19 +235,25 @@ async def _each_case_once(api: httpx.AsyncClient, fleet: Fleet, tag: str, count:
     await eventually(all_live, "a case's workflow does not answer", seconds=90, every=1)
 
 
+def _killed(fleet: Fleet, name: str, *, down_for: float) -> Callable[[], Awaitable[float]]:
+    """A fault: SIGKILL one part, leave it down, start it again; how long it was gone."""
+
+    async def fault() -> float:
+        fleet.stack.kill(name)
+        killed = time.monotonic()
+        await asyncio.sleep(down_for)
+        await asyncio.to_thread(fleet.stack.restart, name)
+        return time.monotonic() - killed
+
+    return fault
+
+
 async def test_temporal_killed_and_restarted_on_its_data_under_intake_load(
     api: httpx.AsyncClient, fleet: Fleet
 ) -> None:
     intake = Intake(f"T{uuid.uuid4().hex[:8]}")
 
-    async def kill_temporal() -> float:
-        fleet.stack.kill("temporal")
-        killed = time.monotonic()
-        await asyncio.sleep(3)
-        await asyncio.to_thread(fleet.stack.restart, "temporal")
-        return time.monotonic() - killed
-
-    outage = await intake.through(api, fleet, 4, kill_temporal)
+    outage = await intake.through(api, fleet, 4, _killed(fleet, "temporal", down_for=3))
     await _each_case_once(api, fleet, intake.tag, len(intake.sent))
     assert intake.seen[503] > 0, intake.seen  # the outage was met, and answered
     assert intake.seen[500] == 0
@@ -263,14 +269,7 @@ async def test_api_killed_mid_intake_while_the_intake_system_retries(
 ) -> None:
     intake = Intake(f"A{uuid.uuid4().hex[:8]}")
 
-    async def kill_api() -> float:
-        fleet.stack.kill("api")
-        killed = time.monotonic()
-        await asyncio.sleep(1)
-        await asyncio.to_thread(fleet.stack.restart, "api")
-        return time.monotonic() - killed
-
-    outage = await intake.through(api, fleet, 3, kill_api)
+    outage = await intake.through(api, fleet, 3, _killed(fleet, "api", down_for=1))
     await _each_case_once(api, fleet, intake.tag, len(intake.sent))
     assert intake.seen[0] > 0, intake.seen  # the API was down when asked
     assert intake.seen[500] == 0
