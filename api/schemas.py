@@ -76,9 +76,16 @@ class CaseSummary(CaseProjection, Public):
 
 class CasePage(Public):
     items: list[CaseSummary]
-    total: int
+    total: int = Field(description="How many cases match, counted up to 10 000.")
+    total_exact: bool = Field(
+        default=True, description="False when more match than ``total`` counted."
+    )
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as ``cursor`` for the next page; none when this page is the last.",
+    )
 
 
 class ClockPublic(ClockState, Public):

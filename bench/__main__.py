@@ -79,9 +79,12 @@ async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
         through = await product.measure(bench, count, concurrency)
         print("lifecycles…", flush=True)
         cycles = await product.lifecycles(bench, 3 if quick else 10, 3)
+        print("cases left at each stage…", flush=True)
+        left = await product.staged(bench, concurrency)
+        templates = [*left, *cycles.case_ids, *through.case_ids[:10]]
         print("open cases and worker memory…", flush=True)
-        # Open now: the intake phase's cases (the lifecycles' are archived).
-        still_open = count
+        # Open now: the intake phase's cases and those left at a stage (the lifecycles' are archived).
+        still_open = count + len(left)
         memory: list[tuple[int, float]] = [(still_open, rss_mib(bench.pid("worker")))]
         for target_open in [200, 400] if quick else [1000, 10_000]:
             more = max(0, target_open - still_open)
@@ -95,12 +98,12 @@ async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
         with postgres(with_postgres and not quick) as pg:
             for size in sizes:
                 url = f"sqlite:///{(bench.data / f'seeded-{size}.db').as_posix()}"
-                readmodel.seed(source, url, size).dispose()
+                readmodel.seed(source, url, size, templates).dispose()
                 sized.append(await readmodel.measure(bench, "sqlite", url, size, 40))
                 if pg is not None:
                     from sqlmodel import SQLModel
 
-                    seeded = readmodel.seed(source, pg, size)
+                    seeded = readmodel.seed(source, pg, size, templates)
                     sized.append(await readmodel.measure(bench, "postgresql", pg, size, 40))
                     SQLModel.metadata.drop_all(seeded)
                     seeded.dispose()

@@ -24,7 +24,7 @@ PROCURATOR = ("PROC-DEMO", "procurator")
 COORDINATOR = ("JLO-DEMO", "coordinator")
 
 
-def intake(ref: str, mechanism: str = "env-police") -> dict[str, Any]:
+def intake(ref: str, mechanism: str = "env-police", key: bool = True) -> dict[str, Any]:
     return {
         "intake_ref": ref,
         "discovering_agency": "EPB-DEMO",
@@ -34,7 +34,7 @@ def intake(ref: str, mechanism: str = "env-police") -> dict[str, Any]:
         "discovered_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
         "facts": {
             "violation_type": "evasive_discharge",
-            "hazardous_into_water": True,
+            "hazardous_into_water": key,  # with the measurement below: a key case
             "measurements": [{"pollutant": "总铬", "measured": 6.0, "standard": 1.5}],
         },
     }
@@ -110,35 +110,39 @@ NEXT: dict[str, tuple[tuple[str, str], str, dict[str, Any]]] = {
 }
 
 
-async def lifecycle(api: httpx.AsyncClient, bench: Bench, ref: str) -> str:
-    """One demo-fast case from intake to the archive; a step that waits for a delivery is asked
-    again until the case takes it."""
+async def lifecycle(
+    api: httpx.AsyncClient,
+    bench: Bench,
+    ref: str,
+    mechanism: str = "demo-fast",
+    stop_at: str = "archived",
+    key: bool = True,
+) -> str:
+    """One case from intake to ``stop_at`` (the archive unless told); a step that waits for a
+    delivery is asked again until the case takes it."""
     body = await _ok(
         await api.post(
-            "/cases", json=intake(ref, "demo-fast"), headers=bench.auth("EPB-DEMO", "intake")
+            "/cases", json=intake(ref, mechanism, key), headers=bench.auth("EPB-DEMO", "intake")
         )
     )
     case_id = str(body["case_id"])
     act = f"/cases/{case_id}/actions"
-    officer = bench.auth(*OFFICER)
-    await _ok(
-        await api.post(
-            f"{act}/classify", json={"classification": "crime", "reasons": "暗管"}, headers=officer
-        )
-    )
-    kinds = get_profile("demo-fast").referral_required
+    kinds = get_profile(mechanism).referral_required
     items = [{"kind": k, "title": k, "sha256": "e" * 64} for k in kinds]
-    await _ok(await api.post(f"{act}/record_evidence", json={"items": items}, headers=officer))
-    await _ok(
-        await api.post(
-            f"{act}/request_approval", json={"officers": ["王执法", "张执法"]}, headers=officer
-        )
-    )
-    await _ok(await api.post(f"{act}/approve_referral", json={}, headers=bench.auth(*HEAD)))
-    await _ok(await api.post(f"{act}/send_referral", json={}, headers=officer))
+    opening: list[tuple[tuple[str, str], str, dict[str, Any]]] = [
+        (OFFICER, "classify", {"classification": "crime", "reasons": "暗管"}),
+        (OFFICER, "record_evidence", {"items": items}),
+        (OFFICER, "request_approval", {"officers": ["王执法", "张执法"]}),
+        (HEAD, "approve_referral", {}),
+        (OFFICER, "send_referral", {}),
+    ]
+    for who, action, payload in opening:
+        if await _stage(api, bench, case_id) == stop_at:
+            return case_id
+        await _ok(await api.post(f"{act}/{action}", json=payload, headers=bench.auth(*who)))
     for _ in range(400):
         stage = await _stage(api, bench, case_id)
-        if stage == "archived":
+        if stage == stop_at:
             return case_id
         step = NEXT.get(stage)
         if step is None:  # waiting for a delivery (acceptance on the police system's receipt)
@@ -158,6 +162,7 @@ class Lifecycles:
     measured: Measured
     events: float  # history events per lifecycle (all runs)
     tasks: float  # workflow tasks per lifecycle
+    case_ids: list[str]
 
 
 async def lifecycles(bench: Bench, count: int, concurrency: int) -> Lifecycles:
@@ -175,7 +180,31 @@ async def lifecycles(bench: Bench, count: int, concurrency: int) -> Lifecycles:
         async for event in client.get_workflow_handle(workflow_id(case_id)).fetch_history_events():
             events += 1
             tasks += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-    return Lifecycles(measured, events / len(done), tasks / len(done))
+    return Lifecycles(measured, events / len(done), tasks / len(done), done)
+
+
+# Where the read model's templates stop: every stage a case waits in, on a mechanism of statutory
+# days (clocks that run for days) and on demo-fast (clocks already overdue and escalated).
+STOPS = (
+    "discovery", "evidence", "referral_approval", "referral_sending", "filing_decision",
+    "handover", "investigation", "prosecution", "trial", "archiving",
+)  # fmt: skip
+
+
+async def staged(bench: Bench, concurrency: int) -> list[str]:
+    """Cases left at each stage of ``STOPS``, one per mechanism: templates of a varied read model."""
+    run = uuid.uuid4().hex[:8]
+    plan = [(m, stop) for stop in STOPS for m in ("env-police", "demo-fast")]
+    done: list[str] = []
+    async with httpx.AsyncClient(base_url=bench.api, timeout=60) as api:
+
+        async def one(i: int) -> None:
+            mechanism, stop = plan[i]
+            case = await lifecycle(api, bench, f"T{run}-{i}", mechanism, stop, key=i % 3 == 0)
+            done.append(case)
+
+        await drive("staged cases", len(plan), concurrency, one)
+    return done
 
 
 async def open_cases(bench: Bench, count: int, concurrency: int) -> tuple[Measured, float]:

@@ -6,19 +6,20 @@ would show the same person.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import ColumnElement, Engine, and_, func
 from sqlmodel import Session, col, select
 
+from cases.figures import AgencyFigures
+from store.figures import agency_figures, overdue_by_agency
 from store.queries import Scope, visible
-from store.tables import CaseRow, ClockRow, TimelineRow
+from store.tables import NOT_REFERRED, CaseRow, ClockRow
 
-REFERABLE = ("crime", "public_security")
-NOT_REFERRED_STAGES = ("admin_penalty", "archiving", "archived")
+# How many lines each list of the overview shows; the counts beside them are of all.
+SHOWN = 50
 
 
 @dataclass
@@ -32,30 +33,6 @@ class ClockLine:
 
 
 @dataclass
-class AgencyFigures:
-    agency: str
-    accept_hours: float | None = None  # median hours from delivery to acceptance
-    filed: int = 0
-    decided: int = 0
-    fed_back: int = 0
-    overdue: int = 0
-    on_time: int = 0
-    closed: int = 0
-
-    @property
-    def filing_rate(self) -> float | None:
-        return self.filed / self.decided if self.decided else None
-
-    @property
-    def feedback_rate(self) -> float | None:
-        return self.fed_back / self.filed if self.filed else None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time / self.closed if self.closed else None
-
-
-@dataclass
 class Overview:
     by_stage: dict[str, int]
     due_today: list[ClockLine]
@@ -64,18 +41,34 @@ class Overview:
     key_cases: list[CaseRow]
     not_referred: list[CaseRow]
     agencies: list[AgencyFigures] = field(default_factory=list)
+    # How many there are in all, of which the lists above show the first ``SHOWN``.
+    due_today_count: int = 0
+    overdue_count: int = 0
+    escalation_counts: dict[int, int] = field(default_factory=dict)
 
 
-def _open_clocks(session: Session, scope: Scope) -> list[ClockLine]:
+def open_clocks(scope: Scope) -> ColumnElement[bool]:
+    """Open clocks of live cases within ``scope``: a case whose workflow ended has clocks that no
+    longer run."""
+    in_scope = visible(scope, col(ClockRow.region), col(ClockRow.case_id))
+    ended = select(CaseRow.case_id).where(col(CaseRow.workflow_status).is_not(None))
+    return and_(col(ClockRow.closed_at).is_(None), in_scope, col(ClockRow.case_id).not_in(ended))
+
+
+def running_clocks(scope: Scope) -> ColumnElement[bool]:
+    """Open clocks that run (not paused): the clocks anyone is waiting on now."""
+    return and_(open_clocks(scope), col(ClockRow.paused_at).is_(None))
+
+
+def _lines(
+    session: Session, where: ColumnElement[bool], limit: int | None = None
+) -> list[ClockLine]:
     rows = session.exec(
         select(ClockRow, CaseRow)
         .join(CaseRow, col(CaseRow.case_id) == col(ClockRow.case_id))
-        .where(
-            col(ClockRow.closed_at).is_(None),
-            col(CaseRow.workflow_status).is_(None),  # an ended case's clocks no longer run
-            visible(scope),
-        )
-        .order_by(col(ClockRow.due_at))
+        .where(where)
+        .order_by(col(ClockRow.due_at), col(ClockRow.case_id), col(ClockRow.ordinal))
+        .limit(limit or SHOWN)
     )
     return [
         ClockLine(case.case_id, case.subject, case.stage, case.mechanism, case.key_case, clock)
@@ -83,109 +76,74 @@ def _open_clocks(session: Session, scope: Scope) -> list[ClockLine]:
     ]
 
 
+def _count(session: Session, where: ColumnElement[bool]) -> int:
+    return int(session.exec(select(func.count()).select_from(ClockRow).where(where)).one())
+
+
 def overview(engine: Engine, scope: Scope, now: datetime, end_of_today: datetime) -> Overview:
+    running = running_clocks(scope)
+    late = and_(running, col(ClockRow.due_at) < now)
+    today = and_(running, col(ClockRow.due_at) >= now, col(ClockRow.due_at) < end_of_today)
     with Session(engine) as session:
-        by_stage = dict(
-            session.exec(
+        by_stage = {
+            str(stage): int(n)
+            for stage, n in session.exec(
                 select(CaseRow.stage, func.count())
                 .where(visible(scope))
                 .group_by(col(CaseRow.stage))
             ).all()
-        )
-        lines = _open_clocks(session, scope)
+        }
+        escalation_counts = {
+            int(level): int(n)
+            for level, n in session.exec(
+                select(ClockRow.escalation_level, func.count())
+                .where(running, col(ClockRow.escalation_level) > 0)
+                .group_by(col(ClockRow.escalation_level))
+            ).all()
+        }
+        escalations: dict[int, list[ClockLine]] = defaultdict(list)
+        for level in sorted(escalation_counts, reverse=True):
+            escalations[level] = _lines(
+                session, and_(running, col(ClockRow.escalation_level) == level)
+            )
         key_cases = list(
             session.exec(
                 select(CaseRow)
                 .where(visible(scope), col(CaseRow.key_case), col(CaseRow.closed_at).is_(None))
-                .order_by(col(CaseRow.opened_at).desc())
-                .limit(50)
+                .order_by(col(CaseRow.opened_at).desc(), col(CaseRow.case_id).desc())
+                .limit(SHOWN)
             )
         )
         not_referred = list(
             session.exec(
                 select(CaseRow)
-                .where(
-                    visible(scope),
-                    col(CaseRow.suggested).in_(REFERABLE),
-                    col(CaseRow.stage).in_(NOT_REFERRED_STAGES),
-                    col(CaseRow.referred).is_(False),
-                )
-                .order_by(col(CaseRow.updated_at).desc())
-                .limit(50)
+                .where(visible(scope), NOT_REFERRED)
+                .order_by(col(CaseRow.updated_at).desc(), col(CaseRow.case_id).desc())
+                .limit(SHOWN)
             )
         )
-        agencies = _figures(session, scope, now)
-    running = [line for line in lines if line.clock.paused_at is None]
-    escalations: dict[int, list[ClockLine]] = defaultdict(list)
-    for line in running:
-        if line.clock.escalation_level > 0:
-            escalations[line.clock.escalation_level].append(line)
-    return Overview(
-        by_stage=by_stage,
-        due_today=[line for line in running if now <= line.clock.due_at < end_of_today],
-        overdue=[line for line in running if line.clock.due_at < now],
-        escalations=dict(sorted(escalations.items(), reverse=True)),
-        key_cases=key_cases,
-        not_referred=not_referred,
-        agencies=agencies,
-    )
-
-
-def _figures(session: Session, scope: Scope, now: datetime) -> list[AgencyFigures]:
-    figures: dict[str, AgencyFigures] = {}
-
-    def of(agency: str) -> AgencyFigures:
-        return figures.setdefault(agency, AgencyFigures(agency))
-
-    clocks = session.exec(
-        select(ClockRow)
-        .join(CaseRow, col(CaseRow.case_id) == col(ClockRow.case_id))
-        .where(visible(scope))
-    )
-    for clock in clocks:
-        if not clock.owner_agency:
-            continue
-        figure = of(clock.owner_agency)
-        if clock.closed_at is None:
-            if clock.paused_at is None and clock.due_at < now:
-                figure.overdue += 1
-        elif clock.closed_by != "archived":
-            figure.closed += 1
-            figure.on_time += clock.closed_at <= clock.due_at
-    entries = session.exec(
-        select(TimelineRow)
-        .join(CaseRow, col(CaseRow.case_id) == col(TimelineRow.case_id))
-        .where(visible(scope))
-        .order_by(col(TimelineRow.case_id), col(TimelineRow.seq))
-    )
-    delivered: dict[str, datetime] = {}
-    waits: dict[str, list[float]] = defaultdict(list)
-    for entry in entries:
-        if entry.action == "referral_delivered":
-            delivered[entry.case_id] = entry.at
-        elif entry.action == "accept" and entry.actor_agency:
-            if entry.case_id in delivered:
-                waits[entry.actor_agency].append(
-                    (entry.at - delivered[entry.case_id]).total_seconds() / 3600
-                )
-        elif entry.action in ("file_case", "decline_filing") and entry.actor_agency:
-            figure = of(entry.actor_agency)
-            figure.decided += 1
-            figure.filed += entry.action == "file_case"
-        elif (
-            entry.action == "reverse_refer"
-            and entry.actor_agency
-            and entry.stage_from == "filing_decision"
-        ):
-            of(entry.actor_agency).decided += 1
-        elif entry.action == "feed_back" and entry.actor_agency:
-            of(entry.actor_agency).fed_back += 1
-    for agency, hours in waits.items():
-        of(agency).accept_hours = statistics.median(hours)
-    return sorted(figures.values(), key=lambda f: f.agency)
+        return Overview(
+            by_stage=by_stage,
+            due_today=_lines(session, today),
+            overdue=_lines(session, late),
+            escalations=dict(escalations),
+            key_cases=key_cases,
+            not_referred=not_referred,
+            agencies=agency_figures(session, scope, overdue_by_agency(session, late, now)),
+            due_today_count=_count(session, today),
+            overdue_count=_count(session, late),
+            escalation_counts=escalation_counts,
+        )
 
 
 def inbox(engine: Engine, agency: str, scope: Scope) -> list[ClockLine]:
-    """Open clocks whose escalation reached ``agency``."""
+    """Open clocks whose escalation reached ``agency``, soonest due first."""
     with Session(engine) as session:
-        return [line for line in _open_clocks(session, scope) if agency in line.clock.escalated_to]
+        escalated = and_(open_clocks(scope), col(ClockRow.escalation_level) > 0)
+        # Who an escalation reached is a JSON map, read here rather than indexed: the escalated
+        # clocks are few beside the open ones, and the open ones beside all.
+        return [
+            line
+            for line in _lines(session, escalated, limit=10_000)
+            if agency in line.clock.escalated_to
+        ]

@@ -8,12 +8,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect
+import structlog
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+log = structlog.get_logger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -68,7 +72,83 @@ def _json_without_nul(value: Any) -> str:
 
 
 def create_tables(engine: Engine) -> None:
+    """The read model's tables, indexes and text search, and what a read model written by an
+    earlier version lacks (until the migrations of the production issue replace this)."""
+    from store.figures import rebuild
+
+    before = set(inspect(engine).get_table_names())
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        if "clocks" in before and "region" not in {
+            c["name"] for c in inspect(connection).get_columns("clocks")
+        }:
+            connection.execute(
+                text("ALTER TABLE clocks ADD COLUMN region VARCHAR(40) NOT NULL DEFAULT ''")
+            )
+            connection.execute(
+                text(
+                    "UPDATE clocks SET region = "
+                    "(SELECT region FROM cases WHERE cases.case_id = clocks.case_id)"
+                )
+            )
+        # Replaced by the partial indexes of open clocks (the planner took it, and read every row).
+        connection.execute(text("DROP INDEX IF EXISTS ix_clocks_open_due"))
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name in before:
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
+        _text_search(connection, fresh="cases" not in before)
+    if "cases" in before and "case_figures" not in before:
+        with session_scope(engine) as session:
+            rebuild(session)
+
+
+# SQLite: an FTS5 table of trigrams over the case's searchable text, kept by triggers. Its rows are
+# the cases' rowids (a VACUUM may renumber them: ``INSERT INTO cases_text(cases_text) VALUES
+# ('rebuild')`` renews it; the search confirms every candidate against the case row either way).
+FTS = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_text USING fts5(case_id, subject, intake_ref, "
+    "content='cases', content_rowid='rowid', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS cases_text_ai AFTER INSERT ON cases BEGIN "
+    "INSERT INTO cases_text(rowid, case_id, subject, intake_ref) "
+    "VALUES (new.rowid, new.case_id, new.subject, new.intake_ref); END",
+    "CREATE TRIGGER IF NOT EXISTS cases_text_ad AFTER DELETE ON cases BEGIN "
+    "INSERT INTO cases_text(cases_text, rowid, case_id, subject, intake_ref) "
+    "VALUES ('delete', old.rowid, old.case_id, old.subject, old.intake_ref); END",
+    "CREATE TRIGGER IF NOT EXISTS cases_text_au AFTER UPDATE OF case_id, subject, intake_ref "
+    "ON cases BEGIN "
+    "INSERT INTO cases_text(cases_text, rowid, case_id, subject, intake_ref) "
+    "VALUES ('delete', old.rowid, old.case_id, old.subject, old.intake_ref); "
+    "INSERT INTO cases_text(rowid, case_id, subject, intake_ref) "
+    "VALUES (new.rowid, new.case_id, new.subject, new.intake_ref); END",
+)
+# PostgreSQL: trigram indexes that serve the search's LIKE on each searched column.
+TRIGRAMS = tuple(
+    f"CREATE INDEX IF NOT EXISTS ix_cases_trgm_{column} ON cases "
+    f"USING gin (lower({column}) gin_trgm_ops)"
+    for column in ("subject", "case_id", "intake_ref")
+)
+
+
+def _text_search(connection: Connection, fresh: bool) -> None:
+    if connection.dialect.name == "sqlite":
+        had = bool(
+            connection.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name = 'cases_text'")
+            ).first()
+        )
+        for statement in FTS:
+            connection.execute(text(statement))
+        if not had and not fresh:  # cases written before the index: take them in
+            connection.execute(text("INSERT INTO cases_text(cases_text) VALUES ('rebuild')"))
+    elif connection.dialect.name == "postgresql":
+        try:
+            with connection.begin_nested():
+                connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+                for statement in TRIGRAMS:
+                    connection.execute(text(statement))
+        except DBAPIError as exc:  # no right to add the extension: search still works, slower
+            log.warning("text search without trigram indexes", error=str(exc.orig)[:200])
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from cases.effects import ArchivedCase, CaseRecord
 from cases.intake import CaseIntake
 from cases.model import CaseState
 from store.db import session_scope, upsert
+from store.figures import update_parts
 from store.tables import (
     ArchivedCaseRow,
     CaseAgencyRow,
@@ -79,8 +80,16 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
             for e in record.entries
         ],
     )
+    region = record.projection.region
     if newer:
-        upsert(session, ClockRow, [{"case_id": case_id, **c.model_dump()} for c in record.clocks])
+        upsert(
+            session,
+            ClockRow,
+            [{"case_id": case_id, "region": region, **c.model_dump()} for c in record.clocks],
+        )
+    else:
+        region = session.exec(select(CaseRow.region).where(CaseRow.case_id == case_id)).one()
+    update_parts(session, case_id, region)
     if newer and record.archived is not None:
         archived = record.archived
         upsert(

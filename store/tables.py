@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, Column, DateTime, Index, PrimaryKeyConstraint, String
+from sqlalchemy import JSON, Column, DateTime, Index, PrimaryKeyConstraint, String, text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -84,19 +84,56 @@ def _apply_column_policy(model: type[SQLModel]) -> None:
             column.type = TypedJSON(info.annotation)
 
 
+# Partial indexes serve a query whose condition is written as theirs, with its constants in the
+# text (SQLite does not look at bound values): the queries use these same clauses.
+ESCALATED = text("escalation_level > 0")
+NOT_REFERRED = text(
+    "referred = false AND stage IN ('admin_penalty', 'archiving', 'archived') "
+    "AND suggested IN ('crime', 'public_security')"
+)
+
+
 class CaseRow(CaseProjection, table=True):
     """One row per case: the projection lists and dashboards filter on, and the record of a case
     whose workflow history Temporal no longer keeps."""
 
     __tablename__ = "cases"
+    # Lists are read newest first within a scope (a region, mostly), with one filter at a time:
+    # each index leads with the scope and ends in the order, so a page is read, not sorted.
     __table_args__ = (
         PrimaryKeyConstraint("case_id"),
+        Index("ix_cases_opened", "opened_at", "case_id"),
+        Index("ix_cases_region_opened", "region", "opened_at", "case_id"),
+        Index("ix_cases_region_stage", "region", "stage", "opened_at", "case_id"),
+        Index("ix_cases_region_key", "region", "key_case", "opened_at", "case_id"),
+        Index(
+            "ix_cases_region_escalated",
+            "region",
+            "opened_at",
+            "case_id",
+            sqlite_where=ESCALATED,
+            postgresql_where=ESCALATED,
+        ),
+        Index("ix_cases_region_deadline", "region", "next_deadline"),
+        Index(
+            "ix_cases_not_referred",
+            "region",
+            "updated_at",
+            "case_id",
+            sqlite_where=NOT_REFERRED,
+            postgresql_where=NOT_REFERRED,
+        ),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_owner", "owner_agency"),
         Index("ix_cases_police", "police_agency"),
-        Index("ix_cases_region", "region"),
         Index("ix_cases_deadline", "next_deadline"),
         Index("ix_cases_intake_ref", "intake_ref"),
+        Index(
+            "ix_cases_ended",
+            "workflow_status",
+            sqlite_where=text("workflow_status IS NOT NULL"),
+            postgresql_where=text("workflow_status IS NOT NULL"),
+        ),
     )
 
     last_seq: int = 0  # the newest timeline entry the projection reflects
@@ -134,16 +171,68 @@ class TimelineRow(SQLModel, table=True):
     details: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+_OPEN = text("closed_at IS NULL")
+
+
 class ClockRow(ClockState, table=True):
     """Each clock of a case, open or closed, in the order the case started them."""
 
     __tablename__ = "clocks"
+    # The dashboard counts open clocks by region and due time: the open ones are few beside all a
+    # read model ever kept, and these indexes hold them alone, with what the counts read.
     __table_args__ = (
         PrimaryKeyConstraint("case_id", "ordinal"),
-        Index("ix_clocks_open_due", "closed_at", "due_at"),
-    )
+        Index(
+            "ix_clocks_open_region",
+            "region", "due_at", "case_id", "ordinal",
+            "paused_at", "escalation_level", "owner_agency",
+            sqlite_where=_OPEN, postgresql_where=_OPEN,
+        ),
+        Index(
+            "ix_clocks_open_all",
+            "due_at", "case_id", "ordinal",
+            "paused_at", "escalation_level", "owner_agency", "region",
+            sqlite_where=_OPEN, postgresql_where=_OPEN,
+        ),
+    )  # fmt: skip
 
     case_id: str = Field(max_length=110)
+    region: str = Field(default="", max_length=40)  # the case's, as its latest write had it
+
+
+class FigureSums(SQLModel):
+    """What is summed of a case's part in an agency's figures (``cases.figures.Part``)."""
+
+    closed: int = 0
+    on_time: int = 0
+    decided: int = 0
+    filed: int = 0
+    fed_back: int = 0
+    accepted: int = 0
+
+
+class CaseFigureRow(FigureSums, table=True):
+    """One case's part in one agency's figures, in the case's region."""
+
+    __tablename__ = "case_figures"
+    __table_args__ = (
+        Index("ix_case_figures_accept", "region", "agency", "accept_hours"),
+        Index("ix_case_figures_agency", "agency"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=110)
+    agency: str = Field(primary_key=True, max_length=40)
+    region: str = Field(max_length=40)
+    accept_hours: float | None = None
+
+
+class AgencyFigureRow(FigureSums, table=True):
+    """The sums of the parts above per region and agency, kept with them in the same write."""
+
+    __tablename__ = "agency_figures"
+
+    region: str = Field(primary_key=True, max_length=40)
+    agency: str = Field(primary_key=True, max_length=40)
 
 
 class EvidenceRow(SQLModel, table=True):
@@ -235,6 +324,8 @@ for _model in (
     CaseAgencyRow,
     TimelineRow,
     ClockRow,
+    CaseFigureRow,
+    AgencyFigureRow,
     EvidenceRow,
     StoredFileRow,
     ArchivedCaseRow,

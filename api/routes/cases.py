@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -20,7 +23,7 @@ from cases.profiles import default_profiles
 from cases.view import Caller
 from cases.vocabulary import Role, Stage
 from store.principals import Principal
-from store.queries import CaseFilter, list_cases
+from store.queries import After, CaseFilter, list_cases
 from store.records import case_row, clocks, stored_intake, timeline
 from store.tables import CaseRow
 
@@ -123,8 +126,19 @@ async def list_cases_route(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            pattern="^[A-Za-z0-9_-]+$",
+            description="``next_cursor`` of the previous page: the page after it, however the "
+            "list changed meanwhile (instead of ``offset``)",
+        ),
+    ] = None,
 ) -> CasePage:
-    """The cases you may see, newest first, filtered; ``total`` counts them all."""
+    """The cases you may see, newest first, filtered. ``total`` counts them up to 10 000
+    (``total_exact`` is false beyond); page with ``offset``, or with ``next_cursor``, which does not
+    skip or repeat a case when cases are opened meanwhile and stays fast however deep."""
     now = _now()
     filters = CaseFilter(
         stage=stage.value if stage else None,
@@ -134,12 +148,43 @@ async def list_cases_route(
         key_case=key_case,
         text=q,
     )
+    after = read_cursor(cursor, offset) if cursor is not None else None
     scope = scope_for(principal, services.registry)
-    rows, total = await run_in_threadpool(
-        list_cases, services.engine, scope, filters, now, limit, offset
+    page = await run_in_threadpool(
+        list_cases, services.engine, scope, filters, now, limit, offset, after
     )
-    await engine.notice_ended_among(services, rows)
-    return CasePage(items=[summary(r, now) for r in rows], total=total, limit=limit, offset=offset)
+    await engine.notice_ended_among(services, page.rows)
+    return CasePage(
+        items=[summary(r, now) for r in page.rows],
+        total=page.total,
+        total_exact=page.exact,
+        limit=limit,
+        offset=offset,
+        next_cursor=None if page.last is None else write_cursor(page.last),
+    )
+
+
+def write_cursor(last: After) -> str:
+    """An opaque cursor: where a page ended (the keyset of the list's order)."""
+    raw = json.dumps([last.opened_at.isoformat(), last.case_id], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def read_cursor(cursor: str, offset: int) -> After:
+    fix = "pass next_cursor from the previous page as it came, without offset"
+    if offset:
+        raise ApiError(
+            422, "cursor_with_offset", "a cursor already says where the page starts", fix
+        )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        opened, case_id = json.loads(raw)
+        after = After(datetime.fromisoformat(opened), str(case_id))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiError(422, "invalid_cursor", "the cursor is not one this list gave", fix) from exc
+    if after.opened_at.tzinfo is None or not isinstance(case_id, str):
+        raise ApiError(422, "invalid_cursor", "the cursor is not one this list gave", fix)
+    return after
 
 
 @router.get("/{case_id}", operation_id="get_case", response_model=CaseDetail)

@@ -87,6 +87,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "done": ("已办理", "Done"),
     "refused": ("未能办理", "Refused"),
     "nothing": ("无", "None"),
+    "shown_of": ("显示前 {shown} 条，共 {total} 条", "The first {shown} of {total}"),
+    "see_all": ("查看全部", "See all"),
     "live_updates": ("页面自动更新", "This page updates by itself"),
     "met": ("已齐", "met"),
     "missing": ("缺", "missing"),

@@ -296,7 +296,7 @@ async def list_page(
         key_case=flag(key_case),
         text=q or None,
     )
-    rows, total = await run_in_threadpool(
+    found = await run_in_threadpool(
         list_cases,
         services.engine,
         scope_for(principal, services.registry),
@@ -305,16 +305,18 @@ async def list_page(
         PAGE,
         (page - 1) * PAGE,
     )
-    await notice_ended_among(services, rows)
+    await notice_ended_among(services, found.rows)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
+    counted = max(1, -(-found.total // PAGE))
     return render(
         request,
         "list.html",
         principal,
-        rows=rows,
-        total=total,
+        rows=found.rows,
+        total=found.total,
+        exact=found.exact,
         page=page,
-        pages=max(1, -(-total // PAGE)),
+        pages=counted if found.exact else max(counted, page + (found.last is not None)),
         filters=filters,
         query=urlencode(query),
         stages=[s.value for s in Stage],

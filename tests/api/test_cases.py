@@ -362,6 +362,30 @@ async def test_listing_filters(api: httpx.AsyncClient, stack: InProcess) -> None
     assert second["items"][0]["case_id"] != page["items"][0]["case_id"]  # a stable order
 
 
+async def test_a_list_pages_by_its_cursor_and_refuses_one_it_did_not_give(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    opened = {await open_case(api, stack, subject="游标分页企业") for _ in range(3)}
+    headers = stack.auth(*OFFICER)
+    params: dict[str, str | int] = {"q": "游标分页", "limit": 2}
+    first = await ok(api.get("/cases", params=params, headers=headers))
+    assert (first["total"], first["total_exact"]) == (3, True)
+    assert first["next_cursor"]
+    second = await ok(
+        api.get("/cases", params={**params, "cursor": first["next_cursor"]}, headers=headers)
+    )
+    assert second["next_cursor"] is None
+    assert {c["case_id"] for c in first["items"] + second["items"]} == opened
+    both = await api.get(
+        "/cases", params={**params, "cursor": first["next_cursor"], "offset": 2}, headers=headers
+    )
+    assert (both.status_code, both.json()["code"]) == (422, "cursor_with_offset")
+    for forged in ("AAAA", "eyJ4IjoxfQ", "W10", "WyJub3QgYSBkYXRlIiwgIngiXQ"):
+        refused = await api.get("/cases", params={"cursor": forged}, headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_cursor"), forged
+        assert "next_cursor" in refused.json()["fix"]
+
+
 async def test_the_timeline_says_who_did_what(api: httpx.AsyncClient, stack: InProcess) -> None:
     case_id = await open_case(api, stack)
     await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))

@@ -1,0 +1,129 @@
+"""What one case adds to each agency's figures on the dashboard (acceptance time, filing rate,
+feedback rate, clocks kept on time), decided here once from the case's own clocks and timeline.
+
+The read model keeps each case's part beside the case and sums the parts per region as they change,
+so the dashboard reads a handful of sums instead of every clock and timeline entry it ever recorded.
+What is still running (how many clocks are overdue now) depends on the hour and is counted when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from cases.model import ClockState
+
+# The timeline's actions these figures count (the names the steps record).
+DELIVERED = "referral_delivered"
+ACCEPTED = "accept"
+FILED = "file_case"
+DECLINED = "decline_filing"
+REVERSED = "reverse_refer"
+FED_BACK = "feed_back"
+COUNTED = (DELIVERED, ACCEPTED, FILED, DECLINED, REVERSED, FED_BACK)
+# A clock the archive closed was not kept or missed by anyone: it stopped with the case.
+NOT_A_KEPT_CLOCK = "archived"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A timeline entry, as much of it as the figures read."""
+
+    action: str
+    agency: str | None
+    stage_from: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Part:
+    """One case's part in one agency's figures. Every field but ``accept_hours`` is summed."""
+
+    closed: int = 0  # the agency's clocks the case closed (not by archiving)
+    on_time: int = 0  # of those, closed by their due time
+    decided: int = 0  # filing decisions the agency took (filed, declined, sent back for want)
+    filed: int = 0
+    fed_back: int = 0
+    accepted: int = 0  # acceptances with a delivery before them (the waits below count these)
+    accept_hours: float | None = None  # hours from the delivery to the agency's latest acceptance
+
+    def __add__(self, other: Part) -> Part:
+        return Part(**{f: getattr(self, f) + getattr(other, f) for f in SUMMED})
+
+    def __neg__(self) -> Part:
+        return Part(**{f: -getattr(self, f) for f in SUMMED})
+
+    @property
+    def empty(self) -> bool:
+        return self.accept_hours is None and not any(getattr(self, f) for f in SUMMED)
+
+
+SUMMED = tuple(f.name for f in fields(Part) if f.name != "accept_hours")
+
+
+def parts(clocks: Iterable[ClockState], steps: Iterable[Step]) -> dict[str, Part]:
+    """Each agency's part in this case's figures, from all its clocks and all its timeline (in
+    order). An acceptance waits from the delivery before it (a repeated referral is waited for
+    again); a decision to send the case back for want of a crime, taken at the filing decision, is a
+    decision not to file (P2014 Art. 8)."""
+    found: dict[str, dict[str, float | int | None]] = {}
+
+    def of(agency: str) -> dict[str, float | int | None]:
+        return found.setdefault(agency, dict.fromkeys(SUMMED, 0) | {"accept_hours": None})
+
+    def add(agency: str, name: str) -> None:
+        part = of(agency)
+        part[name] = int(part[name] or 0) + 1
+
+    for clock in clocks:
+        if not clock.owner_agency or clock.closed_at is None or clock.closed_by == NOT_A_KEPT_CLOCK:
+            continue
+        add(clock.owner_agency, "closed")
+        if clock.closed_at <= clock.due_at:
+            add(clock.owner_agency, "on_time")
+    delivered: datetime | None = None
+    for step in steps:
+        if step.action == DELIVERED:
+            delivered = step.at
+        if not step.agency:
+            continue
+        if step.action == ACCEPTED and delivered is not None:
+            add(step.agency, "accepted")
+            of(step.agency)["accept_hours"] = (step.at - delivered).total_seconds() / 3600
+        elif step.action in (FILED, DECLINED):
+            add(step.agency, "decided")
+            if step.action == FILED:
+                add(step.agency, "filed")
+        elif step.action == REVERSED and step.stage_from == "filing_decision":
+            add(step.agency, "decided")
+        elif step.action == FED_BACK:
+            add(step.agency, "fed_back")
+    return {agency: Part(**values) for agency, values in found.items()}  # type: ignore[arg-type]
+
+
+@dataclass
+class AgencyFigures:
+    """An agency's figures within what the reader may see: sums of the cases' parts, the median
+    acceptance wait among them, and the clocks it holds that are overdue now."""
+
+    agency: str
+    accept_hours: float | None = None
+    filed: int = 0
+    decided: int = 0
+    fed_back: int = 0
+    overdue: int = 0
+    on_time: int = 0
+    closed: int = 0
+
+    @property
+    def filing_rate(self) -> float | None:
+        return self.filed / self.decided if self.decided else None
+
+    @property
+    def feedback_rate(self) -> float | None:
+        return self.fed_back / self.filed if self.filed else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.closed if self.closed else None
