@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.workflow.v1 import PendingActivityInfo
@@ -39,15 +40,16 @@ from cases.agencies import AgencyKind
 from cases.calendar import CalendarSnapshot, default_calendar, snapshot
 from cases.change import ActionResult
 from cases.context import Reason
-from cases.effects import ClueDelivery, Notice, NoticeKind, NotificationBatch
+from cases.effects import ClueDelivery, Notice, NoticeKind, NotificationBatch, case_record
 from cases.ids import step_key, workflow_id
-from cases.intake import CaseIntake
+from cases.intake import CaseIntake, IntakeError
 from cases.limits import KEPT_ERROR
 from cases.model import Actor
-from cases.profiles import profile_data
+from cases.profiles import profile_data, profile_from_data
 from cases.steps import Step
+from cases.system import opening
 from cases.view import Caller, CaseView
-from store.records import INTAKE, archived_case, mark_ended
+from store.records import INTAKE, archived_case, mark_ended, record_case_events
 from store.tables import CaseRow
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
@@ -123,51 +125,57 @@ def calendar_for(now: datetime) -> CalendarSnapshot:
 
 
 async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Opening:
-    """Start the case or find it, in one call; return once its opening is in the read model.
+    """Start the case, write its opening to the read model, and answer: the caller may act on the
+    case at once, and does not wait for the worker's first task. The opening is the case's own
+    (``cases.system.opening``, made from the very input the case starts with, at the instant it
+    carries), so the case's first write repeats this one.
 
-    Raises ``AlreadyClosed`` when the workflow of this case id is closed: a case id is never started
-    again, and the caller answers from the read model. (Only a start that failed, an intake the case
-    itself refused, may be made again.)
+    A case id already started is a repeat, asked of its workflow (``repeat_intake``). Raises
+    ``AlreadyClosed`` when that workflow is closed: a case id is never started again, and the caller
+    answers from the read model. (Only a start that failed may be made again.)
     """
-    profile = profile_data(intake.mechanism)
-    operation = WithStartWorkflowOperation(
-        CaseWorkflow.run,
-        CaseInput(
-            intake,
-            profile,
-            calendar_for(now),
-            services.registry.snapshot(),
-        ),
-        id=workflow_id(intake.case_id),
-        task_queue=services.settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    case_input = CaseInput(
+        intake,
+        profile_data(intake.mechanism),
+        calendar_for(now),
+        services.registry.snapshot(),
+        opened_at=now,
     )
     try:
+        state, transition = opening(
+            intake,
+            profile_from_data(case_input.profile),
+            services.registry,
+            case_input.calendar.calendar(),
+            now,
+        )
+    except IntakeError as exc:
+        raise ApiError(
+            422, "invalid_intake", str(exc), "correct the facts or agencies named"
+        ) from None
+    try:
         async with bounded(services):
-            opening: Opening = await services.temporal.execute_update_with_start_workflow(
-                "open",
-                intake,
-                result_type=Opening,
-                start_workflow_operation=operation,
+            await services.temporal.start_workflow(
+                CaseWorkflow.run,
+                case_input,
+                id=workflow_id(intake.case_id),
+                task_queue=services.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 rpc_timeout=UPDATE_TIMEOUT,
             )
-    except WorkflowAlreadyStartedError:
-        raise AlreadyClosed(intake.case_id) from None
-    except WorkflowUpdateFailedError as exc:
-        raise _intake_refused(exc) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise unavailable(services, "the case did not answer in time") from None
+    except WorkflowAlreadyStartedError:  # sent twice at once, or started but not yet recorded
+        return await repeat_intake(services, intake)
     except RPCError as exc:
-        if exc.status is RPCStatusCode.ALREADY_EXISTS:
-            raise AlreadyClosed(intake.case_id) from None
         raise unavailable(services, exc.message) from None
-    finally:
-        await _settle(operation)
-    if opening.created:
-        CASES_OPENED.labels(mechanism=intake.mechanism).inc()
-        log.info("case opened", case_id=intake.case_id, mechanism=intake.mechanism)
-    return opening
+    record = case_record(state, transition.entries, services.registry, now, intake=intake)
+    try:
+        await run_in_threadpool(record_case_events, services.engine, record)
+    except SQLAlchemyError as exc:  # the case is open, and writes its opening itself
+        log.warning("opening not written by the API", case_id=intake.case_id, error=str(exc)[:200])
+    CASES_OPENED.labels(mechanism=intake.mechanism).inc()
+    log.info("case opened", case_id=intake.case_id, mechanism=intake.mechanism)
+    return Opening(True, record.projection)
 
 
 async def repeat_intake(services: Services, intake: CaseIntake) -> Opening:

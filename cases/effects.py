@@ -12,9 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from cases.agencies import AgencyRegistry
+from cases.clocks import to_record
 from cases.intake import CaseIntake
 from cases.model import CaseState, ClockState, EvidenceItem, TimelineEntry
-from cases.projection import CaseProjection
+from cases.parties import participants
+from cases.projection import CaseProjection, projection
 
 DELIVER_REFERRAL = "deliver_referral"  # returns cases.model.DeliveryReceipt
 DELIVER_DOCUMENT = "deliver_document"  # returns cases.model.DeliveryReceipt
@@ -170,3 +173,27 @@ class CaseRecord:
     evidence: list[EvidenceItem] = field(default_factory=list)
     intake: CaseIntake | None = None
     archived: ArchivedCase | None = None  # with the record of the archiving
+
+
+def case_record(
+    case: CaseState,
+    entries: list[TimelineEntry],
+    registry: AgencyRegistry,
+    now: datetime,
+    *,
+    evidence_from: int = 0,
+    intake: CaseIntake | None = None,
+    archived: ArchivedCase | None = None,
+) -> CaseRecord:
+    """What the read model is written with after ``entries``: one way, whoever writes it (the case
+    itself, or the API writing the opening it made the case with)."""
+    return CaseRecord(
+        case_id=case.case_id,
+        projection=projection(case, now),
+        entries=entries,
+        agencies=participants(case, registry),
+        clocks=to_record(case, min(e.at for e in entries)),
+        evidence=case.evidence[evidence_from:],
+        intake=intake,
+        archived=archived,
+    )

@@ -9,6 +9,8 @@ keeps the rules it started under whatever the files say later.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from functools import cache
 from pathlib import Path
@@ -110,6 +112,13 @@ def default_profiles() -> dict[str, Profile]:
 def profile_data(name: str) -> dict[str, Any]:
     """The named shipped profile as plain data, for a new case to carry (see ``profile_from_data``)."""
     get_profile(name)  # validated, or UnknownMechanism
+    return copy.deepcopy(_shipped_data(name))
+
+
+@functools.cache
+def _shipped_data(name: str) -> dict[str, Any]:
+    """Read once: the shipped files are what ``get_profile`` validated, and do not change while the
+    process runs."""
     return resolved_raw(MECHANISMS_DIR / f"{name}.toml")
 
 

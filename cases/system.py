@@ -7,6 +7,10 @@ Also the inputs of the outside effects, built from the state.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from cases.agencies import AgencyRegistry
+from cases.calendar import WorkingDayCalendar
 from cases.change import (
     ActionResult,
     AskExpert,
@@ -28,10 +32,28 @@ from cases.effects import (
     ReferralDelivery,
 )
 from cases.ids import step_key
+from cases.intake import CaseIntake, open_case
 from cases.limits import KEPT_ERROR
 from cases.model import CaseState, DeliveryReceipt, TimelineEntry
 from cases.parties import holders
+from cases.profile import Profile
 from cases.vocabulary import DOCUMENT_LABELS, Event, Party, RequestKind, Stage
+
+
+def opening(
+    intake: CaseIntake,
+    profile: Profile,
+    registry: AgencyRegistry,
+    calendar: WorkingDayCalendar | None,
+    now: datetime,
+) -> tuple[CaseState, Transition]:
+    """The case an intake opens at ``now``, and the transition that records its opening. The case
+    makes it in its own context when it starts; the API makes the same from the same input, to write
+    the opening to the read model as it starts the case (the case's own write then repeats it).
+    Raises ``IntakeError`` for an intake the registry or the mechanism does not allow."""
+    state = open_case(intake, profile, registry, now)
+    ctx = Context(profile, registry, now, calendar)
+    return state, record_opening(state, ctx, intake.outside_jurisdiction)
 
 
 def record_opening(state: CaseState, ctx: Context, outside_jurisdiction: bool) -> Transition:

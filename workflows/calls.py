@@ -10,6 +10,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.policies as policies
     from cases.change import AskExpert, Deliver, SendDocument
     from cases.context import Context
     from cases.effects import (
@@ -22,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from cases.model import CaseState, DeliveryReceipt
     from cases.system import document_delivery, expert_call, referral_delivery
-    from workflows import policies
 
 
 async def call(

@@ -2,8 +2,10 @@
 
 Every human or agency step is an Update named after the step (``accept``, ``file_case``…) whose
 validator asks ``cases.decide``, inside the case with its own profile, registry, calendar and time, and
-refuses with a reason code what is not allowed now. Intake is the ``open`` update, sent with the start
-(update-with-start), so that it returns once the case's opening is in the read model. Clocks are one
+refuses with a reason code what is not allowed now. Intake is a start: the API makes the case's opening
+from the same input (``cases.system.opening``) and writes it to the read model as it starts the case,
+and the case's own first write repeats it; a repeated intake asks the ``open`` update (which cases
+started before came with: update-with-start). Clocks are one
 durable timer (``workflow.wait_condition`` with a timeout), re-armed only when the next instant any
 clock has something to do moves. Outside effects are activities called by name; every transition is
 recorded in the read model by one local activity. When its history grows long, the case continues as
@@ -23,38 +25,37 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
+# Passed through, and imported by their full names: ``from workflows import calls`` loads the module
+# through the package, past the sandbox's pass-through, and ran it again for every case loaded.
 with workflow.unsafe.imports_passed_through():
+    import workflows.calls as calls
+    import workflows.policies as policies
+    import workflows.search as search
+    import workflows.steps as steps
     from cases.agencies import AgencyRegistry, RegistrySnapshot
     from cases.calendar import CalendarSnapshot, merge_snapshots
     from cases.change import ActionResult, AskExpert, Deliver, SendDocument, Transition
-    from cases.clocks import fire, next_wakeup, to_record, trim
+    from cases.clocks import fire, next_wakeup, trim
     from cases.context import Context
     from cases.decide import validate
-    from cases.effects import (
-        ArchivedCase,
-        CaseRecord,
-        Notice,
-        NotificationBatch,
-    )
+    from cases.effects import ArchivedCase, Notice, NotificationBatch, case_record
     from cases.errors import ConfigError
     from cases.ids import step_key
-    from cases.intake import CaseIntake, IntakeError, differences, open_case
+    from cases.intake import CaseIntake, IntakeError, differences
     from cases.limits import KEPT_CLOSED_CLOCKS
     from cases.model import CaseState
-    from cases.parties import participants
     from cases.profile import Profile
     from cases.profiles import profile_from_data
     from cases.projection import projection
     from cases.system import (
         answered,
+        opening,
         record_calendar,
-        record_opening,
         record_registry,
         record_ticks,
         refused,
     )
     from cases.view import Caller, CaseView, view_of
-    from workflows import calls, policies, search, steps
     from workflows.messages import (
         INTAKE_CONFLICT,
         INVALID_INTAKE,
@@ -101,11 +102,20 @@ class CaseWorkflow:
         self._profile: Profile | None = None
         # Built from the snapshot the case carries, again only when a new snapshot is published.
         self._registry = AgencyRegistry(input.registry.regions, input.registry.agencies)
+        # The opening, made here and committed first thing in ``run``; steps wait for it.
+        self._opening: Transition | None = None
         try:
             self._profile = profile_from_data(input.profile)
             if input.carried is None:
-                case = open_case(input.intake, self._profile, self._registry, workflow.now())
-                self.wf.carried = Carried(case)
+                case, self._opening = opening(
+                    input.intake,
+                    self._profile,
+                    self._registry,
+                    self.wf.calendar.calendar(),
+                    input.opened_at or workflow.now(),
+                )
+                # Opened by the API's start: a later ``open`` update is a repeat.
+                self.wf.carried = Carried(case, opened_by_update=input.opened_at is not None)
         except ConfigError as exc:
             self.wf.intake_error = f"the mechanism profile this case carries is broken: {exc}"
         except IntakeError as exc:
@@ -143,15 +153,22 @@ class CaseWorkflow:
                 self.wf.intake_error or "no case", type=INVALID_INTAKE, non_retryable=True
             )
         case = self.case
-        if input.carried is None:
-            outside = input.intake.outside_jurisdiction
-            await self._commit(record_opening(case, self._ctx(), outside))
+        # The outside calls a previous run handed over, to go on with. A case the API opened has
+        # none, and a step taken while its opening is written starts its own (a case opened before
+        # took this list after its opening: its histories replay so).
+        opened_by_api = input.carried is None and input.opened_at is not None
+        handed_over: list[Outside] | None = [] if opened_by_api else None
+        if self._opening is not None:
+            # Into the outbox before any step's entries (at the commit's first await, a step
+            # waiting for the opening goes on).
+            transition, self._opening = self._opening, None
+            await self._commit(transition)
         elif case.stage.closed:
             # Started again on an archived case's record, with the step that reopens it (update
             # with start): let that step move it on before deciding the run has nothing to do.
             await workflow.wait_condition(workflow.all_handlers_finished)
         self._reopenable = False
-        for effect in list(self._held.effects):  # handed over by the previous run: go on with them
+        for effect in list(self._held.effects) if handed_over is None else handed_over:
             self._spawn(effect)
         while not case.stage.closed:
             ticks = fire(case, self._ctx())
@@ -269,13 +286,12 @@ class CaseWorkflow:
         if not entries:
             return
         first = held.evidence_recorded
-        record = CaseRecord(
-            case_id=case.case_id,
-            projection=projection(case, workflow.now()),
-            entries=entries,
-            agencies=participants(case, self._registry),
-            clocks=to_record(case, min(e.at for e in entries)),
-            evidence=case.evidence[first:],
+        record = case_record(
+            case,
+            entries,
+            self._registry,
+            workflow.now(),
+            evidence_from=first,
             intake=None if held.intake_recorded else self.wf.intake,
             # Archived: what it may be reopened from once its history is gone (a recommendation
             # to refer, an order to transfer).
@@ -364,6 +380,8 @@ class CaseWorkflow:
     @workflow.update(dynamic=True)
     async def act(self, name: str, args: Sequence[RawValue]) -> ActionResult:
         step, request = steps.decode(name, args)
+        if self._opening is not None:  # a step sent as the case starts: after its opening
+            await workflow.wait_condition(lambda: self._opening is None)
         repeat = steps.applied_before(self._held.applied, name)
         if repeat is not None:  # sent again (by a client retrying): answered, not taken twice
             return repeat
@@ -415,4 +433,6 @@ class CaseWorkflow:
         """The case for ``caller``: its allowed steps are decided here, by the case's own rules."""
         if self.wf.carried is None:
             raise ApplicationError(self.wf.intake_error or "the case did not open")
-        return view_of(self.case, caller, self._ctx())
+        view = view_of(self.case, caller, self._ctx())
+        view.calls_in_flight = len(self._held.effects)
+        return view

@@ -15,11 +15,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from cases import effects
+    import cases.effects as effects
+    import workflows.policies as policies
     from cases.effects import ClueDelivery, ClueOutcome
     from cases.limits import KEPT_ERROR
     from cases.model import DeliveryReceipt
-    from workflows import policies
 
 
 CLUE_RETRY_CEILING = timedelta(minutes=30)

@@ -8,15 +8,39 @@ for the replay of recorded histories.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+from pydantic import TypeAdapter
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter
 
 from cases.agencies import default_registry
 from settings import Settings
 from workflows.codec import EncryptionCodec, Keys, encrypted
 
-DATA_CONVERTER: DataConverter = pydantic_data_converter
+# One cache of pydantic type adapters for the whole process. The worker makes a payload converter of
+# its own for every workflow it loads, and with it a cache of its own: each case loaded (opened, or
+# brought back into the worker's cache) built the adapter of its input again, 20-30 ms of schema
+# generation that was a quarter of the worker's time under load. The types are the same objects in
+# every workflow (the sandbox passes them through), so their adapters are too.
+_ADAPTERS: functools._lru_cache_wrapper[TypeAdapter[Any]] = functools.lru_cache(maxsize=1024)(
+    TypeAdapter
+)
+
+
+class PayloadConverter(PydanticPayloadConverter):
+    """Pydantic's JSON payload converter, with the process's one cache of type adapters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for converter in self.converters.values():
+            if isinstance(converter, PydanticJSONPlainPayloadConverter):
+                converter._type_adapter = _ADAPTERS
+
+
+DATA_CONVERTER: DataConverter = DataConverter(payload_converter_class=PayloadConverter)
 
 
 def payload_keys(settings: Settings) -> Keys:

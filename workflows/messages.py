@@ -4,6 +4,7 @@ and what it hands a new run when it continues as new."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -71,6 +72,10 @@ class CaseInput:
     registry: RegistrySnapshot
     carried: Carried | None = None
     budget: HistoryBudget = field(default_factory=HistoryBudget)
+    # Set when the API started the case and wrote its opening to the read model itself
+    # (``cases.system.opening``): the case opens at this instant, as the API's opening says. None in
+    # a case started with its ``open`` update (before), which opened at its first task's time.
+    opened_at: datetime | None = None
 
 
 @dataclass

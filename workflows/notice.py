@@ -7,8 +7,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.policies as policies
     from cases.effects import NotificationBatch
-    from workflows import policies
 
 
 @workflow.defn(name="NoticeWorkflow")

@@ -7,12 +7,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     WithStartWorkflowOperation,
@@ -114,6 +115,18 @@ class Case:
         fields = response.workflow_execution_info.search_attributes.indexed_fields
         return {name: json.loads(payload.data) for name, payload in fields.items() if payload.data}
 
+    async def opened(self) -> None:
+        """Wait until the case has written its opening (the API writes it as it starts the case;
+        here only the case's own write reaches the fakes)."""
+
+        async def written() -> bool:
+            if not any(e.action == "open" for e in self.fakes.entries()):
+                return False
+            events = (await self.handle.fetch_history()).events
+            return any(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events)
+
+        await poll(written, "the case never wrote its opening", seconds=30, every=0.02)
+
     async def settle(self) -> None:
         """Wait until no activity of the case is in flight: a test that ends with one pending leaves
         the time-skipping server's clock held for every later test."""
@@ -195,10 +208,26 @@ def case_input(
     )
 
 
+async def open_by_start(
+    env: WorkflowEnvironment, queue: str, input: CaseInput, at: datetime
+) -> WorkflowHandle[Any, Any]:
+    """Open a case as the API does: a start carrying the instant the API made its opening at (the
+    API writes that opening to the read model itself; here the fakes see the case's own write)."""
+    return await env.client.start_workflow(
+        CaseWorkflow.run,
+        replace(input, opened_at=at),
+        id=workflow_id(input.intake.case_id),
+        task_queue=queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    )
+
+
 async def open_by_update(
     env: WorkflowEnvironment, queue: str, input: CaseInput
 ) -> tuple[WorkflowHandle[Any, Any], Opening]:
-    """Open a case as the API does: the start and the intake in one call."""
+    """Open a case as the API did before it wrote openings itself (and as a repeated intake asks a
+    running case): the start and the ``open`` update in one call."""
     operation = WithStartWorkflowOperation(
         CaseWorkflow.run,
         input,
@@ -225,11 +254,11 @@ async def running_case(
     outside_jurisdiction: bool = False,
     workflow_class: type = CaseWorkflow,
     worker: Callable[[str], Worker] | None = None,
-    by_update: bool = True,
+    opened_by: Literal["api", "update", "hand"] = "api",
     budget: HistoryBudget | None = None,
 ) -> AsyncIterator[Case]:
     """A case on its own task queue, with a worker running fake agencies (or ``worker(queue)``),
-    opened as the API opens one (``by_update``) or by a plain start."""
+    opened as the API opens one, as it did before with the ``open`` update, or by a bare start."""
     fakes = fakes or FakeAgencies()
     queue = f"cases-{uuid.uuid4()}"
     start = await env.get_current_time()
@@ -249,7 +278,9 @@ async def running_case(
         )
     )
     async with running:
-        if by_update:
+        if opened_by == "api":
+            handle = await open_by_start(env, queue, input, start)
+        elif opened_by == "update":
             handle, _ = await open_by_update(env, queue, input)
         else:
             handle = await env.client.start_workflow(

@@ -67,8 +67,10 @@ from workflows import search
 # completed) whose receipt is a transition of its own (a workflow task, a marker, a timer, an upsert).
 # On a loaded machine a step may land while another task is in flight and take one more task (3).
 # Recording every crime-evidence item costs no more: the items go in one step (up to 50 at a time).
-STEP_EVENTS = {  # 124 in all
-    "open": 8,
+# Opening is a start (started), its first task (3), the opening's write (1) and the search attributes
+# (1): the API writes the opening itself, and no update comes with the start.
+STEP_EVENTS = {  # 115 in all
+    "open": 6,
     "classify": 7,
     "record_evidence": 6,
     "request_approval": 8,
@@ -110,6 +112,7 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
     """A full env-police lifecycle, measured step by step; with ``crime_evidence`` every item of the
     crime evidence checklist is recorded too (in the same step as the referral package)."""
     meter = HistoryMeter(case)
+    await case.opened()
     await meter.after("open")
     await classified(case)
     await meter.after("classify")
@@ -744,6 +747,25 @@ async def test_a_jurisdiction_dispute_goes_to_the_county_government(
         await finish(case, "jurisdiction_dispute")
 
 
+async def test_a_step_sent_as_the_case_starts_is_taken_after_its_opening(
+    time_skipping: WorkflowEnvironment,
+) -> None:
+    """The API answers an intake before the worker takes the case's first task, so a step may reach
+    the case with its start: it waits for the opening, and its outside calls are made once."""
+    async with running_case(time_skipping) as case:  # no wait between the start and the step
+        await case.act("transfer_jurisdiction", EPB_HEAD, agency="NRB-DEMO", reasons="非法占地")
+        await until(case, lambda: bool(case.fakes.notices_of(NoticeKind.TRANSFER)), "not told")
+        await case.settle()
+        entries = case.fakes.entries()
+        assert [(e.seq, e.action) for e in entries][:2] == [
+            (1, "open"),
+            (2, "transfer_jurisdiction"),
+        ]
+        assert len(case.fakes.notices_of(NoticeKind.TRANSFER)) == 1
+        # The case opened at the instant its start carried, as the API's own opening says.
+        assert entries[0].at == (await case.view()).state.opened_at
+
+
 async def test_refused_actions_come_back_with_their_codes(
     time_skipping: WorkflowEnvironment,
 ) -> None:
@@ -786,7 +808,7 @@ async def test_an_invalid_intake_fails_the_workflow_with_its_reason(
 ) -> None:
     """The API admits an intake before it starts anything; a case that still gets an invalid one
     (started by hand) fails with the reason rather than running without rules."""
-    async with running_case(time_skipping, agency="PSB-DEMO", by_update=False) as case:
+    async with running_case(time_skipping, agency="PSB-DEMO", opened_by="hand") as case:
         with pytest.raises(WorkflowFailureError) as raised:
             await case.handle.result()
     cause = raised.value.cause

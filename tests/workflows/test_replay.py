@@ -6,7 +6,8 @@ behaviour change stay, under ``tests/histories/v<N>/``, and must keep replaying:
 notices were delivered (``NOTICES_DELIVERED``); ``v2`` from before the referral team, the
 consultation invitations, the late-record flag and prosecution tracking (profile keys its carried
 profile lacks); ``v3`` from before the detention track (P2014), which a case has only when its carried
-profile has a ``[detention]`` table and its clocks their ``tracks``.
+profile has a ``[detention]`` table and its clocks their ``tracks``; ``v4`` from before the API wrote
+a case's opening itself (cases opened with the ``open`` update, which carry no ``opened_at``).
 """
 
 from __future__ import annotations
