@@ -128,9 +128,18 @@ async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
         row(through.intake, engine.start),
         f"| (intake against a bare update-with-start) | | | | | {through.intake.rate / engine.update_with_start.rate:.2f}× |",
         row(through.action, engine.update),
-        row(through.detail),
+        row(through.noticed, engine.update),
+        row(engine.query),
+        row(through.detail, engine.query),
         row(through.listing),
         row(cycles.measured),
+        "",
+        "Intake is a start, with the case's opening written to the read model by the API. The action "
+        "is a step with no outside call (`classify`); the action with a notice (`direct`) also calls "
+        "the notifier, an activity whose answer the case takes in a second workflow task: twice a "
+        "bare update's work for the engine. A read of a live case is a workflow query (and the "
+        "engine's description of the calls in flight, when there are some): at this concurrency its "
+        "median is mostly the wait for the two cores, for the bare query as well.",
         "",
         f"A demo-fast lifecycle, intake to archive: {cycles.events:.0f} history events and "
         f"{cycles.tasks:.0f} workflow tasks.",

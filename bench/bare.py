@@ -43,12 +43,17 @@ class BareWorkflow:
     def finish(self) -> None:
         self.done = True
 
+    @workflow.query
+    def current(self) -> int:
+        return self.count
+
 
 @dataclass
 class Bare:
     start: Measured
     update: Measured
     update_with_start: Measured
+    query: Measured  # what a read of a live case costs the engine, at the least
 
 
 async def measure(address: str, count: int, concurrency: int) -> Bare:
@@ -88,7 +93,14 @@ async def measure(address: str, count: int, concurrency: int) -> Bare:
             with_start = await drive(
                 "bare update-with-start", count, concurrency, update_with_start
             )
+
+            async def query(i: int) -> None:
+                await client.get_workflow_handle(f"bare-{run}-{i % count}").query(
+                    BareWorkflow.current
+                )
+
+            queried = await drive("bare query", count, concurrency, query)
             for prefix, n in ((f"bare-{run}", count), (f"bare-uws-{run}", count)):
                 for i in range(n):
                     await client.get_workflow_handle(f"{prefix}-{i}").signal(BareWorkflow.finish)
-    return Bare(started, updated, with_start)
+    return Bare(started, updated, with_start, queried)

@@ -43,7 +43,8 @@ def intake(ref: str, mechanism: str = "env-police", key: bool = True) -> dict[st
 @dataclass
 class Product:
     intake: Measured
-    action: Measured
+    action: Measured  # a step with no outside call (classify)
+    noticed: Measured  # a step that notifies an agency (direct): an activity and a second task
     detail: Measured
     listing: Measured
     case_ids: list[str]
@@ -71,12 +72,20 @@ async def measure(bench: Bench, count: int, concurrency: int) -> Product:
 
         opened = await drive("intake", count, concurrency, open_one)
         coordinator = bench.auth(*COORDINATOR)
+        officer = bench.auth(*OFFICER)
 
         async def act_one(i: int) -> None:
+            path = f"/cases/{case_ids[i % count]}/actions/classify"
+            body = {"classification": "crime", "reasons": "暗管"}
+            await _ok(await api.post(path, json=body, headers=officer))
+
+        acted = await drive("action", count, concurrency, act_one)
+
+        async def direct_one(i: int) -> None:
             path = f"/cases/{case_ids[i % count]}/actions/direct"
             await _ok(await api.post(path, json={"note": f"督办 {i}"}, headers=coordinator))
 
-        acted = await drive("action", count, concurrency, act_one)
+        directed = await drive("action with a notice", count, concurrency, direct_one)
 
         async def read_one(i: int) -> None:
             await _ok(await api.get(f"/cases/{case_ids[i % count]}", headers=coordinator))
@@ -88,7 +97,7 @@ async def measure(bench: Bench, count: int, concurrency: int) -> Product:
             await _ok(await api.get("/cases", params=params, headers=coordinator))
 
         listed = await drive("GET /cases", count, concurrency, list_one)
-    return Product(opened, acted, read, listed, case_ids)
+    return Product(opened, acted, directed, read, listed, case_ids)
 
 
 # --------------------------------------------------------------------------------------------------

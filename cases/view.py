@@ -42,6 +42,9 @@ class CaseView:
     evidence_checklist: list[ChecklistLine]
     stages: list[Stage]  # the mechanism's stages, in order
     now: datetime
+    # How many calls to agency systems the case is making now (its workflow says: the engine is
+    # asked about their attempts only when there are some).
+    calls_in_flight: int = 0
 
 
 def stages_of(state: CaseState, ctx: Context) -> list[Stage]:

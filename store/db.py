@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -163,21 +164,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, or update them in place on a primary-key clash: retries write nothing twice."""
+    """Insert rows, or update them in place on a primary-key clash: retries write nothing twice.
+    The rows go as parameters of one statement, which SQLAlchemy compiles once and caches (values
+    written into the statement made it compile again at every write)."""
     if not rows:
         return
+    session.execute(_upsert(model, tuple(rows[0]), session.get_bind().dialect.name), list(rows))
+
+
+@functools.cache
+def _upsert(model: type[SQLModel], columns: tuple[str, ...], dialect: str) -> Any:
     table = model.__table__  # type: ignore[attr-defined]
     keys = [c.name for c in inspect(model).primary_key]
-    dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        statement: Any = sqlite.insert(table).values(list(rows))
+        statement: Any = sqlite.insert(table)
     elif dialect == "postgresql":
-        statement = postgresql.insert(table).values(list(rows))
+        statement = postgresql.insert(table)
     else:  # pragma: no cover - only the two supported databases
         raise RuntimeError(f"no upsert for dialect '{dialect}'")
-    changed = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    changed = {c: statement.excluded[c] for c in columns if c not in keys}
     if changed:
-        statement = statement.on_conflict_do_update(index_elements=keys, set_=changed)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    session.execute(statement)
+        return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+    return statement.on_conflict_do_nothing(index_elements=keys)

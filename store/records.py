@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
 from cases.effects import ArchivedCase, CaseRecord
+from cases.figures import COUNTED
 from cases.intake import CaseIntake
 from cases.model import CaseState
 from store.db import session_scope, upsert
@@ -55,7 +56,10 @@ def record_case_events(engine: Engine, record: CaseRecord) -> None:
 
 def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
     case_id = record.case_id
-    current = session.exec(select(CaseRow.last_seq).where(CaseRow.case_id == case_id)).first()
+    found = session.exec(
+        select(CaseRow.last_seq, CaseRow.region).where(CaseRow.case_id == case_id)
+    ).first()
+    current, was_in = found if found is not None else (None, None)
     newer = current is None or last_seq >= current
     if newer:
         upsert(session, CaseRow, [_case_row(record, last_seq)])
@@ -80,16 +84,21 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
             for e in record.entries
         ],
     )
-    region = record.projection.region
+    region = record.projection.region if newer else str(was_in)
     if newer:
         upsert(
             session,
             ClockRow,
             [{"case_id": case_id, "region": region, **c.model_dump()} for c in record.clocks],
         )
-    else:
-        region = session.exec(select(CaseRow.region).where(CaseRow.case_id == case_id)).one()
-    update_parts(session, case_id, region)
+    # The figures read counted steps and closed clocks: a write with neither, in the same region,
+    # leaves the case's parts as they were.
+    if (
+        region != was_in
+        or any(e.action in COUNTED for e in record.entries)
+        or any(c.closed_at is not None for c in record.clocks)
+    ):
+        update_parts(session, case_id, region)
     if newer and record.archived is not None:
         archived = record.archived
         upsert(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -199,14 +198,12 @@ async def get_case(
 async def case_detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
     """The live case for this caller (the API and the dashboard both show this)."""
     caller = Caller(principal.agency, Role(principal.role))
-    found, calls = await asyncio.gather(
-        engine.view_case(services, row.case_id, caller),
-        engine.outside_calls(services, row.case_id),
-    )
+    found = await engine.view_case(services, row.case_id, caller)
     now = _now()
     if isinstance(found, engine.Live):
         detail = detail_from_view(found.view, now)
-        detail.outside_calls = calls
+        if found.view.calls_in_flight:  # the engine says how each is going
+            detail.outside_calls = await engine.outside_calls(services, row.case_id)
         return detail
     if isinstance(found, engine.Closed):
         if found.status is not None and found.status.name == "COMPLETED":
