@@ -40,7 +40,7 @@ demo: $(STAMP)
 # The product against the bare engine, measured in one run (not part of `make test`): writes
 # BENCHMARKS.md and exits 1 when a target is missed. `make bench-quick` finishes in a few minutes.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --profile
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick --out .data/BENCHMARKS-quick.md

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import bare, product, readmodel
-from bench.harness import Measured, machine, rss_mib, start_stack
+from bench.harness import Measured, machine, profiled, rss_mib, start_stack, where_time_goes
 from devstack import ROOT
 from store.db import make_engine
 
@@ -64,7 +64,7 @@ def postgres(wanted: bool) -> Iterator[str | None]:
         yield None
 
 
-async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
+async def run(quick: bool, with_postgres: bool, profile: bool) -> tuple[str, list[str]]:
     """The report, and the targets it missed."""
     count = 100 if quick else 400
     concurrency = 8
@@ -77,6 +77,18 @@ async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
         engine = await bare.measure(bench.temporal, count, concurrency)
         print("product…", flush=True)
         through = await product.measure(bench, count, concurrency)
+        spied: dict[str, dict[str, Path]] = {}
+        if profile:  # again, sampled: the figures above are measured without the sampler
+
+            @contextlib.contextmanager
+            def around(phase: str) -> Iterator[None]:
+                name = phase.replace(" ", "-").replace("/", "").replace("{", "").replace("}", "")
+                with profiled(bench, ("api", "worker"), name) as out:
+                    yield
+                spied[phase] = out
+
+            print("product, profiled…", flush=True)
+            await product.measure(bench, count // 2, concurrency, around)
         print("lifecycles…", flush=True)
         cycles = await product.lifecycles(bench, 3 if quick else 10, 3)
         print("cases left at each stage…", flush=True)
@@ -84,7 +96,7 @@ async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
         templates = [*left, *cycles.case_ids, *through.case_ids[:10]]
         print("open cases and worker memory…", flush=True)
         # Open now: the intake phase's cases and those left at a stage (the lifecycles' are archived).
-        still_open = count + len(left)
+        still_open = count + len(left) + (count // 2 if profile else 0)
         memory: list[tuple[int, float]] = [(still_open, rss_mib(bench.pid("worker")))]
         for target_open in [200, 400] if quick else [1000, 10_000]:
             more = max(0, target_open - still_open)
@@ -178,6 +190,20 @@ async def run(quick: bool, with_postgres: bool) -> tuple[str, list[str]]:
                 Target(f"search p95 ms, {s.backend} {s.size}", s.search.p95, 50, False),
                 Target(f"overview p95 ms, {s.backend} {s.size}", s.overview.p95, 100, False),
             ]
+    if spied:
+        lines += [
+            "",
+            "## Where the time goes (py-spy, `--profile`)",
+            "",
+            "The modules each process spent its time in during each phase (a second, sampled pass "
+            "of the product's phases), by share of its busy samples. The Temporal server is Go: its "
+            "share shows in the engine's own rates above.",
+            "",
+        ]
+        for phase, outputs in spied.items():
+            for name, raw in outputs.items():
+                shares = ", ".join(f"{m} {pct:.0f}%" for m, pct in where_time_goes(raw, 8))
+                lines.append(f"- **{phase}**, {name}: {shares}")
     lines += ["", "## Targets", "", "| target | measured | limit | |", "|---|---|---|---|"]
     lines += [t.line() for t in targets]
     return "\n".join(lines) + "\n", [t.what for t in targets if not t.met]
@@ -188,8 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, SQLite at 1k only")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite read models only")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the API and the worker with py-spy"
+    )
     args = parser.parse_args(argv)
-    text, missed = asyncio.run(run(args.quick, not args.no_postgres))
+    text, missed = asyncio.run(run(args.quick, not args.no_postgres, args.profile))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

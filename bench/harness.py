@@ -4,11 +4,17 @@ keeps N requests in flight and reports rate and latency percentiles."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,6 +123,27 @@ def start_stack(env: dict[str, str] | None = None) -> Bench:
     return Bench(stack, f"http://127.0.0.1:{ports.api}", keys, data)
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def settled(bench: Bench, name: str = "worker", most: float = 120.0) -> None:
+    """Wait until a process has caught up (busy less than a tenth of a core for a second): the
+    engine answers a start before the worker has taken the case's first task, and the next phase
+    should not pay for the last one's backlog."""
+    pid = bench.pid(name)
+    deadline = time.monotonic() + most
+    quiet = 0
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline and quiet < 2:
+        await asyncio.sleep(0.5)
+        now = cpu_seconds(pid)
+        quiet = quiet + 1 if now - last < 0.05 else 0
+        last = now
+
+
 def rss_mib(pid: int) -> float:
     """A process's resident memory, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -132,3 +159,87 @@ def machine() -> str:
         if line.startswith("MemTotal:"):
             memory = int(line.split()[1]) / 1024 / 1024
     return f"{cores} cores, {memory:.0f} GiB"
+
+
+# --------------------------------------------------------------------------------------------------
+# Where a process spends its time: py-spy samples it from outside while a phase runs (``--profile``)
+
+
+@contextlib.contextmanager
+def profiled(bench: Bench, names: tuple[str, ...], phase: str) -> Iterator[dict[str, Path]]:
+    """Sample the named processes of the stack with py-spy while the block runs; the raw stacks go
+    to the bench's folder, one file per process (read them with ``where_time_goes``)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    outputs = {name: bench.data / f"profile-{phase}-{name}.txt" for name in names}
+    running = [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(bench.pid(name)),
+                "--output",
+                str(out),
+                "--format",
+                "raw",
+                "--rate",
+                "100",
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, out in outputs.items()
+    ]
+    time.sleep(1)  # attached
+    try:
+        yield outputs
+    finally:
+        for process in running:
+            process.send_signal(signal.SIGINT)
+        for process in running:
+            process.wait(timeout=60)
+
+
+# Where a waiting thread stands: a pool's worker waiting for work, an event loop waiting in its
+# selector (uvloop's, in C, shows as the ``run`` that started it).
+IDLE = (
+    "_worker (concurrent/futures/thread.py",
+    "select (selectors.py",
+    "wait (threading.py",
+    "run (asyncio/runners.py",
+)
+
+
+def where_time_goes(raw: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The modules a process spent its time in, by share of its busy samples: each sample counts
+    for the module of the frame that was running (waiting threads of a pool are left out)."""
+    busy = 0
+    shares: Counter[str] = Counter()
+    if not raw.exists():
+        return []
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if any(frames[-1].startswith(i) for i in IDLE):
+            continue
+        busy += int(count)
+        running = next((m for m in map(_module, reversed(frames)) if m), "(interpreter)")
+        shares[running] += int(count)
+    return [(m, 100 * n / busy) for m, n in shares.most_common(top)] if busy else []
+
+
+def _module(frame: str) -> str:
+    """``name (path/to/module.py:12)`` → the package and module it ran in (``sqlalchemy.orm``)."""
+    if " (" not in frame:
+        return ""
+    path = frame.rsplit(" (", 1)[1].split(":")[0]
+    if path.startswith("<") or "/" not in path:
+        return ""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] in {"__init__", "__main__"}:
+        parts = parts[:-1]
+    keep = 3 if parts[0] in {"temporalio", "sqlalchemy", "pydantic"} else 2
+    return ".".join(parts[:keep])

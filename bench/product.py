@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import httpx
 from temporalio.api.enums.v1 import EventType
 
-from bench.harness import Bench, Measured, drive, rss_mib
+from bench.harness import Bench, Measured, drive, rss_mib, settled
 from cases.ids import workflow_id
 from cases.profiles import get_profile
 from settings import Settings
@@ -57,7 +59,14 @@ async def _ok(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-async def measure(bench: Bench, count: int, concurrency: int) -> Product:
+Around = Callable[[str], AbstractContextManager[Any]]
+
+
+async def measure(
+    bench: Bench, count: int, concurrency: int, around: Around = lambda _: nullcontext()
+) -> Product:
+    """Intake, two kinds of action, reads and lists, each phase inside ``around(phase)`` (a
+    profiler, with ``--profile``)."""
     run = uuid.uuid4().hex[:8]
     case_ids: list[str] = [""] * count
     limits = httpx.Limits(max_connections=concurrency * 2)
@@ -70,7 +79,9 @@ async def measure(bench: Bench, count: int, concurrency: int) -> Product:
             )
             case_ids[i] = str(body["case_id"])
 
-        opened = await drive("intake", count, concurrency, open_one)
+        with around("intake"):
+            opened = await drive("intake", count, concurrency, open_one)
+        await settled(bench)
         coordinator = bench.auth(*COORDINATOR)
         officer = bench.auth(*OFFICER)
 
@@ -79,18 +90,23 @@ async def measure(bench: Bench, count: int, concurrency: int) -> Product:
             body = {"classification": "crime", "reasons": "暗管"}
             await _ok(await api.post(path, json=body, headers=officer))
 
-        acted = await drive("action", count, concurrency, act_one)
+        with around("action"):
+            acted = await drive("action", count, concurrency, act_one)
+        await settled(bench)
 
         async def direct_one(i: int) -> None:
             path = f"/cases/{case_ids[i % count]}/actions/direct"
             await _ok(await api.post(path, json={"note": f"督办 {i}"}, headers=coordinator))
 
-        directed = await drive("action with a notice", count, concurrency, direct_one)
+        with around("action with a notice"):
+            directed = await drive("action with a notice", count, concurrency, direct_one)
+        await settled(bench)
 
         async def read_one(i: int) -> None:
             await _ok(await api.get(f"/cases/{case_ids[i % count]}", headers=coordinator))
 
-        read = await drive("GET /cases/{id}", count, concurrency, read_one)
+        with around("GET /cases/{id}"):
+            read = await drive("GET /cases/{id}", count, concurrency, read_one)
 
         async def list_one(i: int) -> None:
             params = [{"stage": "evidence"}, {"overdue": "true"}, {"key_case": "true"}, {}][i % 4]
