@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -494,12 +496,34 @@ async def closed_case(services: Services, row: CaseRow) -> ApiError:
 ENDED = "('Terminated', 'Failed', 'TimedOut', 'Canceled')"
 
 
+# Lists ask the engine about a case that may have ended at most once a minute per process: the
+# visibility query cost every page 30 ms on the embedded server, for the rare case an operator ended.
+# A case's own page asks every time (its query fails at once when the workflow is gone).
+ASK_AGAIN_AFTER = 60.0
+_ASKED: OrderedDict[str, float] = OrderedDict()
+_ASKED_KEPT = 100_000
+
+
+def _asked_lately(case_id: str, now: float) -> bool:
+    asked = _ASKED.get(case_id)
+    if asked is not None and now - asked < ASK_AGAIN_AFTER:
+        return True
+    _ASKED[case_id] = now
+    _ASKED.move_to_end(case_id)
+    while len(_ASKED) > _ASKED_KEPT:
+        _ASKED.popitem(last=False)
+    return False
+
+
 async def notice_ended_among(services: Services, rows: list[CaseRow]) -> None:
     """Cases on a page whose workflow ended without archiving are marked (and told) as the case page
     would: one visibility query for the page, then each one found asked in full (a start that failed
     and was made again leaves a failed run under the same id)."""
+    now = time.monotonic()
     candidates = {
-        workflow_id(r.case_id): r for r in rows if r.closed_at is None and r.workflow_status is None
+        workflow_id(r.case_id): r
+        for r in rows
+        if r.closed_at is None and r.workflow_status is None and not _asked_lately(r.case_id, now)
     }
     if not candidates:
         return

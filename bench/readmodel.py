@@ -138,7 +138,7 @@ async def measure(bench: Bench, backend: str, url: str, size: int, count: int) -
                 response = await api.get("/", headers=cookie)
                 response.raise_for_status()
 
-            over = await drive(f"overview {backend} {size}", max(3, count // 5), 1, overview)
+            over = await drive(f"overview {backend} {size}", count, 1, overview)
     finally:
         process.terminate()
         process.wait(timeout=30)

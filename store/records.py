@@ -91,10 +91,10 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
             ClockRow,
             [{"case_id": case_id, "region": region, **c.model_dump()} for c in record.clocks],
         )
-    # The figures read counted steps and closed clocks: a write with neither, in the same region,
-    # leaves the case's parts as they were.
+    # The figures read counted steps and closed clocks: a write with neither, in the same region
+    # (or the first), leaves the case's parts as they were.
     if (
-        region != was_in
+        (was_in is not None and region != was_in)
         or any(e.action in COUNTED for e in record.entries)
         or any(c.closed_at is not None for c in record.clocks)
     ):

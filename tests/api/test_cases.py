@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import Session, func, select
 from temporalio.client import WorkflowExecutionStatus
 
+import api.engine as api_engine
 from api.engine import _handle
 from cases.ids import workflow_id
 from store.records import case_row
@@ -489,6 +490,23 @@ async def test_a_case_whose_workflow_was_terminated_shows_so_and_is_told_once(
         (notice,) = await told()
         assert notice["body"]["notices"][0]["to"] == ["JLO-DEMO"]
         assert "terminated" in notice["body"]["notices"][0]["text"]
+
+
+async def test_a_list_asks_the_engine_about_a_case_at_most_once_a_minute(
+    api: httpx.AsyncClient, stack: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = await open_case(api, stack, subject="刚列出的企业")
+
+    async def listed_status() -> str | None:
+        page = await ok(api.get("/cases", params={"q": case_id}, headers=stack.auth(*OFFICER)))
+        status: str | None = page["items"][0]["workflow_status"]
+        return status
+
+    assert await listed_status() is None  # asked: running
+    await _handle(stack.app.state.services, case_id).terminate("an operator's mistake")
+    assert await listed_status() is None  # asked a moment ago: the list is the read model's
+    monkeypatch.setattr(api_engine, "ASK_AGAIN_AFTER", 0.0)
+    assert await listed_status() == "terminated"
 
 
 async def test_a_list_shows_a_case_whose_workflow_ended_before_anyone_opened_it(
