@@ -19,7 +19,7 @@ from store.queries import Scope, visible
 from store.tables import NOT_REFERRED, CaseRow, ClockRow
 
 # How many lines each list of the overview shows; the counts beside them are of all.
-SHOWN = 50
+SHOWN = 20
 
 
 @dataclass
