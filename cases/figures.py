@@ -9,8 +9,10 @@ What is still running (how many clocks are overdue now) depends on the hour and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
+
+from sqlmodel import SQLModel
 
 from cases.model import ClockState
 
@@ -36,9 +38,9 @@ class Step:
     at: datetime
 
 
-@dataclass(frozen=True)
-class Part:
-    """One case's part in one agency's figures. Every field but ``accept_hours`` is summed."""
+class Sums(SQLModel):
+    """What is summed of the cases' parts in an agency's figures: the fields of one lineage, like the
+    case's projection, that the read model's rows and the dashboard's figures extend."""
 
     closed: int = 0  # the agency's clocks the case closed (not by archiving)
     on_time: int = 0  # of those, closed by their due time
@@ -46,6 +48,14 @@ class Part:
     filed: int = 0
     fed_back: int = 0
     accepted: int = 0  # acceptances with a delivery before them (the waits below count these)
+
+
+SUMMED = tuple(Sums.model_fields)
+
+
+class Part(Sums):
+    """One case's part in one agency's figures."""
+
     accept_hours: float | None = None  # hours from the delivery to the agency's latest acceptance
 
     def __add__(self, other: Part) -> Part:
@@ -57,9 +67,6 @@ class Part:
     @property
     def empty(self) -> bool:
         return self.accept_hours is None and not any(getattr(self, f) for f in SUMMED)
-
-
-SUMMED = tuple(f.name for f in fields(Part) if f.name != "accept_hours")
 
 
 def parts(clocks: Iterable[ClockState], steps: Iterable[Step]) -> dict[str, Part]:
@@ -102,19 +109,13 @@ def parts(clocks: Iterable[ClockState], steps: Iterable[Step]) -> dict[str, Part
     return {agency: Part(**values) for agency, values in found.items()}  # type: ignore[arg-type]
 
 
-@dataclass
-class AgencyFigures:
+class AgencyFigures(Sums):
     """An agency's figures within what the reader may see: sums of the cases' parts, the median
     acceptance wait among them, and the clocks it holds that are overdue now."""
 
     agency: str
     accept_hours: float | None = None
-    filed: int = 0
-    decided: int = 0
-    fed_back: int = 0
     overdue: int = 0
-    on_time: int = 0
-    closed: int = 0
 
     @property
     def filing_rate(self) -> float | None:

@@ -10,7 +10,6 @@ region's sums describe, adds up its cases' parts instead.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -46,23 +45,19 @@ def update_parts(session: Session, case_id: str, region: str) -> None:
         row.agency: (row.region, _part(row))
         for row in session.exec(select(CaseFigureRow).where(col(CaseFigureRow.case_id) == case_id))
     }
+    if old == {a: (region, p) for a, p in new.items()}:
+        return
     moves: dict[tuple[str, str], Part] = {}
     for agency, (was_region, part) in old.items():
         moves[(was_region, agency)] = moves.get((was_region, agency), Part()) + -part
     for agency, part in new.items():
         moves[(region, agency)] = moves.get((region, agency), Part()) + part
-    unchanged = all(
-        old.get(a, ("", None))[0] == region and old.get(a, ("", None))[1] == p
-        for a, p in new.items()
-    ) and set(old) == set(new)
-    if unchanged:
-        return
     session.execute(delete(CaseFigureRow).where(col(CaseFigureRow.case_id) == case_id))
     if new:
         session.execute(
             insert(CaseFigureRow),
             [
-                {"case_id": case_id, "agency": a, "region": region, **asdict(p)}
+                {"case_id": case_id, "agency": a, "region": region, **p.model_dump()}
                 for a, p in new.items()
             ],
         )
@@ -103,7 +98,7 @@ def rebuild(session: Session, case_ids: Iterable[str] | None = None) -> int:
             session.execute(
                 insert(CaseFigureRow),
                 [
-                    {"case_id": case_id, "agency": a, "region": regions[case_id], **asdict(p)}
+                    {"case_id": case_id, "agency": a, "region": regions[case_id], **p.model_dump()}
                     for a, p in found.items()
                 ],
             )
@@ -147,20 +142,13 @@ def agency_figures(session: Session, scope: Scope, overdue: dict[str, int]) -> l
     figures: dict[str, AgencyFigures] = {}
     for agency, *sums in session.execute(query):
         values = dict(zip(SUMMED, (int(s or 0) for s in sums), strict=True))
-        figure = AgencyFigures(
-            agency,
-            filed=values["filed"],
-            decided=values["decided"],
-            fed_back=values["fed_back"],
-            on_time=values["on_time"],
-            closed=values["closed"],
-        )
+        figure = AgencyFigures(agency=agency, **values)
         if values["accepted"]:
             figure.accept_hours = _median_wait(session, scope, agency)
         if any(values.values()):
             figures[agency] = figure
     for agency, n in overdue.items():
-        figures.setdefault(agency, AgencyFigures(agency)).overdue = n
+        figures.setdefault(agency, AgencyFigures(agency=agency)).overdue = n
     return sorted(figures.values(), key=lambda f: f.agency)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from cases.figures import Sums
 from cases.model import ClockState
 from cases.projection import CaseProjection
 
@@ -200,18 +201,7 @@ class ClockRow(ClockState, table=True):
     region: str = Field(default="", max_length=40)  # the case's, as its latest write had it
 
 
-class FigureSums(SQLModel):
-    """What is summed of a case's part in an agency's figures (``cases.figures.Part``)."""
-
-    closed: int = 0
-    on_time: int = 0
-    decided: int = 0
-    filed: int = 0
-    fed_back: int = 0
-    accepted: int = 0
-
-
-class CaseFigureRow(FigureSums, table=True):
+class CaseFigureRow(Sums, table=True):
     """One case's part in one agency's figures, in the case's region."""
 
     __tablename__ = "case_figures"
@@ -226,7 +216,7 @@ class CaseFigureRow(FigureSums, table=True):
     accept_hours: float | None = None
 
 
-class AgencyFigureRow(FigureSums, table=True):
+class AgencyFigureRow(Sums, table=True):
     """The sums of the parts above per region and agency, kept with them in the same write."""
 
     __tablename__ = "agency_figures"
