@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cases.context import Reason
 from cases.payloads import PayloadError
 
 log = structlog.get_logger(__name__)
@@ -192,3 +193,18 @@ def install(app: FastAPI) -> None:
             fix="look at the case before repeating; if it persists, tell the operators the time of the request",
         )
         return JSONResponse(body.model_dump(), status_code=500)
+
+
+# What to do about each reason a case refuses a step for.
+FIXES = {
+    Reason.WRONG_STAGE.value: "wait until the case reaches the stage the action belongs to",
+    Reason.NOT_YOUR_MOVE.value: "this move belongs to another agency; see 'moves' in GET /cases/{id}",
+    Reason.PACKAGE_INCOMPLETE.value: "record the missing items with POST /cases/{id}/evidence",
+    Reason.CLASSIFICATION_REQUIRED.value: "confirm the classification with the 'classify' action",
+    Reason.AWAITING_SUPPLEMENTS.value: "wait for the supplementary material",
+    Reason.NOT_DELIVERED.value: "wait for the police system's delivery receipt",
+    Reason.WINDOW_CLOSED.value: "the period for this step has passed",
+    Reason.INVALID_PAYLOAD.value: "correct the body as the reason says",
+    Reason.CASE_CLOSED.value: "nothing more can be done to an archived case",
+    Reason.LIMIT_REACHED.value: "the case holds the most it may; bundle material into fewer items",
+}

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from api import engine
+from api import engine, reads, temporal
 from api.access import scope_for
 from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
 from api.errors import RESPONSES, UNAVAILABLE, ApiError, ErrorBody
@@ -88,14 +88,14 @@ async def open_case(
             opening = await engine.open_case(services, body, now)
         else:  # a recorded case is asked, never started again
             opening = await engine.repeat_intake(services, body)
-    except engine.AlreadyClosed:
+    except temporal.AlreadyClosed:
         row = await run_in_threadpool(case_row, services.engine, body.case_id)
         if row is None:
-            raise engine.unavailable(
+            raise temporal.unavailable(
                 services, "the case exists but its record is not readable yet"
             ) from None
         if row.closed_at is None:
-            await engine.ended_status(services, row)  # marked (and told) if it ended unarchived
+            await reads.ended_status(services, row)  # marked (and told) if it ended unarchived
         return _repeat(row, body, now, response)
     response.status_code = 201 if opening.created else 200
     return summary(opening.summary, now)
@@ -152,7 +152,7 @@ async def list_cases_route(
     page = await run_in_threadpool(
         list_cases, services.engine, scope, filters, now, limit, offset, after
     )
-    await engine.notice_ended_among(services, page.rows)
+    await reads.notice_ended_among(services, page.rows)
     return CasePage(
         items=[summary(r, now) for r in page.rows],
         total=page.total,
@@ -198,20 +198,20 @@ async def get_case(
 async def case_detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
     """The live case for this caller (the API and the dashboard both show this)."""
     caller = Caller(principal.agency, Role(principal.role))
-    found = await engine.view_case(services, row.case_id, caller)
+    found = await reads.view_case(services, row.case_id, caller)
     now = _now()
-    if isinstance(found, engine.Live):
+    if isinstance(found, reads.Live):
         detail = detail_from_view(found.view, now)
         if found.view.calls_in_flight:  # the engine says how each is going
-            detail.outside_calls = await engine.outside_calls(services, row.case_id)
+            detail.outside_calls = await reads.outside_calls(services, row.case_id)
         return detail
-    if isinstance(found, engine.Closed):
+    if isinstance(found, reads.Closed):
         if found.status is not None and found.status.name == "COMPLETED":
-            archived = await engine.archived_view(services, row.case_id, caller)
+            archived = await reads.archived_view(services, row.case_id, caller)
             if archived is not None:
                 return detail_from_view(archived, now)
         elif row.closed_at is None:
-            await engine.noticed_ended(services, row, found.status)
+            await reads.noticed_ended(services, row, found.status)
     rows = await run_in_threadpool(clocks, services.engine, row.case_id)
     return detail_from_rows(row, list(rows), now)
 
@@ -221,5 +221,5 @@ async def case_detail(services: Services, principal: Principal, row: CaseRow) ->
 )
 async def get_timeline(row: VisibleCase, services: ServicesDep) -> list[TimelineEntryPublic]:
     """Every event of the case in order: who did what, when, and what it changed."""
-    await engine.notice_ended_among(services, [row])
+    await reads.notice_ended_among(services, [row])
     return timeline_public(await run_in_threadpool(timeline, services.engine, row.case_id))

@@ -18,8 +18,8 @@ from starlette.datastructures import UploadFile
 
 from api.access import scope_for
 from api.deps import Services, ServicesDep, find_visible
-from api.engine import notice_ended_among
 from api.errors import ApiError
+from api.reads import notice_ended_among
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
 from api.routes.evidence import forget, maybe_taken, read_item, store_upload

@@ -17,8 +17,8 @@ import pytest
 from sqlmodel import Session, func, select
 from temporalio.client import WorkflowExecutionStatus
 
-import api.engine as api_engine
-from api.engine import _handle
+from api import reads as api_reads
+from api.temporal import case_handle as _handle
 from cases.ids import workflow_id
 from store.records import case_row
 from store.tables import CaseRow
@@ -505,7 +505,7 @@ async def test_a_list_asks_the_engine_about_a_case_at_most_once_a_minute(
     assert await listed_status() is None  # asked: running
     await _handle(stack.app.state.services, case_id).terminate("an operator's mistake")
     assert await listed_status() is None  # asked a moment ago: the list is the read model's
-    monkeypatch.setattr(api_engine, "ASK_AGAIN_AFTER", 0.0)
+    monkeypatch.setattr(api_reads, "ASK_AGAIN_AFTER", 0.0)
     assert await listed_status() == "terminated"
 
 

@@ -1,0 +1,256 @@
+"""Reading a case for the API: its workflow's own view, the engine's word on its calls in flight,
+and noticing (and telling once) a case whose workflow ended without being archived."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from starlette.concurrency import run_in_threadpool
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.workflow.v1 import PendingActivityInfo
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.common import QueryRejectCondition, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Services
+from api.errors import FIXES, ApiError
+from api.schemas import OutsideCallPublic
+from api.temporal import QUERY_TIMEOUT, bounded, case_handle, unavailable
+from cases.agencies import AgencyKind
+from cases.context import Reason
+from cases.effects import Notice, NoticeKind, NotificationBatch
+from cases.ids import step_key, workflow_id
+from cases.limits import KEPT_ERROR
+from cases.view import Caller, CaseView
+from store.records import mark_ended
+from store.tables import CaseRow
+from workflows.case import CaseWorkflow
+from workflows.notice import NoticeWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Live:
+    view: CaseView
+
+
+@dataclass
+class Closed:
+    status: WorkflowExecutionStatus | None  # None: the engine no longer keeps the history
+
+
+@dataclass
+class Unreachable:
+    error: str
+
+
+async def view_case(
+    services: Services, case_id: str, caller: Caller
+) -> Live | Closed | Unreachable:
+    """The case as its workflow computes it for ``caller``, or why it cannot be asked."""
+    handle = case_handle(services, case_id)
+    try:
+        async with asyncio.timeout(services.settings.outage_bound):
+            view: CaseView = await handle.query(
+                CaseWorkflow.view,
+                caller,
+                reject_condition=QueryRejectCondition.NOT_OPEN,
+                rpc_timeout=QUERY_TIMEOUT,
+            )
+        return Live(view)
+    except TimeoutError:
+        return Unreachable("no answer in time")
+    except WorkflowQueryRejectedError as exc:
+        return Closed(exc.status)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return Closed(None)
+        return Unreachable(exc.message)
+    except WorkflowQueryFailedError as exc:
+        return Unreachable(str(exc))
+
+
+async def archived_view(services: Services, case_id: str, caller: Caller) -> CaseView | None:
+    """An archived case as its completed workflow last held it (while the engine keeps it)."""
+    try:
+        async with asyncio.timeout(services.settings.outage_bound):
+            view: CaseView = await case_handle(services, case_id).query(
+                CaseWorkflow.view, caller, rpc_timeout=QUERY_TIMEOUT
+            )
+    except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError, TimeoutError):
+        return None
+    return view
+
+
+async def ended_status(services: Services, row: CaseRow) -> str | None:
+    """For a case whose workflow the engine calls closed: None when it was archived (or is running
+    after all); otherwise how its workflow ended, marked on the case and told to the region's joint
+    office the first time it is seen. An engine that cannot be asked is a 503, never an ending."""
+    status: WorkflowExecutionStatus | None = None
+    try:
+        async with bounded(services):
+            status = (await case_handle(services, row.case_id).describe()).status
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise unavailable(services, exc.message) from None
+    if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.RUNNING):
+        return None
+    if status is None and row.closed_at is not None:
+        return None
+    return await noticed_ended(services, row, status)
+
+
+async def closed_case(services: Services, row: CaseRow) -> ApiError:
+    """Why a closed case takes no step: archived, or its workflow ended without archiving."""
+    ended = await ended_status(services, row)
+    if ended is None:
+        if row.closed_at is None:  # running after all (it has just moved to a new run)
+            return unavailable(services, "the case was moving to a new run; try again")
+        return ApiError(409, Reason.CASE_CLOSED.value, "the case is archived", FIXES["case_closed"])
+    return ApiError(
+        409,
+        "case_ended",
+        f"the case's workflow ended ({ended}) without the case being archived; it takes no "
+        "further step",
+        "the region's joint office has been told; an operator must restore the case",
+        workflow_status=ended,
+    )
+
+
+ENDED = "('Terminated', 'Failed', 'TimedOut', 'Canceled')"
+
+
+# Lists ask the engine about a case that may have ended at most once a minute per process: the
+# visibility query cost every page 30 ms on the embedded server, for the rare case an operator ended.
+# A case's own page asks every time (its query fails at once when the workflow is gone).
+ASK_AGAIN_AFTER = 60.0
+_ASKED: OrderedDict[str, float] = OrderedDict()
+_ASKED_KEPT = 100_000
+
+
+def _asked_lately(case_id: str, now: float) -> bool:
+    asked = _ASKED.get(case_id)
+    if asked is not None and now - asked < ASK_AGAIN_AFTER:
+        return True
+    _ASKED[case_id] = now
+    _ASKED.move_to_end(case_id)
+    while len(_ASKED) > _ASKED_KEPT:
+        _ASKED.popitem(last=False)
+    return False
+
+
+async def notice_ended_among(services: Services, rows: list[CaseRow]) -> None:
+    """Cases on a page whose workflow ended without archiving are marked (and told) as the case page
+    would: one visibility query for the page, then each one found asked in full (a start that failed
+    and was made again leaves a failed run under the same id)."""
+    now = time.monotonic()
+    candidates = {
+        workflow_id(r.case_id): r
+        for r in rows
+        if r.closed_at is None and r.workflow_status is None and not _asked_lately(r.case_id, now)
+    }
+    if not candidates:
+        return
+    ids = ", ".join(f"'{i}'" for i in candidates)  # case ids hold no quotes (cases.ids)
+    query = (
+        f"WorkflowType = 'CaseWorkflow' AND WorkflowId IN ({ids}) AND ExecutionStatus IN {ENDED}"
+    )
+    try:
+        async with bounded(services):
+            found = [execution.id async for execution in services.temporal.list_workflows(query)]
+        for wid in dict.fromkeys(found):
+            await ended_status(services, candidates[wid])
+    except (RPCError, ApiError) as exc:  # the page is still the read model's
+        log.warning("could not ask the engine which cases ended", error=str(exc))
+
+
+async def noticed_ended(
+    services: Services, row: CaseRow, status: WorkflowExecutionStatus | None
+) -> str:
+    """Mark the case as ended and, the first time, tell the region's joint office."""
+    ended = status.name.lower() if status is not None else "gone"
+    if row.workflow_status is not None:
+        return row.workflow_status
+    now = datetime.now(UTC)
+    first = await run_in_threadpool(mark_ended, services.engine, row.case_id, ended, now)
+    row.workflow_status = ended
+    if first:
+        offices = [a.code for a in services.registry.in_region(AgencyKind.JOINT_OFFICE, row.region)]
+        text = (
+            f"case {row.case_id} ended ({ended}) in stage '{row.stage}' without being archived; "
+            "its clocks no longer run"
+        )
+        batch = NotificationBatch(
+            row.case_id,
+            step_key(row.case_id, "ended"),
+            [Notice(NoticeKind.CASE_ENDED, offices or [row.owner_agency], text)],
+        )
+        log.warning("case workflow ended without archiving", case_id=row.case_id, status=ended)
+        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError, TimeoutError):
+            async with asyncio.timeout(services.settings.outage_bound):
+                await services.temporal.start_workflow(
+                    NoticeWorkflow.run,
+                    batch,
+                    id=step_key(row.case_id, "ended"),
+                    task_queue=services.settings.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+    return ended
+
+
+async def outside_calls(services: Services, case_id: str) -> list[OutsideCallPublic]:
+    """The case's calls to agency systems that the engine is still retrying (none when it cannot be
+    asked: the page is not held up for them)."""
+    try:
+        async with asyncio.timeout(services.settings.outage_bound):
+            described = await case_handle(services, case_id).describe(rpc_timeout=QUERY_TIMEOUT)
+            pending = list(described.raw_description.pending_activities)
+            calls = []
+            for activity in pending:
+                error = None
+                if activity.HasField("last_failure"):
+                    failure = type(activity.last_failure)()
+                    failure.CopyFrom(activity.last_failure)
+                    error = str(await services.temporal.data_converter.decode_failure(failure))
+                calls.append(
+                    OutsideCallPublic(
+                        call=activity.activity_type.name,
+                        attempts=activity.attempt,
+                        state=PENDING_STATES.get(activity.state, "pending"),
+                        last_error=error[:KEPT_ERROR] if error else None,
+                        last_attempt_at=_instant(activity, "last_attempt_complete_time"),
+                        next_attempt_at=_instant(activity, "next_attempt_schedule_time"),
+                    )
+                )
+    except (RPCError, TimeoutError, ValueError) as exc:
+        log.warning("could not ask the engine for the case's calls", error=str(exc))
+        return []
+    return calls
+
+
+PENDING_STATES = {
+    PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED: "scheduled",
+    PendingActivityState.PENDING_ACTIVITY_STATE_STARTED: "started",
+    PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED: "cancel_requested",
+    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED: "paused",
+    PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED: "pause_requested",
+}
+
+
+def _instant(activity: PendingActivityInfo, name: str) -> datetime | None:
+    if not activity.HasField(name):  # type: ignore[arg-type]
+        return None
+    value: datetime = getattr(activity, name).ToDatetime(tzinfo=UTC)
+    return value
