@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from cases.model import ClockState
+from cases.vocabulary import Classification, Stage
 
 # The timeline's actions these figures count (the names the steps record).
 DELIVERED = "referral_delivered"
@@ -24,6 +25,11 @@ DECLINED = "decline_filing"
 REVERSED = "reverse_refer"
 FED_BACK = "feed_back"
 COUNTED = (DELIVERED, ACCEPTED, FILED, DECLINED, REVERSED, FED_BACK)
+# A case triage found referable (a suspected crime or a public-security violation) that stands in one
+# of these stages without its referral having been sent was handled without the police: the risk of
+# a penalty in place of a referral (以罚代刑, O310 Art. 11) that the overview lists.
+NOT_REFERRED_STAGES = (Stage.ADMIN_PENALTY, Stage.ARCHIVING, Stage.ARCHIVED)
+REFERABLE = tuple(c for c in Classification if c.referable)
 # A clock the archive closed was not kept or missed by anyone: it stopped with the case.
 NOT_A_KEPT_CLOCK = "archived"
 

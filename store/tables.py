@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from cases.figures import Sums
+from cases.figures import NOT_REFERRED_STAGES, REFERABLE, Sums
 from cases.model import ClockState
 from cases.projection import CaseProjection
 
@@ -89,8 +89,8 @@ def _apply_column_policy(model: type[SQLModel]) -> None:
 # text (SQLite does not look at bound values): the queries use these same clauses.
 ESCALATED = text("escalation_level > 0")
 NOT_REFERRED = text(
-    "referred = false AND stage IN ('admin_penalty', 'archiving', 'archived') "
-    "AND suggested IN ('crime', 'public_security')"
+    f"referred = false AND stage IN ({', '.join(repr(s.value) for s in NOT_REFERRED_STAGES)}) "
+    f"AND suggested IN ({', '.join(sorted(repr(c.value) for c in REFERABLE))})"
 )
 
 

@@ -41,9 +41,15 @@ def record(
     region: str = "demo-county",
     subject: str = "某化工有限公司",
     opened: datetime = T0,
+    stage: Stage = Stage.EVIDENCE,
 ) -> CaseRecord:
     state = replace(
-        case_at(Stage.EVIDENCE), case_id=case_id, region=region, subject=subject, opened_at=opened
+        case_at(Stage.EVIDENCE),
+        case_id=case_id,
+        region=region,
+        subject=subject,
+        opened_at=opened,
+        stage=stage,
     )
     return CaseRecord(
         case_id=case_id,
@@ -171,6 +177,17 @@ def test_open_clocks_are_counted_in_full_and_listed_to_a_bound(
     # The inbox lists every clock whose escalation reached the office, however many.
     assert len(inbox(engine, "JLO-DEMO", COUNTY)) == 5
     assert overview(engine, Scope(region="other-county"), now, now).overdue_count == 0
+
+
+def test_the_overview_lists_referable_cases_handled_without_a_referral(engine: Engine) -> None:
+    """A suspected crime penalised or archived without its referral sent (O310 Art. 11)."""
+    record_case_events(
+        engine, record("EPB-DEMO.R1", [(1, "open", None)], stage=Stage.ADMIN_PENALTY)
+    )
+    record_case_events(engine, record("EPB-DEMO.R2", [(1, "open", None)], stage=Stage.EVIDENCE))
+    assert case_at(Stage.EVIDENCE).triage.suggested.referable
+    seen = overview(engine, COUNTY, T0, T0)
+    assert [row.case_id for row in seen.not_referred] == ["EPB-DEMO.R1"]
 
 
 def test_a_list_pages_by_cursor_without_skipping_or_repeating_as_cases_arrive(
