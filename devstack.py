@@ -67,7 +67,7 @@ def _tool(name: str) -> str:
     return found
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 90) -> None:
+def wait_up(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -94,13 +94,15 @@ class Stack:
             "LINKAGE_TEMPORAL_UI_URL": f"http://127.0.0.1:{ports.ui}",
         }
 
-    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, args: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         self.commands[name] = args
         log = (self.data_dir / "logs" / f"{name}.log").open("ab")
         process = subprocess.Popen(
             args,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -130,7 +132,7 @@ class Stack:
             "api": f"http://127.0.0.1:{self.ports.api}/healthz",
         }.get(name)
         if url is not None:
-            _wait(url, process, name)
+            wait_up(url, process, name)
 
     def up(self) -> None:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # How long an API call waits for the case service (the engine and the worker) before it answers
     # 503 with Retry-After: an outage never holds a caller for its whole length.
     outage_bound: float = Field(default=5.0, gt=0, le=60)  # seconds
+    # A case's page from its state as stored at its last write, while that still holds
+    # (``cases.stored``); off, every page asks the case's workflow (the bench measures both).
+    stored_views: bool = True
+    # How often the API looks for case workflows that ended without archiving (an operator's
+    # terminate): their cases are marked and the joint office told (``api.reads.sweeping``).
+    sweep_every: float = Field(default=60.0, gt=0, le=3600)  # seconds
 
     # Logs: JSON unless the process writes to a terminal
     log_json: bool | None = None

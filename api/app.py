@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
@@ -16,6 +18,7 @@ from api import errors
 from api.deps import Services
 from api.limits import BodyLimit
 from api.metrics import Metrics
+from api.reads import sweeping
 from api.routes import actions, cases, clues, codec, evidence, system
 from api.ui import routes as ui
 from cases.agencies import default_registry
@@ -49,7 +52,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             temporal=settings.temporal_address,
             database=engine.url.render_as_string(),
         )
+        sweep = asyncio.create_task(sweeping(app.state.services))
         yield
+        sweep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweep
         engine.dispose()
 
     app = FastAPI(

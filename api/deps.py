@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import structlog
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.access import scope_for
+from api.contexts import Contexts
 from api.errors import not_found, unauthorized
 from cases.agencies import AgencyRegistry
 from cases.ids import is_case_id
@@ -24,12 +25,16 @@ from store.tables import CaseRow
 @dataclass
 class Services:
     """Made once at start-up and shared: one Temporal client, one engine, the agency registry new
-    cases start with."""
+    cases start with, and the contexts stored cases are shown in."""
 
     settings: Settings
     engine: Engine
     temporal: Client
     registry: AgencyRegistry
+    contexts: Contexts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.contexts = Contexts(self.registry)
 
 
 def services(request: Request) -> Services:

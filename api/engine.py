@@ -34,18 +34,19 @@ from api.temporal import (
     is_closed,
     unavailable,
 )
-from cases.calendar import CalendarSnapshot, default_calendar, snapshot
+from cases.calendar import calendar_for
 from cases.change import ActionResult
 from cases.context import Reason
 from cases.effects import ClueDelivery, case_record
 from cases.ids import workflow_id
 from cases.intake import CaseIntake, IntakeError
 from cases.model import Actor
-from cases.profiles import profile_data, profile_from_data
+from cases.profiles import shipped
 from cases.steps import Step
 from cases.system import opening
 from store.records import INTAKE, archived_case, record_case_events
 from store.tables import CaseRow
+from store.views import mark_stale
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
 from workflows.messages import (
@@ -80,11 +81,6 @@ async def _settle(operation: WithStartWorkflowOperation[Any, Any]) -> None:
 # Intake
 
 
-def calendar_for(now: datetime) -> CalendarSnapshot:
-    """The calendar a run starts with: this year's and next year's arrangements, as published."""
-    return snapshot(default_calendar(), [now.year, now.year + 1])
-
-
 async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Opening:
     """Start the case, write its opening to the read model, and answer: the caller may act on the
     case at once, and does not wait for the worker's first task. The opening is the case's own
@@ -95,20 +91,19 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
     ``AlreadyClosed`` when that workflow is closed: a case id is never started again, and the caller
     answers from the read model. (Only a start that failed may be made again.)
     """
+    rules = shipped(intake.mechanism)
+    calendar = calendar_for(now)
     case_input = CaseInput(
         intake,
-        profile_data(intake.mechanism),
-        calendar_for(now),
-        services.registry.snapshot(),
+        rules.data,
+        calendar,
+        services.contexts.registry_snapshot,
         opened_at=now,
+        keys=services.contexts.keys(rules.key, calendar),
     )
     try:
         state, transition = opening(
-            intake,
-            profile_from_data(case_input.profile),
-            services.registry,
-            case_input.calendar.calendar(),
-            now,
+            intake, rules.profile, services.registry, services.contexts.calendar(calendar), now
         )
     except IntakeError as exc:
         raise ApiError(
@@ -207,9 +202,11 @@ async def take_step(
         raise refused(step.name, exc) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         ACTIONS.labels(step.name, "timeout").inc()
+        await _unsure(services, row.case_id)
         raise unavailable(services, "the case did not answer in time", ADMITTED) from None
     except ApiError:
         ACTIONS.labels(step.name, "timeout").inc()
+        await _unsure(services, row.case_id)
         raise
     except RPCError as exc:
         if not is_closed(exc):
@@ -219,9 +216,20 @@ async def take_step(
             ACTIONS.labels(step.name, "closed").inc()
             raise await closed_case(services, row) from None
         result = await _reopen(services, row, reopening, step, request, update_id)
+    if not result.recorded:
+        await _unsure(services, row.case_id)
     ACTIONS.labels(step.name, "done").inc()
     log.info("action taken", case_id=row.case_id, action=step.name, seq=result.seq)
     return result
+
+
+async def _unsure(services: Services, case_id: str) -> None:
+    """The case may have changed without writing it (its write failed, or the step's outcome is
+    unknown): its page asks the case until its next write (``cases.stored``)."""
+    try:
+        await run_in_threadpool(mark_stale, services.engine, case_id)
+    except SQLAlchemyError as exc:  # the read model is down: its pages are not shown either
+        log.warning("could not mark the case's stored state", case_id=case_id, error=str(exc)[:200])
 
 
 async def _reopening(services: Services, row: CaseRow) -> CaseInput | None:

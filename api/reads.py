@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.workflow.v1 import PendingActivityInfo
@@ -30,11 +32,13 @@ from api.temporal import QUERY_TIMEOUT, bounded, case_handle, unavailable
 from cases.agencies import AgencyKind
 from cases.context import Reason
 from cases.effects import Notice, NoticeKind, NotificationBatch
-from cases.ids import step_key, workflow_id
+from cases.ids import case_id_of, step_key, workflow_id
 from cases.limits import KEPT_ERROR
 from cases.view import Caller, CaseView
-from store.records import mark_ended
+from cases.view import stored_view as view_of_stored
+from store.records import case_row, mark_ended
 from store.tables import CaseRow
+from store.views import stored_case
 from workflows.case import CaseWorkflow
 from workflows.notice import NoticeWorkflow
 
@@ -176,6 +180,39 @@ async def notice_ended_among(services: Services, rows: list[CaseRow]) -> None:
         log.warning("could not ask the engine which cases ended", error=str(exc))
 
 
+# A case page from the stored state does not ask the engine: the case workflows that ended without
+# archiving are swept once a minute instead, one visibility query for all of them.
+SWEEP_OVERLAP = timedelta(minutes=5)  # visibility is eventually consistent: look back further
+
+
+async def sweep_ended(services: Services, since: datetime | None) -> datetime:
+    """The case workflows that ended without completing since ``since`` (all the engine keeps,
+    the first time) are marked on their cases and told once (``noticed_ended``). Returns the
+    instant to sweep from next time."""
+    started = datetime.now(UTC)
+    query = f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus IN {ENDED}"
+    if since is not None:
+        query += f" AND CloseTime >= '{(since - SWEEP_OVERLAP).isoformat()}'"
+    async with bounded(services):
+        found = [execution.id async for execution in services.temporal.list_workflows(query)]
+    for wid in dict.fromkeys(found):
+        row = await run_in_threadpool(case_row, services.engine, case_id_of(wid))
+        if row is not None and row.workflow_status is None and row.closed_at is None:
+            await ended_status(services, row)  # a start that failed and was made again runs
+    return started
+
+
+async def sweeping(services: Services) -> None:
+    """``sweep_ended`` once a minute while the API runs (each API process: marking is once)."""
+    since: datetime | None = None
+    while True:
+        try:
+            since = await sweep_ended(services, since)
+        except (RPCError, ApiError, SQLAlchemyError) as exc:
+            log.warning("could not sweep the cases whose workflow ended", error=str(exc)[:200])
+        await asyncio.sleep(services.settings.sweep_every)
+
+
 async def noticed_ended(
     services: Services, row: CaseRow, status: WorkflowExecutionStatus | None
 ) -> str:
@@ -210,33 +247,68 @@ async def noticed_ended(
     return ended
 
 
-async def outside_calls(services: Services, case_id: str) -> list[OutsideCallPublic]:
-    """The case's calls to agency systems that the engine is still retrying (none when it cannot be
-    asked: the page is not held up for them)."""
+async def stored_view(
+    services: Services, case_id: str, caller: Caller, now: datetime
+) -> CaseView | None:
+    """The case's view from its state as its last write stored it, decided with its own rules at
+    ``now``: only while that state still holds and its context is one this process holds; None
+    otherwise (the caller asks the case)."""
+    if not services.settings.stored_views:
+        return None
+    stored = await run_in_threadpool(stored_case, services.engine, case_id)
+    if stored is None or not stored.holds_at(now):
+        return None
+    ctx = services.contexts.context(stored.keys, now)
+    return None if ctx is None else view_of_stored(stored, caller, ctx)
+
+
+@dataclass
+class Running:
+    """The engine's word that the case's run is open, and the calls it is still making."""
+
+    calls: list[OutsideCallPublic]
+
+
+async def running(services: Services, case_id: str) -> Running | None:
+    """None when the case's run is not open or the engine cannot be asked in time."""
     try:
         async with asyncio.timeout(services.settings.outage_bound):
             described = await case_handle(services, case_id).describe(rpc_timeout=QUERY_TIMEOUT)
-            pending = list(described.raw_description.pending_activities)
-            calls = []
-            for activity in pending:
-                error = None
-                if activity.HasField("last_failure"):
-                    failure = type(activity.last_failure)()
-                    failure.CopyFrom(activity.last_failure)
-                    error = str(await services.temporal.data_converter.decode_failure(failure))
-                calls.append(
-                    OutsideCallPublic(
-                        call=activity.activity_type.name,
-                        attempts=activity.attempt,
-                        state=PENDING_STATES.get(activity.state, "pending"),
-                        last_error=error[:KEPT_ERROR] if error else None,
-                        last_attempt_at=_instant(activity, "last_attempt_complete_time"),
-                        next_attempt_at=_instant(activity, "next_attempt_schedule_time"),
-                    )
-                )
+            if described.status is not WorkflowExecutionStatus.RUNNING:
+                return None
+            return Running(await _calls(services, described.raw_description.pending_activities))
     except (RPCError, TimeoutError, ValueError) as exc:
-        log.warning("could not ask the engine for the case's calls", error=str(exc))
-        return []
+        log.warning("could not ask the engine about the case", error=str(exc))
+        return None
+
+
+async def outside_calls(services: Services, case_id: str) -> list[OutsideCallPublic]:
+    """The case's calls to agency systems that the engine is still retrying (none when it cannot be
+    asked: the page is not held up for them)."""
+    found = await running(services, case_id)
+    return [] if found is None else found.calls
+
+
+async def _calls(
+    services: Services, pending: Iterable[PendingActivityInfo]
+) -> list[OutsideCallPublic]:
+    calls = []
+    for activity in pending:
+        error = None
+        if activity.HasField("last_failure"):
+            failure = type(activity.last_failure)()
+            failure.CopyFrom(activity.last_failure)
+            error = str(await services.temporal.data_converter.decode_failure(failure))
+        calls.append(
+            OutsideCallPublic(
+                call=activity.activity_type.name,
+                attempts=activity.attempt,
+                state=PENDING_STATES.get(activity.state, "pending"),
+                last_error=error[:KEPT_ERROR] if error else None,
+                last_attempt_at=_instant(activity, "last_attempt_complete_time"),
+                next_attempt_at=_instant(activity, "next_attempt_schedule_time"),
+            )
+        )
     return calls
 
 

@@ -12,9 +12,15 @@ written the same way by ``api.views``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
+from pydantic import (
+    BaseModel,
+    Field,
+    FieldSerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+)
 from pydantic_core import to_jsonable_python
 
 from cases.model import ClockState
@@ -54,8 +60,13 @@ class Public(BaseModel):
     """The base of the API's schemas: every instant in a field, or in a plain dict or list of one,
     is written in the one format (nested schemas write their own)."""
 
-    def _instants(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
-        if _holds_instant(value):
+    # Fields whose values are made public already (``api.views.state_public``): not walked again.
+    _written: ClassVar[frozenset[str]] = frozenset()
+
+    def _instants(
+        self, value: Any, handler: SerializerFunctionWrapHandler, info: FieldSerializationInfo
+    ) -> Any:
+        if info.field_name not in self._written and _holds_instant(value):
             return to_jsonable_python(_as_text(value))
         return handler(value)
 
@@ -141,9 +152,13 @@ class OutsideCallPublic(Public):
 
 
 class CaseDetail(Public):
+    _written = frozenset({"state"})
+
     summary: CaseSummary
     live: bool = Field(
-        description="False when the workflow could not be asked: read-model data only."
+        description="True when the actions and moves are the case's own (from its workflow, or from "
+        "its state as its last write stored it while nothing can have moved it since); False when "
+        "the workflow could not be asked or has ended: read-model data only, no actions."
     )
     state: dict[str, Any] | None
     stages: list[str] = Field(description="The mechanism's stages, in order.")

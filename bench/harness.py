@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack import Ports, Stack
+from devstack import Ports, Stack, wait_up
 from store.db import create_tables, make_engine
 from store.principals import create_key
 from tests.services import free_port
@@ -95,6 +95,9 @@ class Bench:
     api: str
     keys: dict[tuple[str, str], str]
     data: Path
+    # A second API on the same stack whose case pages always ask the case's workflow (stored
+    # views off): the two ways of reading a case, measured side by side.
+    asking: str = ""
 
     def auth(self, agency: str, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[(agency, role)]}"}
@@ -120,7 +123,14 @@ def start_stack(env: dict[str, str] | None = None) -> Bench:
         keys[(agency, role)] = key
     engine.dispose()
     stack.up()
-    return Bench(stack, f"http://127.0.0.1:{ports.api}", keys, data)
+    asking = free_port()
+    process = stack.start(
+        "api-asking",
+        [sys.executable, "-m", "api", "--port", str(asking)],
+        env={"LINKAGE_STORED_VIEWS": "false"},
+    )
+    wait_up(f"http://127.0.0.1:{asking}/healthz", process, "api-asking")
+    return Bench(stack, f"http://127.0.0.1:{ports.api}", keys, data, f"http://127.0.0.1:{asking}")
 
 
 def cpu_seconds(pid: int) -> float:

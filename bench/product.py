@@ -47,7 +47,8 @@ class Product:
     intake: Measured
     action: Measured  # a step with no outside call (classify)
     noticed: Measured  # a step that notifies an agency (direct): an activity and a second task
-    detail: Measured
+    detail: Measured  # from the case's stored state, while it holds
+    asked: Measured  # always asking the case's workflow (a second API, stored views off)
     listing: Measured
     case_ids: list[str]
 
@@ -107,13 +108,20 @@ async def measure(
 
         with around("GET /cases/{id}"):
             read = await drive("GET /cases/{id}", count, concurrency, read_one)
+        async with httpx.AsyncClient(base_url=bench.asking, timeout=60, limits=limits) as other:
+
+            async def ask_one(i: int) -> None:
+                url = f"/cases/{case_ids[i % count]}"
+                await _ok(await other.get(url, headers=coordinator))
+
+            asked = await drive("GET /cases/{id} asking the case", count, concurrency, ask_one)
 
         async def list_one(i: int) -> None:
             params = [{"stage": "evidence"}, {"overdue": "true"}, {"key_case": "true"}, {}][i % 4]
             await _ok(await api.get("/cases", params=params, headers=coordinator))
 
         listed = await drive("GET /cases", count, concurrency, list_one)
-    return Product(opened, acted, directed, read, listed, case_ids)
+    return Product(opened, acted, directed, read, asked, listed, case_ids)
 
 
 # --------------------------------------------------------------------------------------------------

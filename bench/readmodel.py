@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import Engine, MetaData, insert, select, text
 
 from bench.harness import Bench, Measured, drive
-from devstack import ROOT, _wait
+from devstack import wait_up
 from store.db import create_tables, make_engine, session_scope
 from store.figures import resum
 from tests.services import free_port
@@ -95,14 +95,13 @@ class Sized:
 def api_on(bench: Bench, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     """An API of its own on ``database_url``, against the bench's Temporal server."""
     port = free_port()
-    env = {**bench.stack.env, "LINKAGE_DATABASE_URL": database_url}
-    log = (bench.data / "logs" / f"api-{port}.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    process = bench.stack.start(
+        f"api-{port}",
+        [sys.executable, "-m", "api", "--port", str(port)],
+        env={"LINKAGE_DATABASE_URL": database_url},
+    )
     url = f"http://127.0.0.1:{port}"
-    _wait(f"{url}/healthz", process, "the bench's API")
+    wait_up(f"{url}/healthz", process, "the bench's API")
     return process, url
 
 

@@ -275,6 +275,18 @@ def default_calendar() -> WorkingDayCalendar:
     return WorkingDayCalendar(published=load_published_years())
 
 
+def calendar_for(now: datetime) -> CalendarSnapshot:
+    """The calendar a run starts with: this year's and next year's arrangements, as published."""
+    return _years_from(now.year)
+
+
+@cache
+def _years_from(year: int) -> CalendarSnapshot:
+    """Made once per year: the published years file does not change while the process runs (a
+    newly published year reaches running cases as a published snapshot, and a new process)."""
+    return snapshot(default_calendar(), [year, year + 1])
+
+
 def local_date(instant: datetime) -> date:
     """The Asia/Shanghai calendar date of an instant."""
     if instant.tzinfo is None:

@@ -57,6 +57,9 @@ class ActionResult:
     stage: Stage
     refs: dict[str, str] = field(default_factory=dict)
     at: datetime | None = None  # when the case recorded it (workflow time)
+    # False when the read model could not be written with it (the entries wait in the case's
+    # outbox): the case's stored state is behind until they are, and a reader must ask the case.
+    recorded: bool = True
 
 
 @dataclass

@@ -6,9 +6,13 @@ the case carries, and the case's own time. The workflow builds the ``Context``; 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+from pydantic_core import to_jsonable_python
 
 from cases.agencies import AgencyRegistry
 from cases.calendar import WorkingDayCalendar
@@ -24,6 +28,16 @@ class Context:
     registry: AgencyRegistry
     now: datetime
     calendar: WorkingDayCalendar | None = None
+
+
+def context_key(data: object) -> str:
+    """A digest of a profile's, a calendar's or a registry's data, as a case carries it. The read
+    model names the context a case's stored state holds in by these keys, and a reader rebuilds a
+    ``Context`` only from data whose key it can compute itself: never a near copy."""
+    text = json.dumps(
+        to_jsonable_python(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Reason(StrEnum):

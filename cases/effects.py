@@ -18,6 +18,7 @@ from cases.intake import CaseIntake
 from cases.model import CaseState, ClockState, EvidenceItem, TimelineEntry
 from cases.parties import participants
 from cases.projection import CaseProjection, projection
+from cases.stored import StoredCase
 
 DELIVER_REFERRAL = "deliver_referral"  # returns cases.model.DeliveryReceipt
 DELIVER_DOCUMENT = "deliver_document"  # returns cases.model.DeliveryReceipt
@@ -173,6 +174,7 @@ class CaseRecord:
     evidence: list[EvidenceItem] = field(default_factory=list)
     intake: CaseIntake | None = None
     archived: ArchivedCase | None = None  # with the record of the archiving
+    stored: StoredCase | None = None  # the case's state, for its page (written by the case itself)
 
 
 def case_record(
@@ -184,6 +186,7 @@ def case_record(
     evidence_from: int = 0,
     intake: CaseIntake | None = None,
     archived: ArchivedCase | None = None,
+    stored: StoredCase | None = None,
 ) -> CaseRecord:
     """What the read model is written with after ``entries``: one way, whoever writes it (the case
     itself, or the API writing the opening it made the case with)."""
@@ -196,4 +199,5 @@ def case_record(
         evidence=case.evidence[evidence_from:],
         intake=intake,
         archived=archived,
+        stored=stored,
     )

@@ -37,6 +37,11 @@ def workflow_id(case_id: str) -> str:
     return f"{WORKFLOW_PREFIX}{case_id}"
 
 
+def case_id_of(workflow: str) -> str:
+    """The case a case workflow's id names."""
+    return workflow.removeprefix(WORKFLOW_PREFIX)
+
+
 def step_key(case_id: str, *parts: str | int) -> str:
     """An idempotency key for one outside step of a case: the same on every retry of that step."""
     return "-".join([workflow_id(case_id), *(str(p) for p in parts)])

@@ -12,10 +12,12 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cases.context import context_key
 from cases.errors import ConfigError, read_toml
 from cases.profile import DEFAULT_MECHANISM, MECHANISMS_DIR, NAME_PATTERN, Profile
 from cases.profile_reader import MERGED_TABLES, Reader
@@ -120,6 +122,24 @@ def _shipped_data(name: str) -> dict[str, Any]:
     """Read once: the shipped files are what ``get_profile`` validated, and do not change while the
     process runs."""
     return resolved_raw(MECHANISMS_DIR / f"{name}.toml")
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A shipped profile as a new case starts with it: its data (shared: never changed, only sent
+    with a case), the profile rebuilt from that data as the case will, and the data's key."""
+
+    data: dict[str, Any]
+    profile: Profile
+    key: str
+
+
+@functools.cache
+def shipped(name: str) -> Shipped:
+    """Made once per process: a new case's profile, without copying or rebuilding it per case."""
+    get_profile(name)  # validated, or UnknownMechanism
+    data = _shipped_data(name)
+    return Shipped(data, profile_from_data(data), context_key(data))
 
 
 _FROM_DATA: dict[str, Profile] = {}

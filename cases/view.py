@@ -13,6 +13,7 @@ from cases.decide import Move, allowed_steps, moves
 from cases.model import Actor, CaseState
 from cases.projection import CaseProjection, projection
 from cases.steps.conditions import evidence_lines, referral_lines
+from cases.stored import StoredCase
 from cases.vocabulary import TRACK_STAGES, Role, Stage
 
 
@@ -72,3 +73,11 @@ def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
         stages=stages_of(state, ctx),
         now=ctx.now,
     )
+
+
+def stored_view(stored: StoredCase, caller: Caller | None, ctx: Context) -> CaseView:
+    """The view of a stored case, as the case would compute it at ``ctx.now`` (while the stored
+    state holds then: ``StoredCase.holds_at``)."""
+    view = view_of(stored.state, caller, ctx)
+    view.calls_in_flight = stored.calls_in_flight
+    return view

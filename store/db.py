@@ -21,6 +21,9 @@ from store import tables  # noqa: F401  (registers the tables on SQLModel.metada
 log = structlog.get_logger(__name__)
 
 
+POOL_SIZE = 20
+
+
 def make_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite files get their folder, WAL and a busy timeout."""
     parsed = make_url(url)
@@ -31,6 +34,10 @@ def make_engine(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=_json_without_nul,
+            # As many kept connections as the API's and the worker's threads use at once: past the
+            # pool, each read opened a new connection and set its pragmas again.
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_SIZE,
         )
 
         @event.listens_for(engine, "connect")

@@ -23,6 +23,7 @@ from store.tables import (
     EvidenceRow,
     TimelineRow,
 )
+from store.views import write_view
 
 INTAKE: TypeAdapter[CaseIntake] = TypeAdapter(CaseIntake)
 
@@ -99,6 +100,8 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
         or any(c.closed_at is not None for c in record.clocks)
     ):
         update_parts(session, case_id, region)
+    if newer and record.stored is not None:
+        write_view(session, case_id, record.stored, last_seq)
     if newer and record.archived is not None:
         archived = record.archived
         upsert(

@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from cases.figures import NOT_REFERRED_STAGES, REFERABLE, Sums
-from cases.model import ClockState
+from cases.model import CaseState, ClockState
 from cases.projection import CaseProjection
 
 
@@ -268,6 +268,25 @@ class ArchivedCaseRow(SQLModel, table=True):
     archived_at: datetime
 
 
+class CaseViewRow(SQLModel, table=True):
+    """A case's state as of its last write, for its page (``cases.stored.StoredCase``): the API
+    answers from it while it holds, and asks the case otherwise. ``stale`` marks a row that a
+    write of the case did not reach (a step answered ``recorded: false``, or never answered)."""
+
+    __tablename__ = "case_views"
+
+    case_id: str = Field(primary_key=True, max_length=110)
+    last_seq: int
+    state: CaseState = Field(sa_column=Column(JSON, nullable=False))
+    profile_key: str = Field(max_length=32)
+    calendar_key: str = Field(max_length=32)
+    registry_key: str = Field(max_length=32)
+    calls_in_flight: int = 0
+    answering_calls: int = 0
+    wake: datetime | None = None
+    stale: bool = False
+
+
 class ClueRow(SQLModel, table=True):
     """A clue of an official's duty crime (O310 Art. 19; N2017 Art. 32): seen by the key that sent it
     and by its recipient agency only, never through the case (``cases.clues``)."""
@@ -319,6 +338,7 @@ for _model in (
     EvidenceRow,
     StoredFileRow,
     ArchivedCaseRow,
+    CaseViewRow,
     ClueRow,
     PrincipalRow,
 ):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from cases.calendar import CalendarSnapshot, merge_snapshots
     from cases.change import ActionResult, AskExpert, Deliver, SendDocument, Transition
     from cases.clocks import fire, next_wakeup, trim
-    from cases.context import Context
+    from cases.context import Context, context_key
     from cases.decide import validate
     from cases.effects import ArchivedCase, Notice, NotificationBatch, case_record
     from cases.errors import ConfigError
@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from cases.profile import Profile
     from cases.profiles import profile_from_data
     from cases.projection import projection
+    from cases.stored import ContextKeys, StoredCase
     from cases.system import (
         answered,
         opening,
@@ -120,6 +121,10 @@ class CaseWorkflow:
             self.wf.intake_error = f"the mechanism profile this case carries is broken: {exc}"
         except IntakeError as exc:
             self.wf.intake_error = str(exc)
+        # The keys of the profile, calendar and registry the case holds, for its stored state: as
+        # the API gave them, or computed at the first write (a run loaded only for a query needs
+        # none), and again after a new calendar or registry is published to the case.
+        self._keys: ContextKeys | None = input.keys
         self._armed: datetime | None = None  # the instant the main loop's timer is set for
         self._rearm = False
         self._move_on = False  # the history is long: continue as new
@@ -234,6 +239,7 @@ class CaseWorkflow:
                 self.wf.registry,
                 held,
                 self.wf.budget,
+                keys=self._keys,
             )
         )
 
@@ -296,6 +302,7 @@ class CaseWorkflow:
             # Archived: what it may be reopened from once its history is gone (a recommendation
             # to refer, an order to transfer).
             archived=ArchivedCase(self.wf.profile, case) if case.stage.closed else None,
+            stored=self._stored(),
         )
         if not await calls.record(record):
             return  # the entries wait in the outbox
@@ -305,6 +312,27 @@ class CaseWorkflow:
         held.intake_recorded = True
         if not held.outbox:
             trim(case, KEPT_CLOSED_CLOCKS)
+
+    def _stored(self) -> StoredCase:
+        """The case as it stands, for its page: what could change it unseen is said with it (a
+        notification's answer changes nothing; every other call's answer is taken in as a step)."""
+        if self._keys is None:
+            wf = self.wf
+            self._keys = ContextKeys(
+                context_key(wf.profile), context_key(wf.calendar), context_key(wf.registry)
+            )
+        effects = self._held.effects
+        return StoredCase(
+            self.case,
+            self._keys,
+            calls_in_flight=len(effects),
+            answering_calls=sum(not isinstance(e, NotificationBatch) for e in effects),
+            wake=next_wakeup(self.case, self._ctx().profile),
+        )
+
+    def _answer(self, result: ActionResult) -> ActionResult:
+        """A step's answer says whether the read model has it yet (see ``ActionResult.recorded``)."""
+        return replace(result, recorded=False) if self._held.outbox else result
 
     def _start(self, effect: Outside) -> None:
         """An outside call: held (and carried into a new run) until it is done."""
@@ -384,7 +412,7 @@ class CaseWorkflow:
             await workflow.wait_condition(lambda: self._opening is None)
         repeat = steps.applied_before(self._held.applied, name)
         if repeat is not None:  # sent again (by a client retrying): answered, not taken twice
-            return repeat
+            return self._answer(repeat)
         steps.refuse_when_closing(self.case, step, reopenable=self._reopenable)
         # The state may have moved since validation (another update ran first): ask again.
         decision, payload = validate(self.case, step, request.actor, request.body, self._ctx())
@@ -393,7 +421,7 @@ class CaseWorkflow:
         transition: Transition = step.carry_out(self.case, request.actor, payload, self._ctx())
         steps.remember(self._held.applied, transition.result)
         await self._commit(transition)
-        return transition.result
+        return self._answer(transition.result)
 
     @act.validator
     def validate_act(self, name: str, args: Sequence[RawValue]) -> None:
@@ -416,6 +444,7 @@ class CaseWorkflow:
     async def publish_calendar(self, snapshot: CalendarSnapshot) -> None:
         """A newly published holiday arrangement reaches this case: open clocks are counted again."""
         self.wf.calendar = merge_snapshots(self.wf.calendar, snapshot)
+        self._keys = None
         known = self.wf.calendar.known_years
         if self.wf.carried is not None and not self.case.stage.closed:
             await self._commit(record_calendar(self.case, known, self._ctx()))
@@ -424,6 +453,7 @@ class CaseWorkflow:
     async def publish_registry(self, snapshot: RegistrySnapshot) -> None:
         """A changed agency registry reaches this case; until then it keeps the one it started with."""
         self.wf.registry = snapshot
+        self._keys = None
         self._registry = AgencyRegistry(snapshot.regions, snapshot.agencies)
         if self.wf.carried is not None and not self.case.stage.closed:
             await self._commit(record_registry(self.case, self._ctx()))

@@ -17,6 +17,7 @@ from cases.intake import CaseIntake
 from cases.limits import HISTORY_BYTES, HISTORY_EVENTS
 from cases.model import Actor, CaseState, TimelineEntry
 from cases.projection import CaseProjection
+from cases.stored import ContextKeys
 
 ACTION_REFUSED = "ActionRefused"
 INVALID_INTAKE = "InvalidIntake"
@@ -76,6 +77,9 @@ class CaseInput:
     # (``cases.system.opening``): the case opens at this instant, as the API's opening says. None in
     # a case started with its ``open`` update (before), which opened at its first task's time.
     opened_at: datetime | None = None
+    # The keys of ``profile``, ``calendar`` and ``registry`` (``cases.context.context_key``), as the
+    # API computed them once for every case it starts; None: the case computes them itself.
+    keys: ContextKeys | None = None
 
 
 @dataclass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api import engine, reads, temporal
@@ -25,6 +27,7 @@ from store.principals import Principal
 from store.queries import After, CaseFilter, list_cases
 from store.records import case_row, clocks, stored_intake, timeline
 from store.tables import CaseRow
+from store.views import calls_done
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=RESPONSES)
 
@@ -198,8 +201,31 @@ async def get_case(
 async def case_detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
     """The live case for this caller (the API and the dashboard both show this)."""
     caller = Caller(principal.agency, Role(principal.role))
-    found = await reads.view_case(services, row.case_id, caller)
     now = _now()
+    stored = None
+    if row.workflow_status is None:  # not a case whose workflow ended without archiving
+        stored = await reads.stored_view(services, row.case_id, caller, now)
+    if stored is not None:
+        if stored.state.stage.closed:  # archived: nothing is under way, and only a step reopens it
+            stored.calls_in_flight = 0
+            return detail_from_view(stored, now)
+        if not stored.calls_in_flight:
+            # A run an operator ended is found by the API's sweep within a minute (its case is
+            # then marked, and shown from its rows); a step on it is refused with the reason.
+            return detail_from_view(stored, now)
+        # The engine says the run is open (one that ended is told as below), and how the calls
+        # under way are going.
+        run = await reads.running(services, row.case_id)
+        if run is not None:
+            if not run.calls:  # a failed write only leaves the engine to be asked again
+                with contextlib.suppress(SQLAlchemyError):
+                    await run_in_threadpool(
+                        calls_done, services.engine, row.case_id, stored.state.last_seq
+                    )
+            detail = detail_from_view(stored, now)
+            detail.outside_calls = run.calls
+            return detail
+    found = await reads.view_case(services, row.case_id, caller)
     if isinstance(found, reads.Live):
         detail = detail_from_view(found.view, now)
         if found.view.calls_in_flight:  # the engine says how each is going

@@ -27,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from cases.agencies import default_registry
-from cases.calendar import CalendarSnapshot, default_calendar, snapshot
+from cases.calendar import CalendarSnapshot, calendar_for
 from cases.change import ActionResult
 from cases.ids import workflow_id
 from cases.intake import CaseIntake
@@ -63,10 +63,6 @@ EAST_EPB = Actor("EPB-EAST", Role.OFFICER, "东邻执法")
 NRB_HEAD = Actor("NRB-DEMO", Role.APPROVER, "钱局长")
 
 SHA = "a" * 64
-
-
-def calendar_for(start: datetime) -> CalendarSnapshot:
-    return snapshot(default_calendar(), [start.year, start.year + 1])
 
 
 @dataclass

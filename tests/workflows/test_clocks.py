@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, due_instant, local_date
+from cases.calendar import CHINA_TZ, CalendarSnapshot, Unit, calendar_for, due_instant, local_date
 from cases.effects import NoticeKind
 from cases.model import CaseFacts, ClockState
 from cases.profiles import get_profile
@@ -24,7 +24,6 @@ from tests.workflows.driver import (
     PSB_OFFICER,
     SUPERIOR,
     Case,
-    calendar_for,
     classified,
     eventually,
     running_case,

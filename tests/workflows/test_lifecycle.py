@@ -824,8 +824,15 @@ async def test_a_read_model_outage_holds_the_entries_in_the_outbox_and_ends_noth
     in the outbox, and reach the read model whole once it takes writes again."""
     fakes = FakeAgencies()
     async with running_case(time_skipping, fakes=fakes) as case:
+
+        async def opened() -> bool:
+            return fakes.recorded_seqs() == [1]
+
+        await soon(opened, "the opening was never written")
         fakes.fail_records = 10  # more than one round of the local write's attempts
-        await case.act("classify", EPB_OFFICER, classification="crime", reasons="暗管排放")
+        taken = await case.act("classify", EPB_OFFICER, classification="crime", reasons="暗管排放")
+        # The answer says the read model does not have it: the case's stored page is behind.
+        assert taken.recorded is False
         await case.act("record_evidence", EPB_OFFICER, items=items("monitoring_report"))
         state = (await case.view()).state
         assert state.classification is not None  # the case took both steps meanwhile
@@ -836,3 +843,10 @@ async def test_a_read_model_outage_holds_the_entries_in_the_outbox_and_ends_noth
 
         await soon(written, "the outbox never reached the read model", seconds=60)
         assert sorted(set(fakes.recorded_seqs())) == list(range(1, state.last_seq + 1))
+        # The write that caught up carries the case's state as it stands, for its page.
+        stored = fakes.records[-1].stored
+        assert stored is not None
+        assert stored.state.last_seq == state.last_seq
+        assert stored.state.classification is not None
+        later = await case.act("record_evidence", EPB_OFFICER, items=items("sampling_records"))
+        assert later.recorded is True

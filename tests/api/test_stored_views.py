@@ -1,0 +1,220 @@
+"""A case's page from its stored state (``cases.stored``, ``api.reads.stored_view``), in process.
+
+The page is the same whether it comes from the case's state as its last write stored it or from the
+case's workflow, for every caller and at every step; it comes from the store without asking the case
+while that state holds; and the case is asked whenever it may have moved unseen: a clock come due, a
+call whose answer it will take in, a write that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, col, update
+
+from api import reads as api_reads
+from api.reads import sweep_ended
+from api.temporal import case_handle
+from cases.profiles import get_profile
+from cases.view import Caller
+from store.records import case_row
+from store.tables import CaseViewRow
+from store.views import mark_stale, stored_case
+from tests.api.conftest import InProcess
+from tests.api.helpers import HEAD, OFFICER, POLICE, act, items, ok, open_case
+from tests.polling import eventually
+
+CALLERS = [
+    OFFICER,
+    HEAD,
+    POLICE,
+    ("PSB-DEMO", "approver"),
+    ("PROC-DEMO", "procurator"),
+    ("JLO-DEMO", "coordinator"),
+    ("LG-DEMO", "leader"),
+]
+
+
+@contextmanager
+def asking_the_case(stack: InProcess) -> Iterator[None]:
+    services = stack.app.state.services
+    services.settings.stored_views = False
+    try:
+        yield
+    finally:
+        services.settings.stored_views = True
+
+
+def comparable(page: dict[str, Any]) -> dict[str, Any]:
+    """The page without what only the instant it was computed at moves (time left on clocks)."""
+    page = dict(page)
+    page.pop("summary")
+    page["open_clocks"] = [
+        {k: v for k, v in c.items() if k != "seconds_left"} for c in page["open_clocks"]
+    ]
+    return page
+
+
+async def pages(api: httpx.AsyncClient, stack: InProcess, case_id: str) -> list[dict[str, Any]]:
+    return [await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*who))) for who in CALLERS]
+
+
+async def same_either_way(api: httpx.AsyncClient, stack: InProcess, case_id: str) -> None:
+    stored = await pages(api, stack, case_id)
+    with asking_the_case(stack):
+        asked = await pages(api, stack, case_id)
+    for who, mine, theirs in zip(CALLERS, stored, asked, strict=True):
+        assert comparable(mine) == comparable(theirs), who
+        assert mine["live"]
+        assert theirs["live"]
+
+
+@pytest.fixture
+def never_asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every time the case's workflow is asked for its view, by case id."""
+    asked: list[str] = []
+    original = api_reads.view_case
+
+    async def counting(services: Any, case_id: str, caller: Caller) -> Any:
+        asked.append(case_id)
+        return await original(services, case_id, caller)
+
+    monkeypatch.setattr(api_reads, "view_case", counting)
+    return asked
+
+
+async def written(stack: InProcess, case_id: str) -> None:
+    """The case's own write of where it stands is in, with no call under way whose answer it will
+    take in (a step's answer waits for its write; a call's answer is written when taken in)."""
+
+    async def done() -> bool:
+        found = stored_case(stack.engine, case_id)
+        return found is not None and found.answering_calls == 0
+
+    await eventually(done, f"case {case_id} never stood still with its state written")
+
+
+async def test_the_page_is_the_same_from_the_store_and_from_the_case_at_every_step(
+    api: httpx.AsyncClient, stack: InProcess, never_asked: list[str]
+) -> None:
+    case_id = await open_case(api, stack)
+    steps: list[tuple[str, tuple[str, str], dict[str, Any]]] = [
+        ("classify", OFFICER, {"classification": "crime", "reasons": "暗管"}),
+        (
+            "record_evidence",
+            OFFICER,
+            {"items": items(*get_profile("env-police").referral_required)},
+        ),
+        ("request_approval", OFFICER, {"officers": ["王执法", "张执法"]}),
+        ("approve_referral", HEAD, {}),
+        ("send_referral", OFFICER, {}),  # a delivery the case takes in when the police answer
+        ("file_case", POLICE, {"reference": "立案决定书 2026-001"}),  # a filing notice sent
+    ]
+    stages = []
+    for action, who, body in [("", OFFICER, {}), *steps]:
+        if action:
+            await ok(act(api, stack, case_id, action, who, **body))
+        await written(stack, case_id)
+        found = stored_case(stack.engine, case_id)
+        assert found is not None
+        stages.append(found.state.stage.value)
+        await same_either_way(api, stack, case_id)
+    assert len(set(stages)) >= 4, stages  # the walk went through the lifecycle
+    asked_before = len(never_asked)
+    await pages(api, stack, case_id)
+    assert len(never_asked) == asked_before, "the stored state held: the case was not asked"
+
+
+async def test_a_call_under_way_or_a_failed_write_sends_the_page_to_the_case(
+    api: httpx.AsyncClient, stack: InProcess, never_asked: list[str]
+) -> None:
+    case_id = await open_case(api, stack)
+    await written(stack, case_id)
+    # A write that may not have happened: the case is asked until its next write.
+    mark_stale(stack.engine, case_id)
+    assert stored_case(stack.engine, case_id) is None
+    await pages(api, stack, case_id)
+    assert never_asked.count(case_id) == len(CALLERS)
+    await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
+    found = stored_case(stack.engine, case_id)
+    assert found is not None
+    assert found.answering_calls == 0
+    before = never_asked.count(case_id)
+    await pages(api, stack, case_id)
+    assert never_asked.count(case_id) == before
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"wake": datetime.now(UTC) - timedelta(seconds=1)},  # a clock came due, not yet fired
+        {"answering_calls": 1, "calls_in_flight": 1},  # a delivery the case will take in
+        {"profile_key": "0" * 32},  # rules this process does not hold (files changed since)
+        {"calendar_key": "0" * 32},  # a calendar published to the case since
+        {"registry_key": "0" * 32},  # a registry published to the case since
+    ],
+)
+async def test_a_stored_state_that_may_not_hold_sends_the_page_to_the_case(
+    api: httpx.AsyncClient, stack: InProcess, never_asked: list[str], moved: dict[str, Any]
+) -> None:
+    case_id = await open_case(api, stack)
+    await written(stack, case_id)
+    with Session(stack.engine) as session:
+        session.execute(
+            update(CaseViewRow).where(col(CaseViewRow.case_id) == case_id).values(**moved)
+        )
+        session.commit()
+    page = await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*OFFICER)))
+    assert never_asked == [case_id]
+    assert page["live"]
+    assert page["allowed_actions"]
+
+
+async def test_a_run_an_operator_ended_is_found_by_the_sweep_and_its_page_says_so(
+    api: httpx.AsyncClient, stack: InProcess
+) -> None:
+    services = stack.app.state.services
+    case_id = await open_case(api, stack)
+    await written(stack, case_id)
+    before = datetime.now(UTC)
+    await case_handle(services, case_id).terminate("an operator's mistake")
+    # The stored page does not ask the engine: until the sweep, it shows the case as it stood.
+    assert (await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*OFFICER))))["live"]
+
+    async def swept() -> bool:
+        await sweep_ended(services, before)
+        row = case_row(stack.engine, case_id)
+        return row is not None and row.workflow_status == "terminated"
+
+    await eventually(swept, "the sweep never found the ended run", seconds=30)
+    page = await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*OFFICER)))
+    assert page["live"] is False
+    assert page["allowed_actions"] == []
+    assert page["summary"]["workflow_status"] == "terminated"
+
+
+async def test_notifications_done_are_learnt_from_the_engine_once(
+    api: httpx.AsyncClient, stack: InProcess, never_asked: list[str]
+) -> None:
+    """A notification's answer changes nothing, so the case writes nothing when it ends: the page
+    asks the engine how it goes while the store counts it, and records that it is done."""
+    case_id = await open_case(api, stack)
+    coordinator = ("JLO-DEMO", "coordinator")
+    await ok(act(api, stack, case_id, "direct", coordinator, note="督办"))
+    found = stored_case(stack.engine, case_id)
+    assert found is not None
+    assert found.calls_in_flight == 1  # the notice to the agency, under way at the write
+    assert found.answering_calls == 0
+
+    async def learnt() -> bool:
+        await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*coordinator)))
+        done = stored_case(stack.engine, case_id)
+        return done is not None and done.calls_in_flight == 0
+
+    await eventually(learnt, "the page never learnt the notification was done", seconds=30)
+    assert never_asked == []  # the engine was described, the case never queried
