@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api import reads
 from api.deps import Services
 from api.errors import FIXES, ApiError
 from api.metrics import ACTIONS, CASES_OPENED
@@ -210,6 +211,7 @@ async def take_step(
         raise
     except RPCError as exc:
         if not is_closed(exc):
+            await _unsure(services, row.case_id)
             raise unavailable(services, exc.message, ADMITTED) from None
         reopening = await _reopening(services, row) if step.reopens else None
         if reopening is None:
@@ -228,7 +230,8 @@ async def _unsure(services: Services, case_id: str) -> None:
     unknown): its page asks the case until its next write (``cases.stored``)."""
     try:
         await run_in_threadpool(mark_stale, services.engine, case_id)
-    except SQLAlchemyError as exc:  # the read model is down: its pages are not shown either
+    except SQLAlchemyError as exc:  # the read model failed: this process remembers it instead
+        reads.unsure(case_id)
         log.warning("could not mark the case's stored state", case_id=case_id, error=str(exc)[:200])
 
 
@@ -287,9 +290,14 @@ async def _reopen(
     except WorkflowUpdateFailedError as exc:
         raise refused(step.name, exc) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
+        await _unsure(services, row.case_id)
         raise unavailable(services, "the case did not answer in time", ADMITTED) from None
     except RPCError as exc:
+        await _unsure(services, row.case_id)
         raise unavailable(services, exc.message, ADMITTED) from None
+    except ApiError:
+        await _unsure(services, row.case_id)
+        raise
     finally:
         await _settle(operation)
     log.info("archived case reopened", case_id=row.case_id, action=step.name)

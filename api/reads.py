@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.api.workflow.v1 import PendingActivityInfo
@@ -203,12 +202,13 @@ async def sweep_ended(services: Services, since: datetime | None) -> datetime:
 
 
 async def sweeping(services: Services) -> None:
-    """``sweep_ended`` once a minute while the API runs (each API process: marking is once)."""
+    """``sweep_ended`` every ``sweep_every`` seconds while the API runs (in each API process: a
+    case is marked, and its office told, once). A sweep that fails is made again next time."""
     since: datetime | None = None
     while True:
         try:
             since = await sweep_ended(services, since)
-        except (RPCError, ApiError, SQLAlchemyError) as exc:
+        except Exception as exc:
             log.warning("could not sweep the cases whose workflow ended", error=str(exc)[:200])
         await asyncio.sleep(services.settings.sweep_every)
 
@@ -248,18 +248,36 @@ async def noticed_ended(
 
 
 async def stored_view(
-    services: Services, case_id: str, caller: Caller, now: datetime
+    services: Services, row: CaseRow, caller: Caller, now: datetime
 ) -> CaseView | None:
     """The case's view from its state as its last write stored it, decided with its own rules at
     ``now``: only while that state still holds and its context is one this process holds; None
     otherwise (the caller asks the case)."""
-    if not services.settings.stored_views:
+    if not services.settings.stored_views or _unsure_lately(row.case_id):
         return None
-    stored = await run_in_threadpool(stored_case, services.engine, case_id)
-    if stored is None or not stored.holds_at(now):
+    stored = await run_in_threadpool(stored_case, services.engine, row.case_id)
+    if stored is None or not stored.holds_at(now, row.last_seq):
         return None
     ctx = services.contexts.context(stored.keys, now)
     return None if ctx is None else view_of_stored(stored, caller, ctx)
+
+
+# Cases whose stored state could not be marked stale (the read model failed as their write did):
+# this process asks them for a while, past the case's own retry of its write (``OUTBOX_RETRY``).
+UNSURE_FOR = 180.0
+_UNSURE: OrderedDict[str, float] = OrderedDict()
+
+
+def unsure(case_id: str) -> None:
+    _UNSURE[case_id] = time.monotonic()
+    _UNSURE.move_to_end(case_id)
+    while len(_UNSURE) > _ASKED_KEPT:
+        _UNSURE.popitem(last=False)
+
+
+def _unsure_lately(case_id: str) -> bool:
+    marked = _UNSURE.get(case_id)
+    return marked is not None and time.monotonic() - marked < UNSURE_FOR
 
 
 @dataclass
@@ -267,6 +285,8 @@ class Running:
     """The engine's word that the case's run is open, and the calls it is still making."""
 
     calls: list[OutsideCallPublic]
+    # A workflow task is pending: the case may be about to start calls it has already written.
+    busy: bool = False
 
 
 async def running(services: Services, case_id: str) -> Running | None:
@@ -276,7 +296,11 @@ async def running(services: Services, case_id: str) -> Running | None:
             described = await case_handle(services, case_id).describe(rpc_timeout=QUERY_TIMEOUT)
             if described.status is not WorkflowExecutionStatus.RUNNING:
                 return None
-            return Running(await _calls(services, described.raw_description.pending_activities))
+            raw = described.raw_description
+            return Running(
+                await _calls(services, raw.pending_activities),
+                busy=raw.HasField("pending_workflow_task"),
+            )
     except (RPCError, TimeoutError, ValueError) as exc:
         log.warning("could not ask the engine about the case", error=str(exc))
         return None

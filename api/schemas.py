@@ -5,8 +5,8 @@ only what a reader needs besides: whether a deadline has passed, and how long is
 
 Every instant the API answers with has one format, whatever offset the case or the read model holds
 it in: UTC, ISO 8601, to the microsecond, with ``Z`` (``2026-11-27T01:30:00.000000Z``). Every schema
-derives from ``Public``, whose serializer writes each instant so; the case's state, a plain dict, is
-written the same way by ``api.views``.
+that may hold an instant derives from ``Public``, whose serializer writes each instant so (the others
+derive from ``Plain``); the case's state, a plain dict, is written the same way by ``api.views``.
 """
 
 from __future__ import annotations
@@ -76,6 +76,12 @@ class Public(BaseModel):
     _write_instants = field_serializer("*", mode="wrap", when_used="json")(_instants)
 
 
+class Plain(BaseModel):
+    """The base of the schemas with no instant in them (text, numbers, flags and lists of these,
+    or other ``Plain`` schemas): written by pydantic alone, without ``Public``'s walk of each field
+    (a case's page has hundreds of such fields). ``tests/api/test_instants.py`` keeps them so."""
+
+
 class CaseSummary(CaseProjection, Public):
     overdue: bool = Field(description="The next deadline has passed.")
     workflow_status: str | None = Field(
@@ -104,14 +110,14 @@ class ClockPublic(ClockState, Public):
     seconds_left: int
 
 
-class FieldPublic(Public):
+class FieldPublic(Plain):
     name: str
     kind: str = Field(description="text, textarea, lines, select, bool, number or structured")
     required: bool
     choices: list[str] = Field(default_factory=list)
 
 
-class AllowedAction(Public):
+class AllowedAction(Plain):
     action: str
     label_zh: str
     label_en: str
@@ -120,14 +126,14 @@ class AllowedAction(Public):
     fields: list[FieldPublic]
 
 
-class MovePublic(Public):
+class MovePublic(Plain):
     action: str
     agency: str
     party: str
     roles: list[str]
 
 
-class ChecklistLinePublic(Public):
+class ChecklistLinePublic(Plain):
     key: str
     label_zh: str
     label_en: str

@@ -48,6 +48,7 @@ class Product:
     action: Measured  # a step with no outside call (classify)
     noticed: Measured  # a step that notifies an agency (direct): an activity and a second task
     detail: Measured  # from the case's stored state, while it holds
+    again: Measured  # the same cases again: what the first look learnt from the engine is kept
     asked: Measured  # always asking the case's workflow (a second API, stored views off)
     listing: Measured
     case_ids: list[str]
@@ -108,6 +109,7 @@ async def measure(
 
         with around("GET /cases/{id}"):
             read = await drive("GET /cases/{id}", count, concurrency, read_one)
+        again = await drive("GET /cases/{id}, seen before", count, concurrency, read_one)
         async with httpx.AsyncClient(base_url=bench.asking, timeout=60, limits=limits) as other:
 
             async def ask_one(i: int) -> None:
@@ -121,7 +123,7 @@ async def measure(
             await _ok(await api.get("/cases", params=params, headers=coordinator))
 
         listed = await drive("GET /cases", count, concurrency, list_one)
-    return Product(opened, acted, directed, read, asked, listed, case_ids)
+    return Product(opened, acted, directed, read, again, asked, listed, case_ids)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -159,7 +159,13 @@ def _invalid(step: Step[Any], decision: Decision, problems: list[str]) -> Decisi
 
 def allowed_steps(state: CaseState, actor: Actor, ctx: Context) -> list[Step[Any]]:
     """The steps ``actor`` may take now, in the order of the lifecycle: the caller's buttons."""
-    return [s for s in STEPS.values() if check(state, s, actor, ctx).allowed]
+    # A step of another stage, or not for the actor's role, is refused whatever else holds: not
+    # asked (its refusal's message is not written) for every page.
+    return [
+        s
+        for s in STEPS.values()
+        if state.stage in s.stages and actor.role in s.roles and check(state, s, actor, ctx).allowed
+    ]
 
 
 def decisions(state: CaseState, actor: Actor, ctx: Context) -> list[Decision]:
@@ -171,7 +177,7 @@ def moves(state: CaseState, ctx: Context) -> list[Move]:
     """Who holds which move now: each allowed step, with the agency, its part and the roles."""
     result: list[Move] = []
     for step in STEPS.values():
-        if _stage_and_branch(step, state, ctx):
+        if state.stage not in step.stages or _stage_and_branch(step, state, ctx):
             continue
         for party, roles in step.movers.items():
             for agency in holders(state, party, ctx.registry):

@@ -6,7 +6,7 @@ asks the case, which is always right."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cases.model import CaseState
 
@@ -28,9 +28,19 @@ class StoredCase:
     answering_calls: int = 0  # of these, the calls whose answer the case takes in as a step
     wake: datetime | None = None  # the first instant a clock of the case has something to do
 
-    def holds_at(self, now: datetime) -> bool:
+    def holds_at(self, now: datetime, last_seq: int) -> bool:
         """The stored state is the case's own at ``now``: every change of a case is written
         before it is answered, except what a clock does when it comes due and what an outside
-        call's answer does; so no clock may have come due, and no answering call be under way.
-        (A write that failed is marked by the one who learns of it: ``store.views``.)"""
-        return self.answering_calls == 0 and (self.wake is None or now < self.wake)
+        call's answer does; so no clock may have come due (by the engine's clock too, which may be
+        ahead of the reader's: ``CLOCK_SKEW``), no answering call be under way, and no later write
+        of the case (``last_seq``, the read model's) have come without a state. (A write that failed
+        is marked by the one who learns of it: ``store.views.mark_stale``.)"""
+        return (
+            self.answering_calls == 0
+            and self.state.last_seq >= last_seq
+            and (self.wake is None or now + CLOCK_SKEW < self.wake)
+        )
+
+
+# How far the engine's clock (which fires a case's timers) may be ahead of a reader's.
+CLOCK_SKEW = timedelta(seconds=5)

@@ -322,6 +322,8 @@ class CaseWorkflow:
                 context_key(wf.profile), context_key(wf.calendar), context_key(wf.registry)
             )
         effects = self._held.effects
+        # The live state, not a copy: the record is encoded when its activity is scheduled, in
+        # this same step (and a retry of the activity sends those same bytes).
         return StoredCase(
             self.case,
             self._keys,
@@ -442,7 +444,9 @@ class CaseWorkflow:
 
     @workflow.signal
     async def publish_calendar(self, snapshot: CalendarSnapshot) -> None:
-        """A newly published holiday arrangement reaches this case: open clocks are counted again."""
+        """A newly published holiday arrangement reaches this case: open clocks are counted again.
+        (Its sender marks the case's stored state stale first, ``store.views.mark_stale``: should
+        this write fail, the page must not show the deadlines of before.)"""
         self.wf.calendar = merge_snapshots(self.wf.calendar, snapshot)
         self._keys = None
         known = self.wf.calendar.known_years
@@ -451,7 +455,8 @@ class CaseWorkflow:
 
     @workflow.signal
     async def publish_registry(self, snapshot: RegistrySnapshot) -> None:
-        """A changed agency registry reaches this case; until then it keeps the one it started with."""
+        """A changed agency registry reaches this case; until then it keeps the one it started with.
+        (Its sender marks the case's stored state stale first, as for a calendar.)"""
         self.wf.registry = snapshot
         self._keys = None
         self._registry = AgencyRegistry(snapshot.regions, snapshot.agencies)

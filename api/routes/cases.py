@@ -202,27 +202,27 @@ async def case_detail(services: Services, principal: Principal, row: CaseRow) ->
     """The live case for this caller (the API and the dashboard both show this)."""
     caller = Caller(principal.agency, Role(principal.role))
     now = _now()
-    stored = None
+    view = None
     if row.workflow_status is None:  # not a case whose workflow ended without archiving
-        stored = await reads.stored_view(services, row.case_id, caller, now)
-    if stored is not None:
-        if stored.state.stage.closed:  # archived: nothing is under way, and only a step reopens it
-            stored.calls_in_flight = 0
-            return detail_from_view(stored, now)
-        if not stored.calls_in_flight:
+        view = await reads.stored_view(services, row, caller, now)
+    if view is not None:
+        if view.state.stage.closed:  # archived: nothing is under way, and only a step reopens it
+            view.calls_in_flight = 0
+            return detail_from_view(view, now)
+        if not view.calls_in_flight:
             # A run an operator ended is found by the API's sweep within a minute (its case is
             # then marked, and shown from its rows); a step on it is refused with the reason.
-            return detail_from_view(stored, now)
+            return detail_from_view(view, now)
         # The engine says the run is open (one that ended is told as below), and how the calls
         # under way are going.
         run = await reads.running(services, row.case_id)
         if run is not None:
-            if not run.calls:  # a failed write only leaves the engine to be asked again
+            if not run.calls and not run.busy:  # a failed write leaves the engine to ask again
                 with contextlib.suppress(SQLAlchemyError):
                     await run_in_threadpool(
-                        calls_done, services.engine, row.case_id, stored.state.last_seq
+                        calls_done, services.engine, row.case_id, view.state.last_seq
                     )
-            detail = detail_from_view(stored, now)
+            detail = detail_from_view(view, now)
             detail.outside_calls = run.calls
             return detail
     found = await reads.view_case(services, row.case_id, caller)

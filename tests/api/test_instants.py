@@ -6,12 +6,14 @@ the minute, on every page alike."""
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from api.schemas import INSTANT
+from api import schemas as api_schemas
+from api.schemas import INSTANT, Plain
 from tests.api.conftest import InProcess
 from tests.api.helpers import OFFICER, act, ok, open_case, to_sent
 from tests.polling import eventually
@@ -107,3 +109,27 @@ async def test_the_dashboard_shows_beijing_time_to_the_minute(
             assert page.status_code == 200, path
             assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", page.text), path  # no ISO instants
             assert re.search(r">\d{4}-\d\d-\d\d \d\d:\d\d<", page.text), path
+
+
+def test_a_plain_schema_holds_no_instant() -> None:
+    """``Plain`` schemas are written without the walk that puts instants in the one format: each of
+    their fields is text, a number, a flag, or a list of those or of other plain schemas."""
+    allowed = {str, int, bool, float}
+
+    def plain(annotation: Any) -> bool:
+        if annotation in allowed:
+            return True
+        if isinstance(annotation, type) and issubclass(annotation, Plain):
+            return True
+        origin = typing.get_origin(annotation)
+        if origin in (list, tuple):
+            return all(plain(a) for a in typing.get_args(annotation) if a is not Ellipsis)
+        return False
+
+    schemas = [
+        c for c in vars(api_schemas).values() if isinstance(c, type) and issubclass(c, Plain)
+    ]
+    assert len(schemas) > 1
+    for schema in schemas:
+        for name, field in schema.model_fields.items():
+            assert plain(field.annotation), f"{schema.__name__}.{name}: {field.annotation}"

@@ -15,15 +15,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, update
 
+from api import engine as api_engine
 from api import reads as api_reads
 from api.reads import sweep_ended
 from api.temporal import case_handle
 from cases.profiles import get_profile
 from cases.view import Caller
 from store.records import case_row
-from store.tables import CaseViewRow
+from store.tables import CaseRow, CaseViewRow
 from store.views import mark_stale, stored_case
 from tests.api.conftest import InProcess
 from tests.api.helpers import HEAD, OFFICER, POLICE, act, items, ok, open_case
@@ -153,6 +155,8 @@ async def test_a_call_under_way_or_a_failed_write_sends_the_page_to_the_case(
     "moved",
     [
         {"wake": datetime.now(UTC) - timedelta(seconds=1)},  # a clock came due, not yet fired
+        {"wake": datetime.now(UTC) + timedelta(seconds=2)},  # due by an engine's clock ahead
+        {"last_seq": 99},  # a later write of the case came without its state
         {"answering_calls": 1, "calls_in_flight": 1},  # a delivery the case will take in
         {"profile_key": "0" * 32},  # rules this process does not hold (files changed since)
         {"calendar_key": "0" * 32},  # a calendar published to the case since
@@ -165,9 +169,12 @@ async def test_a_stored_state_that_may_not_hold_sends_the_page_to_the_case(
     case_id = await open_case(api, stack)
     await written(stack, case_id)
     with Session(stack.engine) as session:
-        session.execute(
-            update(CaseViewRow).where(col(CaseViewRow.case_id) == case_id).values(**moved)
-        )
+        if "last_seq" in moved:  # the case's row, not its stored state, moved on
+            session.execute(update(CaseRow).where(col(CaseRow.case_id) == case_id).values(**moved))
+        else:
+            session.execute(
+                update(CaseViewRow).where(col(CaseViewRow.case_id) == case_id).values(**moved)
+            )
         session.commit()
     page = await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*OFFICER)))
     assert never_asked == [case_id]
@@ -218,3 +225,27 @@ async def test_notifications_done_are_learnt_from_the_engine_once(
 
     await eventually(learnt, "the page never learnt the notification was done", seconds=30)
     assert never_asked == []  # the engine was described, the case never queried
+
+
+async def test_a_case_whose_stored_state_could_not_be_marked_is_asked_by_this_process(
+    api: httpx.AsyncClient,
+    stack: InProcess,
+    never_asked: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read model failed the case's write and the mark alike: this process asks the case
+    until the case has had time to write again."""
+    case_id = await open_case(api, stack)
+    await written(stack, case_id)
+
+    def failing(*_: Any) -> None:
+        raise OperationalError("UPDATE case_views", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(api_engine, "mark_stale", failing)
+    await api_engine._unsure(stack.app.state.services, case_id)
+    assert stored_case(stack.engine, case_id) is not None  # not marked in the read model
+    await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*OFFICER)))
+    assert never_asked == [case_id]
+    monkeypatch.setattr(api_reads, "UNSURE_FOR", 0.0)
+    await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*OFFICER)))
+    assert never_asked == [case_id]
