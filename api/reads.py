@@ -285,8 +285,6 @@ class Running:
     """The engine's word that the case's run is open, and the calls it is still making."""
 
     calls: list[OutsideCallPublic]
-    # A workflow task is pending: the case may be about to start calls it has already written.
-    busy: bool = False
 
 
 async def running(services: Services, case_id: str) -> Running | None:
@@ -296,11 +294,7 @@ async def running(services: Services, case_id: str) -> Running | None:
             described = await case_handle(services, case_id).describe(rpc_timeout=QUERY_TIMEOUT)
             if described.status is not WorkflowExecutionStatus.RUNNING:
                 return None
-            raw = described.raw_description
-            return Running(
-                await _calls(services, raw.pending_activities),
-                busy=raw.HasField("pending_workflow_task"),
-            )
+            return Running(await _calls(services, described.raw_description.pending_activities))
     except (RPCError, TimeoutError, ValueError) as exc:
         log.warning("could not ask the engine about the case", error=str(exc))
         return None

@@ -49,8 +49,14 @@ def archived_case(engine: Engine, case_id: str) -> ArchivedCase | None:
 
 
 def record_case_events(engine: Engine, record: CaseRecord) -> None:
-    """Write transitions. Replaying the same record, or an older one, changes nothing."""
-    last_seq = max((e.seq for e in record.entries), default=0)
+    """Write transitions. Replaying the same record, or an older one, changes nothing. A record
+    without entries carries the case's stored state alone (its calls under way have ended)."""
+    if not record.entries:
+        if record.stored is not None:
+            with session_scope(engine) as session:
+                write_view(session, record.case_id, record.stored, record.stored.state.last_seq)
+        return
+    last_seq = max(e.seq for e in record.entries)
     with session_scope(engine) as session:
         _write(session, record, last_seq)
 

@@ -73,19 +73,3 @@ def mark_stale(engine: Engine, case_id: str) -> None:
         session.execute(
             update(CaseViewRow).where(col(CaseViewRow.case_id) == case_id).values(stale=True)
         )
-
-
-def calls_done(engine: Engine, case_id: str, last_seq: int) -> None:
-    """The engine says no call of the case is under way, and the case has written nothing since
-    ``last_seq``: the notifications its last write counted are done (their answers change nothing,
-    so the case writes nothing when they end). Its page then needs not ask the engine again."""
-    with session_scope(engine) as session:
-        session.execute(
-            update(CaseViewRow)
-            .where(
-                col(CaseViewRow.case_id) == case_id,
-                col(CaseViewRow.last_seq) == last_seq,
-                col(CaseViewRow.answering_calls) == 0,
-            )
-            .values(calls_in_flight=0)
-        )

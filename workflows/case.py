@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from cases.clocks import fire, next_wakeup, trim
     from cases.context import Context, context_key
     from cases.decide import validate
-    from cases.effects import ArchivedCase, Notice, NotificationBatch, case_record
+    from cases.effects import ArchivedCase, CaseRecord, Notice, NotificationBatch, case_record
     from cases.errors import ConfigError
     from cases.ids import step_key
     from cases.intake import CaseIntake, IntakeError, differences
@@ -73,6 +73,10 @@ with workflow.unsafe.imports_passed_through():
 # Written notices are delivered to the receiving system, and the receiver's periods start on its
 # receipt (O310 Art. 9, 12; N2017 Art. 10, 11, 14). Before it, a case sent none.
 NOTICES_DELIVERED = "notices-delivered"
+# When the case's last call ends with nothing else to write (a notification's answer changes
+# nothing), its stored state is written again saying so: its page need not ask the engine. Before
+# it, the stored state kept counting the call.
+CALLS_SETTLED = "calls-settled"
 
 
 @dataclass
@@ -332,6 +336,22 @@ class CaseWorkflow:
             wake=next_wakeup(self.case, self._ctx().profile),
         )
 
+    async def _calls_settled(self) -> None:
+        """The case's last call under way is done and changed nothing: the stored state says so
+        (a write of the state alone, after any write before it; none while entries wait)."""
+        held = self._held
+        if held.effects or held.outbox or not workflow.patched(CALLS_SETTLED):
+            return
+        async with self._flush_lock:
+            if held.effects or held.outbox:
+                return
+            case = self.case
+            await calls.record(
+                CaseRecord(
+                    case.case_id, projection(case, workflow.now()), [], stored=self._stored()
+                )
+            )
+
     def _answer(self, result: ActionResult) -> ActionResult:
         """A step's answer says whether the read model has it yet (see ``ActionResult.recorded``)."""
         return replace(result, recorded=False) if self._held.outbox else result
@@ -367,11 +387,13 @@ class CaseWorkflow:
                 workflow.logger.warning(
                     "notification not delivered", extra={"case_id": case.case_id, "error": reason}
                 )
+                await self._calls_settled()
                 return
             change = refused(case, effect, reason, self._ctx())
         else:
             self._done(effect)
             if receipt is None or isinstance(effect, NotificationBatch):
+                await self._calls_settled()
                 return
             change = answered(case, effect, receipt, self._ctx())
         if change is not None:

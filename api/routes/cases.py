@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api import engine, reads, temporal
@@ -27,7 +25,6 @@ from store.principals import Principal
 from store.queries import After, CaseFilter, list_cases
 from store.records import case_row, clocks, stored_intake, timeline
 from store.tables import CaseRow
-from store.views import calls_done
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=RESPONSES)
 
@@ -217,11 +214,6 @@ async def case_detail(services: Services, principal: Principal, row: CaseRow) ->
         # under way are going.
         run = await reads.running(services, row.case_id)
         if run is not None:
-            if not run.calls and not run.busy:  # a failed write leaves the engine to ask again
-                with contextlib.suppress(SQLAlchemyError):
-                    await run_in_threadpool(
-                        calls_done, services.engine, row.case_id, view.state.last_seq
-                    )
             detail = detail_from_view(view, now)
             detail.outside_calls = run.calls
             return detail

@@ -205,26 +205,27 @@ async def test_a_run_an_operator_ended_is_found_by_the_sweep_and_its_page_says_s
     assert page["summary"]["workflow_status"] == "terminated"
 
 
-async def test_notifications_done_are_learnt_from_the_engine_once(
+async def test_a_notification_that_ended_is_written_by_the_case_itself(
     api: httpx.AsyncClient, stack: InProcess, never_asked: list[str]
 ) -> None:
-    """A notification's answer changes nothing, so the case writes nothing when it ends: the page
-    asks the engine how it goes while the store counts it, and records that it is done."""
+    """A notification's answer changes nothing, yet the case writes its stored state again when its
+    last call ends: the page then needs neither the case nor the engine."""
     case_id = await open_case(api, stack)
     coordinator = ("JLO-DEMO", "coordinator")
-    await ok(act(api, stack, case_id, "direct", coordinator, note="督办"))
-    found = stored_case(stack.engine, case_id)
-    assert found is not None
-    assert found.calls_in_flight == 1  # the notice to the agency, under way at the write
-    assert found.answering_calls == 0
+    taken = await ok(act(api, stack, case_id, "direct", coordinator, note="督办"))
+    assert taken["seq"] > 1
 
-    async def learnt() -> bool:
-        await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*coordinator)))
+    async def settled() -> bool:
         done = stored_case(stack.engine, case_id)
         return done is not None and done.calls_in_flight == 0
 
-    await eventually(learnt, "the page never learnt the notification was done", seconds=30)
-    assert never_asked == []  # the engine was described, the case never queried
+    await eventually(settled, "the case never wrote that its notification ended", seconds=30)
+    found = stored_case(stack.engine, case_id)
+    assert found is not None
+    assert found.state.last_seq == taken["seq"]
+    page = await ok(api.get(f"/cases/{case_id}", headers=stack.auth(*coordinator)))
+    assert page["outside_calls"] == []
+    assert never_asked == []
 
 
 async def test_a_case_whose_stored_state_could_not_be_marked_is_asked_by_this_process(

@@ -7,7 +7,8 @@ notices were delivered (``NOTICES_DELIVERED``); ``v2`` from before the referral 
 consultation invitations, the late-record flag and prosecution tracking (profile keys its carried
 profile lacks); ``v3`` from before the detention track (P2014), which a case has only when its carried
 profile has a ``[detention]`` table and its clocks their ``tracks``; ``v4`` from before the API wrote
-a case's opening itself (cases opened with the ``open`` update, which carry no ``opened_at``).
+a case's opening itself (cases opened with the ``open`` update, which carry no ``opened_at``); ``v5``
+from before a case wrote its stored state again when its last call ended (``CALLS_SETTLED``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def test_earlier_histories_are_kept() -> None:
         "detention_returned_late",
         "detention_ordered_by_the_superior",
     }
+    assert {p.stem for p in HISTORIES.glob("v5/*.json")} == PATHS
     assert {p.stem for p in HISTORIES.glob("v3/*.json")} == PATHS - {
         "detention_decided",
         "detention_returned_late",
