@@ -8,7 +8,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from store.db import session_scope
@@ -62,8 +63,19 @@ def authenticate(engine: Engine, key: str) -> Principal | None:
     prefix = _split(key)
     if prefix is None:
         return None
-    with Session(engine) as session:
-        row = session.exec(select(PrincipalRow).where(PrincipalRow.key_prefix == prefix)).first()
+    table = PrincipalRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:  # without the ORM: every request reads it
+        row = connection.execute(
+            sa_select(
+                table.c.id,
+                table.c.name,
+                table.c.agency,
+                table.c.role,
+                table.c.key_hash,
+                table.c.revoked_at,
+            ).where(table.c.key_prefix == bindparam("prefix")),
+            {"prefix": prefix},
+        ).first()
     if row is None or row.revoked_at is not None or row.id is None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(key)):

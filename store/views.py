@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Engine, case
+from sqlalchemy import Engine, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, update
 
@@ -52,18 +52,22 @@ def _statement(dialect: str) -> Any:
 
 
 def stored_case(engine: Engine, case_id: str) -> StoredCase | None:
-    """The case as its last write left it; None when there is none, or it is marked stale."""
-    with Session(engine) as session:
-        row = session.get(CaseViewRow, case_id)
-        if row is None or row.stale:
-            return None
-        return StoredCase(
-            row.state,
-            ContextKeys(row.profile_key, row.calendar_key, row.registry_key),
-            calls_in_flight=row.calls_in_flight,
-            answering_calls=row.answering_calls,
-            wake=row.wake,
-        )
+    """The case as its last write left it; None when there is none, or it is marked stale. (Read
+    without the ORM: every case page reads it.)"""
+    table = CaseViewRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(table).where(table.c.case_id == bindparam("case_id")), {"case_id": case_id}
+        ).first()
+    if row is None or row.stale:
+        return None
+    return StoredCase(
+        row.state,
+        ContextKeys(row.profile_key, row.calendar_key, row.registry_key),
+        calls_in_flight=row.calls_in_flight,
+        answering_calls=row.answering_calls,
+        wake=row.wake,
+    )
 
 
 def mark_stale(engine: Engine, case_id: str) -> None:
