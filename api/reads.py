@@ -31,7 +31,7 @@ from api.temporal import QUERY_TIMEOUT, bounded, case_handle, unavailable
 from cases.agencies import AgencyKind
 from cases.context import Reason
 from cases.effects import Notice, NoticeKind, NotificationBatch
-from cases.ids import case_id_of, step_key, workflow_id
+from cases.ids import case_id_of, step_key
 from cases.limits import KEPT_ERROR
 from cases.view import Caller, CaseView
 from cases.view import stored_view as view_of_stored
@@ -135,52 +135,9 @@ async def closed_case(services: Services, row: CaseRow) -> ApiError:
 ENDED = "('Terminated', 'Failed', 'TimedOut', 'Canceled')"
 
 
-# Lists ask the engine about a case that may have ended at most once a minute per process: the
-# visibility query cost every page 30 ms on the embedded server, for the rare case an operator ended.
-# A case's own page asks every time (its query fails at once when the workflow is gone).
-ASK_AGAIN_AFTER = 60.0
-_ASKED: OrderedDict[str, float] = OrderedDict()
-_ASKED_KEPT = 100_000
-
-
-def _asked_lately(case_id: str, now: float) -> bool:
-    asked = _ASKED.get(case_id)
-    if asked is not None and now - asked < ASK_AGAIN_AFTER:
-        return True
-    _ASKED[case_id] = now
-    _ASKED.move_to_end(case_id)
-    while len(_ASKED) > _ASKED_KEPT:
-        _ASKED.popitem(last=False)
-    return False
-
-
-async def notice_ended_among(services: Services, rows: list[CaseRow]) -> None:
-    """Cases on a page whose workflow ended without archiving are marked (and told) as the case page
-    would: one visibility query for the page, then each one found asked in full (a start that failed
-    and was made again leaves a failed run under the same id)."""
-    now = time.monotonic()
-    candidates = {
-        workflow_id(r.case_id): r
-        for r in rows
-        if r.closed_at is None and r.workflow_status is None and not _asked_lately(r.case_id, now)
-    }
-    if not candidates:
-        return
-    ids = ", ".join(f"'{i}'" for i in candidates)  # case ids hold no quotes (cases.ids)
-    query = (
-        f"WorkflowType = 'CaseWorkflow' AND WorkflowId IN ({ids}) AND ExecutionStatus IN {ENDED}"
-    )
-    try:
-        async with bounded(services):
-            found = [execution.id async for execution in services.temporal.list_workflows(query)]
-        for wid in dict.fromkeys(found):
-            await ended_status(services, candidates[wid])
-    except (RPCError, ApiError) as exc:  # the page is still the read model's
-        log.warning("could not ask the engine which cases ended", error=str(exc))
-
-
-# A case page from the stored state does not ask the engine: the case workflows that ended without
-# archiving are swept once a minute instead, one visibility query for all of them.
+# Neither a list nor a case page from its stored state asks the engine whether a case's run ended:
+# the case workflows that ended without archiving are swept every ``sweep_every`` seconds instead,
+# one visibility query for all of them (asked per page, it cost every first page 30 ms).
 SWEEP_OVERLAP = timedelta(minutes=5)  # visibility is eventually consistent: look back further
 
 
@@ -265,13 +222,14 @@ async def stored_view(
 # Cases whose stored state could not be marked stale (the read model failed as their write did):
 # this process asks them for a while, past the case's own retry of its write (``OUTBOX_RETRY``).
 UNSURE_FOR = 180.0
+UNSURE_KEPT = 100_000
 _UNSURE: OrderedDict[str, float] = OrderedDict()
 
 
 def unsure(case_id: str) -> None:
     _UNSURE[case_id] = time.monotonic()
     _UNSURE.move_to_end(case_id)
-    while len(_UNSURE) > _ASKED_KEPT:
+    while len(_UNSURE) > UNSURE_KEPT:
         _UNSURE.popitem(last=False)
 
 

@@ -152,7 +152,6 @@ async def list_cases_route(
     page = await run_in_threadpool(
         list_cases, services.engine, scope, filters, now, limit, offset, after
     )
-    await reads.notice_ended_among(services, page.rows)
     return CasePage(
         items=[summary(r, now) for r in page.rows],
         total=page.total,
@@ -239,5 +238,4 @@ async def case_detail(services: Services, principal: Principal, row: CaseRow) ->
 )
 async def get_timeline(row: VisibleCase, services: ServicesDep) -> list[TimelineEntryPublic]:
     """Every event of the case in order: who did what, when, and what it changed."""
-    await reads.notice_ended_among(services, [row])
     return timeline_public(await run_in_threadpool(timeline, services.engine, row.case_id))

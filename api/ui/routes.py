@@ -19,7 +19,6 @@ from starlette.datastructures import UploadFile
 from api.access import scope_for
 from api.deps import Services, ServicesDep, find_visible
 from api.errors import ApiError
-from api.reads import notice_ended_among
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
 from api.routes.evidence import forget, maybe_taken, read_item, store_upload
@@ -305,7 +304,6 @@ async def list_page(
         PAGE,
         (page - 1) * PAGE,
     )
-    await notice_ended_among(services, found.rows)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     counted = max(1, -(-found.total // PAGE))
     return render(
