@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
@@ -52,6 +53,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             temporal=settings.temporal_address,
             database=engine.url.render_as_string(),
         )
+        # What start-up made (profiles, registry, schemas, routes) lives as long as the process:
+        # kept out of the collector's full passes, which walked it all and held requests up.
+        gc.collect()
+        gc.freeze()
         sweep = asyncio.create_task(sweeping(app.state.services))
         yield
         sweep.cancel()

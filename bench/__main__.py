@@ -111,12 +111,12 @@ async def run(quick: bool, with_postgres: bool, profile: bool) -> tuple[str, lis
             for size in sizes:
                 url = f"sqlite:///{(bench.data / f'seeded-{size}.db').as_posix()}"
                 readmodel.seed(source, url, size, templates).dispose()
-                sized.append(await readmodel.measure(bench, "sqlite", url, size, 40))
+                sized.append(await readmodel.measure(bench, "sqlite", url, size, 100))
                 if pg is not None:
                     from sqlmodel import SQLModel
 
                     seeded = readmodel.seed(source, pg, size, templates)
-                    sized.append(await readmodel.measure(bench, "postgresql", pg, size, 40))
+                    sized.append(await readmodel.measure(bench, "postgresql", pg, size, 100))
                     SQLModel.metadata.drop_all(seeded)
                     seeded.dispose()
         source.dispose()

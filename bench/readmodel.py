@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, MetaData, insert, select, text
 
-from bench.harness import Bench, Measured, drive
+from bench.harness import Bench, Measured, drive, settled
 from devstack import wait_up
 from store.db import create_tables, make_engine, session_scope
 from store.figures import resum
@@ -110,11 +110,13 @@ async def measure(bench: Bench, backend: str, url: str, size: int, count: int) -
     try:
         coordinator = bench.auth("JLO-DEMO", "coordinator")
         async with httpx.AsyncClient(base_url=api_url, timeout=120) as api:
-            # Warm: each page once. A list asks the engine about its cases' runs at most once a
-            # minute (30 ms on the embedded server); a dashboard reloaded is served from here on.
+            # Warm: each page once (the SQLite pages it reads come into memory).
             await api.get("/cases", headers=coordinator)
             for filters in FILTERS:
                 await api.get("/cases", params=filters, headers=coordinator)
+            # The stack's own cases (demo-fast ones escalate for minutes) share the two cores:
+            # measured once the worker is quiet, the figures are the read model's.
+            await settled(bench, most=60)
 
             async def listing(i: int) -> None:
                 response = await api.get(
