@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, Header, Path, Request
@@ -21,6 +22,8 @@ from store.principals import Principal, authenticate
 from store.queries import can_see
 from store.tables import CaseRow
 
+T = TypeVar("T")
+
 
 @dataclass
 class Services:
@@ -35,6 +38,15 @@ class Services:
 
     def __post_init__(self) -> None:
         self.contexts = Contexts(self.registry)
+
+
+async def point_read(services: Services, read: Callable[..., T], *args: Any) -> T:
+    """A read of one row by its key: on SQLite, made where the request runs (a local file read of
+    a tenth of a millisecond, less than the hand-over to a thread and back); on a database over
+    the network, in a thread, never holding the event loop."""
+    if services.engine.dialect.name == "sqlite":
+        return read(*args)
+    return await run_in_threadpool(read, *args)
 
 
 def services(request: Request) -> Services:
@@ -52,7 +64,7 @@ async def current_principal(
     if not authorization or not authorization.startswith("Bearer "):
         raise unauthorized()
     key = authorization.removeprefix("Bearer ").strip()
-    principal = await run_in_threadpool(authenticate, services.engine, key)
+    principal = await point_read(services, authenticate, services.engine, key)
     if principal is None:
         raise unauthorized()
     structlog.contextvars.bind_contextvars(agency=principal.agency, role=principal.role)
@@ -67,7 +79,7 @@ async def find_visible(case_id: str, principal: Principal, services: Services) -
     if not is_case_id(case_id):
         raise not_found(case_id)
     scope = scope_for(principal, services.registry)
-    row = await run_in_threadpool(can_see, services.engine, scope, case_id)
+    row = await point_read(services, can_see, services.engine, scope, case_id)
     if row is None:
         raise not_found(case_id)
     structlog.contextvars.bind_contextvars(case_id=case_id)

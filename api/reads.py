@@ -24,7 +24,7 @@ from temporalio.common import QueryRejectCondition, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Services
+from api.deps import Services, point_read
 from api.errors import FIXES, ApiError
 from api.schemas import OutsideCallPublic
 from api.temporal import QUERY_TIMEOUT, bounded, case_handle, unavailable
@@ -212,7 +212,7 @@ async def stored_view(
     otherwise (the caller asks the case)."""
     if not services.settings.stored_views or _unsure_lately(row.case_id):
         return None
-    stored = await run_in_threadpool(stored_case, services.engine, row.case_id)
+    stored = await point_read(services, stored_case, services.engine, row.case_id)
     if stored is None or not stored.holds_at(now, row.last_seq):
         return None
     ctx = services.contexts.context(stored.keys, now)
