@@ -160,7 +160,9 @@ async def run(quick: bool, with_postgres: bool, profile: bool) -> tuple[str, lis
         "concurrency a median is mostly the wait for the two cores, for the bare query as well.",
         "",
         f"A demo-fast lifecycle, intake to archive: {cycles.events:.0f} history events and "
-        f"{cycles.tasks:.0f} workflow tasks.",
+        f"{cycles.tasks:.0f} workflow tasks for {cycles.entries:.0f} timeline entries (steps, what "
+        f"the clocks did, answers taken in): {cycles.events / max(cycles.entries, 1):.1f} events "
+        "per entry.",
         "",
         "Worker memory: "
         + ", ".join(f"{mib:.0f} MiB with {n} open cases" for n, mib in memory)

@@ -54,10 +54,14 @@ class Product:
     case_ids: list[str]
 
 
-async def _ok(response: httpx.Response) -> dict[str, Any]:
+def _checked(response: httpx.Response) -> httpx.Response:
     if response.status_code not in (200, 201):
         raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
-    body: dict[str, Any] = response.json()
+    return response
+
+
+async def _ok(response: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = _checked(response).json()
     return body
 
 
@@ -198,6 +202,7 @@ class Lifecycles:
     events: float  # history events per lifecycle (all runs)
     tasks: float  # workflow tasks per lifecycle
     case_ids: list[str]
+    entries: float = 0.0  # timeline entries per lifecycle: steps, clocks' doings, answers taken in
 
 
 async def lifecycles(bench: Bench, count: int, concurrency: int) -> Lifecycles:
@@ -209,13 +214,18 @@ async def lifecycles(bench: Bench, count: int, concurrency: int) -> Lifecycles:
             done.append(await lifecycle(api, bench, f"L{run}-{i}"))
 
         measured = await drive("lifecycle", count, concurrency, one)
+        entries = 0
+        for case_id in done:
+            timeline = await api.get(f"/cases/{case_id}/timeline", headers=bench.auth(*OFFICER))
+            entries += len(_checked(timeline).json())
     client = await connect(Settings(temporal_address=bench.temporal, data_dir=bench.data))
     events = tasks = 0
     for case_id in done:
         async for event in client.get_workflow_handle(workflow_id(case_id)).fetch_history_events():
             events += 1
             tasks += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-    return Lifecycles(measured, events / len(done), tasks / len(done), done)
+    n = len(done)
+    return Lifecycles(measured, events / n, tasks / n, done, entries / n)
 
 
 # Where the read model's templates stop: every stage a case waits in, on a mechanism of statutory
