@@ -249,7 +249,7 @@ async def _reopening(services: Services, row: CaseRow) -> CaseInput | None:
         INTAKE.validate_python(row.intake),
         archived.profile,
         calendar_for(now),
-        services.registry.snapshot(),
+        services.contexts.registry_snapshot,
         Carried(
             state,
             evidence_recorded=len(state.evidence),

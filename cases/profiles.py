@@ -3,7 +3,7 @@
 A profile may ``extends`` another and override parts of it (``demo-fast`` is ``env-police`` with clocks
 of seconds and minutes). Profiles are loaded and validated at start-up; a malformed profile stops
 start-up with a message naming the file, the clock and the problem. A new case carries its profile as
-data (``profile_data``) and rebuilds it from that data (``profile_from_data``), so that a running case
+data (``shipped``, made once per process; ``profile_data`` for a copy of one's own) and rebuilds it from that data (``profile_from_data``), so that a running case
 keeps the rules it started under whatever the files say later.
 """
 
@@ -113,8 +113,7 @@ def default_profiles() -> dict[str, Profile]:
 
 def profile_data(name: str) -> dict[str, Any]:
     """The named shipped profile as plain data, for a new case to carry (see ``profile_from_data``)."""
-    get_profile(name)  # validated, or UnknownMechanism
-    return copy.deepcopy(_shipped_data(name))
+    return copy.deepcopy(shipped(name).data)
 
 
 @functools.cache

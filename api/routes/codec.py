@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.api.common.v1 import Payload
 
 from api.access import scope_for
-from api.deps import ServicesDep
+from api.deps import ServicesDep, point_read
 from api.errors import RESPONSES, ApiError, unauthorized
 from api.ui.session import COOKIE, principal_of, secret_for
 from cases.vocabulary import Role
@@ -88,7 +88,7 @@ async def caller(
     if authorization is not None:
         if authorization.startswith("Bearer "):
             key = authorization.removeprefix("Bearer ").strip()
-            principal = await run_in_threadpool(authenticate, services.engine, key)
+            principal = await point_read(services, authenticate, services.engine, key)
     else:
         secret = secret_for(services.settings.data_dir)
         principal = await run_in_threadpool(
@@ -123,7 +123,7 @@ async def _may_read(
     case = case_marker(payload)
     if case is not None:
         if case not in seen:
-            visible = await run_in_threadpool(can_see, services.engine, scope, case)
+            visible = await point_read(services, can_see, services.engine, scope, case)
             known = visible is not None or (
                 await run_in_threadpool(case_row, services.engine, case) is not None
             )

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.access import scope_for
-from api.deps import Services, ServicesDep, find_visible
+from api.deps import Services, ServicesDep, find_visible, point_read
 from api.errors import ApiError
 from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
@@ -216,7 +216,7 @@ async def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     same_origin(request)
-    principal = await run_in_threadpool(authenticate, services.engine, key.strip())
+    principal = await point_read(services, authenticate, services.engine, key.strip())
     target = safe_next(next)
     if principal is None:
         return RedirectResponse(
