@@ -29,6 +29,7 @@ from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
 from workflows.engine import connect
 from workflows.notice import NoticeWorkflow
+from workflows.runner import runner
 
 log = structlog.get_logger(__name__)
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -77,6 +78,7 @@ def build_worker(
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        workflow_runner=runner(),
     )
 
 

@@ -125,17 +125,20 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         keys: Keys,
         region_of: Callable[[str], str | None],
         workflow_id: str | None = None,
+        ciphers: dict[str, AESGCM] | None = None,
     ) -> None:
         self._keys = keys
-        self._ciphers = {kid: AESGCM(key) for kid, key in keys.keys.items()}
+        self._ciphers = ciphers or {kid: AESGCM(key) for kid, key in keys.keys.items()}
         self._region_of = region_of
         self._workflow_id = workflow_id
 
     def with_context(self, context: SerializationContext) -> Self:
+        """The codec for one workflow's payloads (the SDK asks for one per payload sequence: the
+        ciphers are the same objects)."""
         workflow_id = None
         if isinstance(context, WorkflowSerializationContext | ActivitySerializationContext):
             workflow_id = context.workflow_id
-        return type(self)(self._keys, self._region_of, workflow_id)
+        return type(self)(self._keys, self._region_of, workflow_id, self._ciphers)
 
     def _region(self) -> str:
         agency = case_agency(self._workflow_id or "")
