@@ -11,8 +11,11 @@ from urllib.parse import urlencode
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 from temporalio.client import Client
 
 from api import errors
@@ -22,6 +25,7 @@ from api.metrics import Metrics
 from api.reads import sweeping
 from api.routes import actions, cases, clues, codec, evidence, system
 from api.ui import routes as ui
+from api.ui import work
 from cases.agencies import default_registry
 from settings import Settings
 from store.db import create_tables, make_engine
@@ -69,7 +73,24 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN: blank on an intranet. /docs is
+        # served below from the package's own copy; ReDoc is not offered.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} · API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
     errors.install(app)
 
     app.include_router(cases.router)
@@ -79,6 +100,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(system.router)
     app.include_router(codec.router)
     app.include_router(ui.router)
+    app.include_router(work.router)
 
     @app.exception_handler(ui.SignIn)
     async def sign_in_first(_request: Request, exc: ui.SignIn) -> RedirectResponse:

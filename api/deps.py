@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import structlog
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
@@ -57,13 +58,22 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
+# Declared as the OpenAPI security scheme, so that "Authorize" on /docs sends the key; a missing or
+# malformed header is answered with the API's own 401 (auto_error off), not FastAPI's 403.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="api_key",
+    description="An API key (`python -m api.keys`): `Authorization: Bearer <api key>`.",
+)
+
+
 async def current_principal(
     services: ServicesDep,
-    authorization: Annotated[str | None, Header(description="Bearer <api key>")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
 ) -> Principal:
-    if not authorization or not authorization.startswith("Bearer "):
+    key = credentials.credentials.strip() if credentials is not None else ""
+    if not key:
         raise unauthorized()
-    key = authorization.removeprefix("Bearer ").strip()
     principal = await point_read(services, authenticate, services.engine, key)
     if principal is None:
         raise unauthorized()

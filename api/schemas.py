@@ -124,6 +124,11 @@ class AllowedAction(Plain):
     source: str
     required: list[str]
     fields: list[FieldPublic]
+    final: bool = Field(
+        default=False,
+        description="No later step takes it back (a refusal, a withdrawal, the archive): confirm "
+        "with the person before sending it.",
+    )
 
 
 class MovePublic(Plain):
@@ -170,6 +175,11 @@ class CaseDetail(Public):
     stages: list[str] = Field(description="The mechanism's stages, in order.")
     open_clocks: list[ClockPublic]
     allowed_actions: list[AllowedAction]
+    awaited_actions: list[str] = Field(
+        default_factory=list,
+        description="Of allowed_actions (which list them first), those the case waits for from "
+        "you: each stops a clock your agency and role hold.",
+    )
     moves: list[MovePublic]
     referral_checklist: list[ChecklistLinePublic]
     evidence_checklist: list[ChecklistLinePublic]

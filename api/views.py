@@ -61,6 +61,7 @@ def allowed_public(allowed: Allowed) -> AllowedAction:
         label_en=step.label_en,
         source=step.source,
         required=step.required,
+        final=step.final,
         fields=[
             FieldPublic(
                 name=f.name,
@@ -126,6 +127,7 @@ def detail_from_view(view: CaseView, now: datetime) -> CaseDetail:
         stages=[s.value for s in view.stages],
         open_clocks=[clock_public(c, now) for c in state.open_clocks()],
         allowed_actions=[allowed_public(a) for a in view.allowed],
+        awaited_actions=list(view.awaited),
         moves=[
             MovePublic(
                 action=m.action,

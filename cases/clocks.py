@@ -18,7 +18,7 @@ from cases.context import Context
 from cases.model import CaseState, ClockState
 from cases.parties import holders
 from cases.profile import ClockSpec, Period, Profile
-from cases.vocabulary import Event
+from cases.vocabulary import Event, Role
 
 
 class TickKind(StrEnum):
@@ -261,6 +261,25 @@ def next_deadline(state: CaseState) -> datetime | None:
     return min((c.due_at for c in state.open_clocks() if c.paused_at is None), default=None)
 
 
+def next_clock(state: CaseState) -> ClockState | None:
+    """The running clock due first (the one ``next_deadline`` names), of a known holder."""
+    running = [c for c in state.open_clocks() if c.paused_at is None and c.owner_agency]
+    return min(running, key=lambda c: (c.due_at, c.ordinal), default=None)
+
+
+def whose_move(state: CaseState) -> tuple[str | None, Role | None]:
+    """Who the case waits for: the holder of its next due clock, agency and role (the police, while
+    they decide on acceptance or filing, though the case is the bureau's). With no clock running
+    (evidence being gathered, an approval asked for), the owning agency, whose officers carry it;
+    once closed, nobody."""
+    if state.stage.closed:
+        return None, None
+    clock = next_clock(state)
+    if clock is not None:
+        return clock.owner_agency, clock.owner_role
+    return state.owner_agency, None
+
+
 def escalation_level(state: CaseState) -> int:
     return max((c.escalation_level for c in state.open_clocks()), default=0)
 
@@ -272,6 +291,7 @@ __all__ = [
     "close_all",
     "escalation_level",
     "fire",
+    "next_clock",
     "next_deadline",
     "next_wakeup",
     "on_events",
@@ -280,4 +300,5 @@ __all__ = [
     "start_clock",
     "to_record",
     "trim",
+    "whose_move",
 ]

@@ -13,7 +13,8 @@ pending); and, for a body, whether it fits its type and the case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cases.calendar import local_date
@@ -166,6 +167,31 @@ def allowed_steps(state: CaseState, actor: Actor, ctx: Context) -> list[Step[Any
         for s in STEPS.values()
         if state.stage in s.stages and actor.role in s.roles and check(state, s, actor, ctx).allowed
     ]
+
+
+def awaited(state: CaseState, actor: Actor, steps: list[Step[Any]], ctx: Context) -> list[str]:
+    """Of the steps ``actor`` may take, those the case waits for: each that would stop a clock the
+    actor's agency and role hold, tried on a copy of the case with the step's example body. (A step
+    needs no declaration of the clocks it stops: the mechanism's clocks say which events stop them,
+    and only taking the step says which events it makes.)"""
+    held = {
+        c.key
+        for c in state.open_clocks()
+        if c.paused_at is None and c.owner_agency == actor.agency and c.owner_role is actor.role
+    }
+    if not held:
+        return []
+    found: list[str] = []
+    for step in steps:
+        # Without its timeline and closed clocks (no rule reads them): a cheaper copy.
+        trial = copy.deepcopy(replace(state, timeline=[], clocks=state.open_clocks()))
+        decision, payload = validate(trial, step, actor, dict(step.example), ctx)
+        if not decision.allowed:
+            continue
+        step.carry_out(trial, actor, payload, ctx)
+        if any(c.key in held and c.closed_at is not None for c in trial.clocks):
+            found.append(step.name)
+    return found
 
 
 def decisions(state: CaseState, actor: Actor, ctx: Context) -> list[Decision]:

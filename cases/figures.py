@@ -132,5 +132,11 @@ class AgencyFigures(Sums):
         return self.fed_back / self.filed if self.filed else None
 
     @property
+    def timed(self) -> int:
+        """The clocks an on-time rate is over: those closed, and those open and already late (an
+        overdue clock is a deadline missed, whether or not the move has come since)."""
+        return self.closed + self.overdue
+
+    @property
     def on_time_rate(self) -> float | None:
-        return self.on_time / self.closed if self.closed else None
+        return self.on_time / self.timed if self.timed else None

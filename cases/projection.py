@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from cases.clocks import escalation_level, next_deadline
+from cases.clocks import escalation_level, next_deadline, whose_move
 from cases.model import CaseState
-from cases.vocabulary import Classification, Stage
+from cases.vocabulary import Classification, Role, Stage
 
 
 class CaseProjection(SQLModel):
@@ -24,6 +24,9 @@ class CaseProjection(SQLModel):
     subject: str = Field(max_length=200)
     discovering_agency: str = Field(max_length=40)
     owner_agency: str = Field(max_length=40)
+    # Whose move it is: the holder of the next due clock (``cases.clocks.whose_move``).
+    move_agency: str | None = Field(default=None, max_length=40)
+    move_role: Role | None = None
     police_agency: str | None = Field(default=None, max_length=40)
     classification: Classification | None = None
     suggested: Classification
@@ -39,6 +42,7 @@ class CaseProjection(SQLModel):
 
 
 def projection(state: CaseState, now: datetime) -> CaseProjection:
+    move_agency, move_role = whose_move(state)
     return CaseProjection(
         case_id=state.case_id,
         intake_ref=state.intake_ref,
@@ -48,6 +52,8 @@ def projection(state: CaseState, now: datetime) -> CaseProjection:
         subject=state.subject,
         discovering_agency=state.discovering_agency,
         owner_agency=state.owner_agency,
+        move_agency=move_agency,
+        move_role=move_role,
         police_agency=state.police_agency,
         classification=state.classification,
         suggested=state.triage.suggested,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from cases.checklists import ChecklistLine
 from cases.context import Context
-from cases.decide import Move, allowed_steps, moves
+from cases.decide import Move, allowed_steps, awaited, moves
 from cases.model import Actor, CaseState
 from cases.projection import CaseProjection, projection
 from cases.steps.conditions import evidence_lines, referral_lines
@@ -43,6 +43,9 @@ class CaseView:
     evidence_checklist: list[ChecklistLine]
     stages: list[Stage]  # the mechanism's stages, in order
     now: datetime
+    # Of ``allowed``, the steps the case waits for from the caller: each stops a clock the caller's
+    # agency and role hold (``cases.decide.awaited``). They come first in ``allowed``.
+    awaited: list[str] = field(default_factory=list)
     # How many calls to agency systems the case is making now (its workflow says: the engine is
     # asked about their attempts only when there are some).
     calls_in_flight: int = 0
@@ -58,9 +61,12 @@ def stages_of(state: CaseState, ctx: Context) -> list[Stage]:
 
 def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
     allowed: list[Allowed] = []
+    waited: list[str] = []
     if caller is not None:
         actor = Actor(caller.agency, caller.role, "")
-        for step in allowed_steps(state, actor, ctx):
+        steps = allowed_steps(state, actor, ctx)
+        waited = awaited(state, actor, steps, ctx)
+        for step in sorted(steps, key=lambda s: s.name not in waited):
             choices = step.choices(state, ctx) if step.choices else {}
             allowed.append(Allowed(step.name, choices))
     return CaseView(
@@ -72,6 +78,7 @@ def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
         evidence_checklist=evidence_lines(state, ctx.profile),
         stages=stages_of(state, ctx),
         now=ctx.now,
+        awaited=waited,
     )
 
 

@@ -88,6 +88,17 @@ class Role(StrEnum):
     PROCURATOR = "procurator"  # 检察官: supervision
 
 
+# What each role is called, in Chinese and English (the dashboard names whose move it is).
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.INTAKE: ("接报系统", "intake system"),
+    Role.OFFICER: ("承办人员", "officer"),
+    Role.APPROVER: ("负责人", "approver"),
+    Role.COORDINATOR: ("联动办", "coordinator"),
+    Role.LEADER: ("领导小组", "leadership"),
+    Role.PROCURATOR: ("检察官", "procurator"),
+}
+
+
 class Party(StrEnum):
     """The part an agency plays in one case. An agency's relation to a case is a set of these."""
 

@@ -99,6 +99,9 @@ def create_tables(engine: Engine) -> None:
                     "(SELECT region FROM cases WHERE cases.case_id = clocks.case_id)"
                 )
             )
+        added = _add_new_columns(connection, before)
+        if "move_agency" in added.get("cases", ()):
+            _fill_whose_move(connection)
         # Replaced by the partial indexes of open clocks (the planner took it, and read every row).
         connection.execute(text("DROP INDEX IF EXISTS ix_clocks_open_due"))
         for table in SQLModel.metadata.sorted_tables:
@@ -109,6 +112,43 @@ def create_tables(engine: Engine) -> None:
     if "cases" in before and "case_figures" not in before:
         with session_scope(engine) as session:
             rebuild(session)
+
+
+def _add_new_columns(connection: Connection, before: set[str]) -> dict[str, list[str]]:
+    """Columns a later version added to a table that was there before: each is nullable, so that
+    it can be added empty; what fills it is up to the caller."""
+    found = inspect(connection)
+    added: dict[str, list[str]] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in before:
+            continue
+        have = {c["name"] for c in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:  # pragma: no cover - a guard for later versions
+                raise RuntimeError(f"{table.name}.{column.name} is new and not nullable")
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+            added.setdefault(table.name, []).append(column.name)
+    return added
+
+
+def _fill_whose_move(connection: Connection) -> None:
+    """Whose move, for cases written before it was kept: the holder of the next due running clock
+    (as ``cases.clocks.whose_move`` decides it), else the owning agency; until the case's next write
+    writes it as the case decides."""
+    first = (
+        "(SELECT k.{column} FROM clocks k WHERE k.case_id = cases.case_id AND k.closed_at IS NULL"
+        " AND k.paused_at IS NULL AND k.owner_agency <> '' ORDER BY k.due_at, k.ordinal LIMIT 1)"
+    )
+    connection.execute(
+        text(
+            f"UPDATE cases SET move_agency = COALESCE({first.format(column='owner_agency')}, "
+            f"owner_agency), move_role = {first.format(column='owner_role')} "
+            "WHERE closed_at IS NULL"
+        )
+    )
 
 
 # SQLite: an FTS5 table of trigrams over the case's searchable text, kept by triggers. Its rows are

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Engine, TextClause, and_, exists, func, li
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
+from cases.vocabulary import Role
 from store.tables import ESCALATED, CaseAgencyRow, CaseRow, EvidenceRow
 
 
@@ -170,6 +171,37 @@ def list_cases(
     rows = rows[:limit]
     last = After(rows[-1].opened_at, rows[-1].case_id) if more and rows else None
     return Page(rows, min(counted, COUNTED), counted <= COUNTED, last)
+
+
+def waiting_for(
+    engine: Engine, scope: Scope, agency: str, role: Role, limit: int, offset: int = 0
+) -> tuple[list[CaseRow], int]:
+    """The open cases whose move is ``agency``'s in ``role`` (``cases.clocks.whose_move``), the
+    earliest due first; a case with no clock running waits for its owner's officers. And how many."""
+    holds = col(CaseRow.move_role) == role
+    if role is Role.OFFICER:
+        holds = or_(holds, col(CaseRow.move_role).is_(None))
+    where = and_(
+        col(CaseRow.move_agency) == agency,
+        holds,
+        col(CaseRow.closed_at).is_(None),
+        visible(scope),
+    )
+    with Session(engine) as session:
+        total = session.exec(select(func.count()).select_from(CaseRow).where(where)).one()
+        rows = session.exec(
+            select(CaseRow)
+            .where(where)
+            .order_by(
+                col(CaseRow.next_deadline).is_(None),
+                col(CaseRow.next_deadline),
+                col(CaseRow.opened_at),
+                col(CaseRow.case_id),
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(rows), total
 
 
 def can_see(engine: Engine, scope: Scope, case_id: str) -> CaseRow | None:

@@ -126,6 +126,8 @@ class CaseRow(CaseProjection, table=True):
         ),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_owner", "owner_agency"),
+        # "My move": the cases waiting for one agency and role, due first.
+        Index("ix_cases_move", "move_agency", "move_role", "next_deadline"),
         Index("ix_cases_police", "police_agency"),
         Index("ix_cases_deadline", "next_deadline"),
         Index("ix_cases_intake_ref", "intake_ref"),

@@ -1,4 +1,5 @@
-"""Intake and reads: ``POST /cases``, ``GET /cases``, ``GET /cases/{id}``, ``GET /cases/{id}/timeline``."""
+"""Intake and reads: ``POST /cases``, ``GET /cases``, ``GET /cases/my-moves``, ``GET /cases/{id}``,
+``GET /cases/{id}/timeline``."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from cases.profiles import default_profiles
 from cases.view import Caller
 from cases.vocabulary import Role, Stage
 from store.principals import Principal
-from store.queries import After, CaseFilter, list_cases
+from store.queries import After, CaseFilter, list_cases, waiting_for
 from store.records import case_row, clocks, stored_intake, timeline
 from store.tables import CaseRow
 
@@ -159,6 +160,31 @@ async def list_cases_route(
         limit=limit,
         offset=offset,
         next_cursor=None if page.last is None else write_cursor(page.last),
+    )
+
+
+@router.get("/my-moves", operation_id="my_moves", response_model=CasePage)
+async def my_moves_route(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> CasePage:
+    """The open cases waiting for your agency and role (``summary.move_agency`` and
+    ``move_role``: who holds the next due clock), the earliest due first. A case with no clock
+    running waits for its owning agency's officers."""
+    now = _now()
+    scope = scope_for(principal, services.registry)
+    rows, total = await run_in_threadpool(
+        waiting_for, services.engine, scope, principal.agency, Role(principal.role), limit, offset
+    )
+    return CasePage(
+        items=[summary(r, now) for r in rows],
+        total=total,
+        total_exact=True,
+        limit=limit,
+        offset=offset,
+        next_cursor=None,
     )
 
 

@@ -6,8 +6,18 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from markupsafe import Markup, escape
+
+from cases.agencies import AgencyRegistry
 from cases.steps import STEPS
-from cases.vocabulary import DOCUMENT_LABELS, STAGE_LABELS, DocumentKind, Stage
+from cases.vocabulary import (
+    DOCUMENT_LABELS,
+    ROLE_LABELS,
+    STAGE_LABELS,
+    DocumentKind,
+    Role,
+    Stage,
+)
 
 LANGUAGES = ("zh", "en")
 
@@ -38,7 +48,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "subject": ("当事人", "Subject"),
     "stage": ("阶段", "Stage"),
     "clock": ("时限", "Clock"),
-    "owner": ("当前责任单位", "Whose move"),
+    "owner": ("主办单位", "Owning agency"),
+    "whose_move": ("待谁办理", "Whose move"),
     "due": ("期限", "Due"),
     "left": ("剩余", "Left"),
     "late_by": ("超期", "Late by"),
@@ -99,6 +110,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "not_statutory": ("非法定(督办值)", "not statutory"),
     "paused": ("已中止(待补正)", "paused (supplements)"),
     "who": ("办理人", "Who"),
+    "system": ("系统", "system"),
+    "awaited": ("待您办理", "Awaited from you"),
+    "final": ("不可撤回", "Cannot be undone"),
+    "confirm_final": (
+        "“{action}”办理后不可撤回。确定提交吗?",
+        "“{action}” cannot be undone. Send it?",
+    ),
+    "my_moves": ("待我办理", "My move"),
+    "my_moves_intro": (
+        "本单位、本岗位应当办理的案件, 按期限先后排列。",
+        "Cases waiting for your agency and role, the earliest due first.",
+    ),
+    "my_moves_empty": ("目前没有等待您办理的案件", "Nothing is waiting for you"),
     "when": ("时间", "When"),
     "what": ("事项", "What"),
     "submit": ("提交", "Submit"),
@@ -138,6 +162,31 @@ def _label(labels: Mapping[Any, tuple[str, str]], kind: type[StrEnum], key: str,
 
 def stage_label(stage: str, lang: str) -> str:
     return _label(STAGE_LABELS, Stage, stage, lang)
+
+
+def role_label(role: str | None, lang: str) -> str:
+    return _label(ROLE_LABELS, Role, role, lang) if role else ""
+
+
+def agency_name(registry: AgencyRegistry, code: str | None, lang: str) -> Markup:
+    """An agency by its name from the registry, its code on hover; a code the registry does not
+    hold, as it is."""
+    if not code:
+        return Markup("—")
+    found = registry.find(code)
+    if found is None:
+        return escape(code)
+    name = found.name_en if lang == "en" and found.name_en else found.name
+    return Markup('<span class="agency" title="{}">{}</span>').format(code, name)
+
+
+def whose_move(registry: AgencyRegistry, agency: str | None, role: str | None, lang: str) -> Markup:
+    """The agency (and role, when a clock names it) the case waits for."""
+    if not agency:
+        return Markup("—")
+    named = agency_name(registry, agency, lang)
+    shown = role_label(role, lang)
+    return Markup("{} · {}").format(named, shown) if shown else named
 
 
 def document_label(kind: str, lang: str) -> str:

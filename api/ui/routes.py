@@ -42,7 +42,7 @@ from cases.rules import clock_rules
 from cases.steps import STEPS
 from cases.steps.evidence import RecordEvidence
 from cases.vocabulary import SIDE_STAGES, Stage
-from store.dashboard import inbox, overview
+from store.dashboard import overview
 from store.principals import Principal, authenticate
 from store.queries import CaseFilter, evidence, list_cases
 from store.records import timeline
@@ -144,6 +144,7 @@ def render(
 ) -> HTMLResponse:
     lang = lang_of(request)
     now = datetime.now(UTC)
+    registry = request.app.state.services.registry
     return templates.TemplateResponse(
         request,
         template,
@@ -154,6 +155,9 @@ def render(
             "stage_label": lambda stage: i18n.stage_label(stage, lang),
             "action_label": lambda action: i18n.action_label(action, lang),
             "document_label": lambda kind: i18n.document_label(kind, lang),
+            "agency": lambda code: i18n.agency_name(registry, code, lang),
+            "role_label": lambda role: i18n.role_label(role, lang),
+            "whose_move": lambda agency, role: i18n.whose_move(registry, agency, role, lang),
             "local": _local,
             "span": lambda seconds: _span(seconds, lang),
             "pct": lambda value: "—" if value is None else f"{value:.0%}",
@@ -474,18 +478,3 @@ async def rules_page(request: Request, principal: SignedIn) -> HTMLResponse:
     rows = clock_rules(default_profiles())
     mechanisms = [(name, list(group)) for name, group in groupby(rows, key=lambda r: r.mechanism)]
     return render(request, "rules.html", principal, mechanisms=mechanisms)
-
-
-@router.get("/inbox", response_class=HTMLResponse)
-async def inbox_page(request: Request, principal: SignedIn, services: ServicesDep) -> HTMLResponse:
-    lines = await run_in_threadpool(
-        inbox, services.engine, principal.agency, scope_for(principal, services.registry)
-    )
-    # When the escalation reached this agency: the clock records it.
-    reached = {
-        line.clock.key + line.case_id: line.clock.escalated_to.get(
-            principal.agency, line.clock.due_at
-        )
-        for line in lines
-    }
-    return render(request, "inbox.html", principal, lines=lines, reached=reached)

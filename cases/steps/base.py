@@ -53,6 +53,9 @@ class Step(Generic[P]):
     doc: str = ""
     # May be taken on an archived case, which it reopens from its record (DOMAIN.md, Archiving).
     reopens: bool = False
+    # Ends a path for good (a refusal, a withdrawal, the archive): no later step takes it back, so
+    # whoever takes it is asked to confirm.
+    final: bool = False
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -94,6 +97,7 @@ def step(
     branch: Branch | None = None,
     example: Mapping[str, Any] | None = None,
     reopens: bool = False,
+    final: bool = False,
 ) -> Callable[[Callable[[Change, P], None]], Step[P]]:
     """Declare a step on the function that carries it out (see the module's docstring)."""
 
@@ -121,6 +125,7 @@ def step(
             example=dict(example or {}),
             doc=(effect.__doc__ or "").strip(),
             reopens=reopens,
+            final=final,
         )
 
     return declare

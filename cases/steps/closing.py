@@ -36,6 +36,7 @@ def _administrative_path_open(state: CaseState, party: Party, ctx: Context) -> R
     movers={Party.REFERRING: OFFICER_OR_APPROVER},
     guard=_administrative_path_open,
     example={"reasons": "一般违法,依法行政处罚"},
+    final=True,
 )
 def handle_administratively(c: Change, p: Reasoned) -> None:
     """A referable case handled administratively before any referral is marked as a 以罚代刑 risk."""
@@ -94,6 +95,7 @@ def _nothing_awaited(state: CaseState, party: Party, ctx: Context) -> Refusal | 
     stages={Stage.ARCHIVING},
     movers={Party.REFERRING: OFFICER},
     guard=_nothing_awaited,
+    final=True,
 )
 def archive(c: Change, p: Payload) -> None:
     """The case closes; every clock stops, and the read model keeps the record."""

@@ -114,6 +114,7 @@ def decide_detention(c: Change, p: Detention) -> None:
     stages={Stage.DETENTION_REVIEW},
     movers={Party.RECEIVING: OFFICER_OR_APPROVER},
     example={"reasons": "事实不清、证据不足,不符合行政拘留条件"},
+    final=True,
 )
 def return_referral(c: Change, p: Reasoned) -> None:
     """The written reasons and the file go back; the agency closes the case on receiving them. A

@@ -134,6 +134,7 @@ def _not_ordered_filed(state: CaseState, party: Party, ctx: Context) -> Refusal 
     movers={Party.RECEIVING: OFFICER_OR_APPROVER},
     guard=_not_ordered_filed,
     example={"reasons": "证据不足,不构成犯罪"},
+    final=True,
 )
 def decline_filing(c: Change, p: Reasoned) -> None:
     """Not filed: the notice with its reasons goes to the agency (the file goes back with it); from
@@ -154,6 +155,7 @@ def decline_filing(c: Change, p: Reasoned) -> None:
     guard=_not_ordered_filed,
     branch=Branch.REVERSE_REFERRAL,
     example={"reasons": "不构成犯罪,应予行政处罚"},
+    final=True,
 )
 def reverse_refer(c: Change, p: Reasoned) -> None:
     """The police hand the case back; at the filing decision this is their decision on it, and the
@@ -250,6 +252,7 @@ def decide_reconsideration(c: Change, p: Reconsidered) -> None:
     stages={Stage.HANDOVER, Stage.INVESTIGATION},
     movers={Party.RECEIVING: OFFICER_OR_APPROVER},
     example={"reasons": "犯罪事实显著轻微,不需要追究刑事责任"},
+    final=True,
 )
 def withdraw_case(c: Change, p: Reasoned) -> None:
     """Withdrawn after filing: the notice goes to the agency, which may propose supervision against it

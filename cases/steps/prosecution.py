@@ -55,6 +55,7 @@ class NotProsecuted(Reasoned):
     stages={Stage.PROSECUTION},
     movers={Party.PROCURATORATE: PROCURATOR},
     example={"reasons": "犯罪情节轻微,不需要判处刑罚", "recommend_penalty": True},
+    final=True,
 )
 def decline_prosecution(c: Change, p: NotProsecuted) -> None:
     """The decision goes to the agency in writing; from its receipt the agency decides on a penalty."""

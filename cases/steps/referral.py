@@ -102,6 +102,7 @@ def approve_referral(c: Change, p: Payload) -> None:
     stages={Stage.REFERRAL_APPROVAL},
     movers={Party.REFERRING: APPROVER},
     example={"reasons": "证据不足以证明涉嫌犯罪"},
+    final=True,
 )
 def refuse_referral(c: Change, p: Reasoned) -> None:
     """Refused: the reasons are on the record and the case goes back to evidence fixing."""
@@ -121,6 +122,7 @@ def refuse_referral(c: Change, p: Reasoned) -> None:
     movers={Party.REFERRING: OFFICER_OR_APPROVER},
     branch=Branch.WITHDRAWAL,
     example={"reasons": "发现新的证据需要补充"},
+    final=True,
 )
 def withdraw_referral(c: Change, p: Reasoned) -> None:
     """Taken back before sending: approval and sending clocks stop, evidence fixing resumes."""

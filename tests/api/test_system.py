@@ -3,6 +3,7 @@ error shape for paths and methods that do not exist; in process."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -119,6 +120,32 @@ async def test_the_openapi_document_and_docs(api: httpx.AsyncClient) -> None:
     assert not published.is_valid("http://e\u0085")
     assert published.is_valid("https://files.example/报告.pdf")
     assert (await api.get("/docs")).status_code == 200
+
+
+async def test_the_docs_work_without_internet_and_authorize_sends_the_key(
+    api: httpx.AsyncClient,
+) -> None:
+    page = await api.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    assert all(a.startswith("/docs/assets/") for a in assets), assets  # nothing from a CDN
+    for asset in assets:
+        served = await api.get(asset)
+        assert served.status_code == 200, asset
+        assert served.content, asset
+    assert "cdn" not in page.text.lower()
+    for outside in ("/docs/assets/%2e%2e/%2e%2e/__init__.py", "/docs/assets/..%2f..%2fsetup.cfg"):
+        assert (await api.get(outside)).status_code == 404, outside  # the folder, nothing else
+    assert (await api.get("/redoc")).status_code == 404  # ReDoc would need a CDN
+    spec = (await api.get("/openapi.json")).json()
+    assert spec["components"]["securitySchemes"]["api_key"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["api_key"]["description"],
+    }
+    assert spec["paths"]["/cases"]["get"]["security"] == [{"api_key": []}]
+    assert spec["paths"]["/cases/my-moves"]["get"]["security"] == [{"api_key": []}]
 
 
 async def test_a_body_that_is_not_json_says_so(api: httpx.AsyncClient, stack: InProcess) -> None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from cases.agencies import AgencyKind, AgencyRegistry, default_registry
 from cases.calendar import CHINA_TZ
 from cases.context import Context
+from cases.decide import validate
 from cases.intake import CaseIntake, open_case
 from cases.model import Actor, CaseFacts, CaseState, DeliveryReceipt, Document, EvidenceItem
 from cases.profile import Profile
 from cases.profiles import get_profile
+from cases.steps import STEPS
+from cases.system import record_delivery
 from cases.vocabulary import (
     CaseSource,
     Classification,
@@ -34,6 +38,8 @@ MON = "MON-DEMO"
 APR = "APR-DEMO"
 CITY = "EPB-CITY"  # EPB-DEMO's superior department (P2014 Art. 17)
 OFFICER = Actor(EPB, Role.OFFICER, "王执法")
+HEAD = Actor(EPB, Role.APPROVER, "李局长")
+POLICE = Actor(PSB, Role.OFFICER, "赵警官")
 
 
 def registry() -> AgencyRegistry:
@@ -159,3 +165,33 @@ def case_at(stage: Stage, mechanism: str = "env-police", *, complete: bool = Tru
     if stage is Stage.ARCHIVED:
         return replace(s, stage=stage, closed_at=NOW - timedelta(hours=1))
     raise AssertionError(f"no recipe for {stage}")
+
+
+def _take(state: CaseState, actor: Actor, action: str, body: dict[str, Any]) -> CaseState:
+    step = STEPS[action]
+    decision, payload = validate(state, step, actor, body, ctx())
+    assert decision.allowed, (action, decision)
+    step.carry_out(state, actor, payload, ctx())
+    return state
+
+
+def walked_to(stage: Stage) -> CaseState:
+    """A case taken through its steps, so that its clocks run as they would."""
+    state = fresh()
+    kinds = ctx().profile.referral_required
+    items = [{"kind": k, "title": k, "sha256": "e" * 64} for k in kinds]
+    plan: list[tuple[Actor, str, dict[str, Any]]] = [
+        (OFFICER, "classify", {"classification": "crime", "reasons": "暗管"}),
+        (OFFICER, "record_evidence", {"items": items}),
+        (OFFICER, "request_approval", {"officers": ["王执法", "张执法"]}),
+        (HEAD, "approve_referral", {}),
+        (OFFICER, "send_referral", {}),
+    ]
+    for actor, action, body in plan:
+        if state.stage is stage:
+            return state
+        _take(state, actor, action, body)
+    if state.stage is not stage:
+        record_delivery(state, DeliveryReceipt("回执-1", NOW), ctx())
+    assert state.stage is stage, state.stage
+    return state

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cases.calendar import Unit
-from cases.figures import Part, Step, parts
+from cases.figures import AgencyFigures, Part, Step, parts
 from cases.model import ClockState
 from cases.vocabulary import Party, Role
 
@@ -93,3 +93,11 @@ def test_parts_add_and_subtract_field_by_field() -> None:
     assert a + b == Part(closed=3, on_time=1, decided=1, filed=1)
     assert (a + -a).empty
     assert not a.empty
+
+
+def test_an_open_overdue_clock_counts_against_the_on_time_rate() -> None:
+    # One clock kept and one still open past its due instant: 50%, not the 100% of the closed ones.
+    figures = AgencyFigures(agency="PSB", closed=1, on_time=1, overdue=1)
+    assert figures.on_time_rate == 0.5
+    assert AgencyFigures(agency="PSB", overdue=2).on_time_rate == 0.0
+    assert AgencyFigures(agency="PSB").on_time_rate is None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -17,9 +19,10 @@ from cases.model import Actor, EvidenceItem, TimelineEntry
 from cases.profiles import get_profile
 from cases.projection import projection
 from cases.vocabulary import Event, Role, Stage
+from store.db import create_tables, make_engine
 from store.records import case_row, clocks, mark_ended, record_case_events, stored_intake, timeline
 from store.tables import CaseRow, EvidenceRow, TimelineRow
-from tests.domain.cases_at import case_at
+from tests.domain.cases_at import case_at, walked_to
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 OFFICER = Actor("EPB-DEMO", Role.OFFICER, "王执法")
@@ -178,3 +181,40 @@ def test_a_nul_character_sent_by_a_client_does_not_stop_the_read_model(engine: E
     assert stored is not None
     assert stored.subject == "某化工\ufffd有限公司"
     assert timeline(engine, CASE)[0].details["reasons"] == "暗管\ufffd"
+
+
+def test_a_read_model_from_before_whose_move_is_filled_from_its_clocks(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_tables(engine)
+    waiting = walked_to(Stage.FILING_DECISION)  # the police's move, on the bureau's case
+    gathering = replace(walked_to(Stage.EVIDENCE), case_id=f"{waiting.case_id}-B")  # no clock
+    for state in (waiting, gathering):
+        record_case_events(
+            engine,
+            CaseRecord(
+                case_id=state.case_id,
+                projection=projection(state, T0),
+                entries=[entry(1)],
+                agencies=[state.owner_agency],
+                clocks=list(state.clocks),
+            ),
+        )
+    engine.dispose()
+    with sqlite3.connect(path) as old:  # as the previous version left it
+        old.execute("DROP INDEX ix_cases_move")
+        old.execute("ALTER TABLE cases DROP COLUMN move_agency")
+        old.execute("ALTER TABLE cases DROP COLUMN move_role")
+    engine = make_engine(f"sqlite:///{path}")
+    create_tables(engine)
+    for state in (waiting, gathering):
+        row = case_row(engine, state.case_id)
+        assert row is not None
+        expected = projection(state, T0)
+        assert (row.move_agency, row.move_role) == (expected.move_agency, expected.move_role)
+    moved = [case_row(engine, s.case_id) for s in (waiting, gathering)]
+    assert [(r.move_agency, r.move_role) for r in moved if r is not None] == [
+        ("PSB-DEMO", Role.OFFICER),
+        ("EPB-DEMO", None),
+    ]
+    engine.dispose()
