@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck suite venv clean histories run demo bench bench-quick
+.PHONY: test lint typecheck suite venv clean histories run demo bench bench-quick messages keys
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,10 @@ histories: $(STAMP)
 	rm -f tests/histories/*.json tests/histories/clues/*.json
 	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_lifecycle.py tests/workflows/test_detention.py \
 	  tests/workflows/test_clue.py
+
+# Extract the dashboard's words into its catalogue again, after a template or a label changed: new
+# ones arrive untranslated (tests/api/test_i18n.py names them) for api/ui/locale's .po.
+messages: $(STAMP)
+	mkdir -p .data
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-wrap -o .data/messages.pot .
+	$(BIN)/pybabel update -i .data/messages.pot -d api/ui/locale -l zh_CN --no-wrap --no-fuzzy-matching

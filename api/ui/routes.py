@@ -10,6 +10,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+import jinja2
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -49,7 +50,14 @@ from store.records import timeline
 from store.tables import CaseRow
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(FilePath(__file__).parent / "templates"))
+_pages = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(FilePath(__file__).parent / "templates"),
+    autoescape=True,
+    extensions=["jinja2.ext.i18n"],
+)
+# Each page passes its language's ``gettext`` (as ``_``); none installed is English as written.
+_pages.install_null_translations()  # type: ignore[attr-defined]
+templates = Jinja2Templates(env=_pages)
 LANG = "linkage_lang"
 PAGE = 25
 
@@ -145,13 +153,21 @@ def render(
     lang = lang_of(request)
     now = datetime.now(UTC)
     registry = request.app.state.services.registry
+    translate = i18n.gettext_for(lang)
     return templates.TemplateResponse(
         request,
         template,
         status_code=status_code,
         context={
             "lang": lang,
-            "t": lambda key: i18n.t(key, lang),
+            "_": translate,
+            "gettext": translate,
+            "field_label": lambda name: i18n.field_label(name, lang),
+            "choice_label": lambda name, value: i18n.choice_label(name, value, lang),
+            "track_label": lambda track: i18n.track_label(track, lang),
+            "classification_label": lambda value: i18n.classification_label(value, lang),
+            "mechanism_title": lambda name: i18n.mechanism_title(name, lang),
+            "clock_name": lambda mechanism, key: i18n.clock_name(mechanism, key, lang),
             "stage_label": lambda stage: i18n.stage_label(stage, lang),
             "action_label": lambda action: i18n.action_label(action, lang),
             "document_label": lambda kind: i18n.document_label(kind, lang),
