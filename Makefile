@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck suite venv clean histories run demo bench bench-quick messages keys
+.PHONY: test lint typecheck suite venv clean histories run demo bench bench-quick messages keys tour-keys
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,11 @@ messages: $(STAMP)
 	mkdir -p .data
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-wrap -o .data/messages.pot .
 	$(BIN)/pybabel update -i .data/messages.pot -d api/ui/locale -l zh_CN --no-wrap --no-fuzzy-matching
+
+# API keys without activating the venv: make keys ARGS="create --agency EPB-DEMO --role officer --name 王执法"
+keys: $(STAMP)
+	$(BIN)/linkage-keys $(ARGS)
+
+# The demo keys as the README's tour names them: eval "$$(make -s tour-keys)"
+tour-keys: $(STAMP)
+	@$(BIN)/python -m devstack --keys

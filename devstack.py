@@ -38,16 +38,17 @@ from workflows.search import CLI_FLAGS
 
 ROOT = Path(__file__).resolve().parent
 # One demo key per role (and one for the police and the monitoring station, who answer cases).
+# Labelled as the README's tour names them (``make tour-keys`` prints them as shell variables).
 DEMO_PRINCIPALS = [
-    ("intake", "EPB-DEMO", "intake"),
-    ("officer", "EPB-DEMO", "officer"),
-    ("approver", "EPB-DEMO", "approver"),
-    ("police officer", "PSB-DEMO", "officer"),
-    ("monitoring station", "MON-DEMO", "officer"),
-    ("coordinator", "JLO-DEMO", "coordinator"),
-    ("leader", "LG-DEMO", "leader"),
-    ("procurator", "PROC-DEMO", "procurator"),
-    ("superior department", "EPB-CITY", "approver"),  # P2014 Art. 17: inspects, orders transfers
+    ("INTAKE", "EPB-DEMO", "intake"),
+    ("OFFICER", "EPB-DEMO", "officer"),
+    ("HEAD", "EPB-DEMO", "approver"),
+    ("POLICE", "PSB-DEMO", "officer"),
+    ("MONITORING", "MON-DEMO", "officer"),
+    ("COORD", "JLO-DEMO", "coordinator"),
+    ("LEADER", "LG-DEMO", "leader"),
+    ("PROCURATOR", "PROC-DEMO", "procurator"),
+    ("SUPERIOR", "EPB-CITY", "approver"),  # P2014 Art. 17: inspects, orders transfers
 ]
 
 
@@ -199,16 +200,16 @@ def demo_keys(data_dir: Path, settings: Settings) -> list[tuple[str, str, str, s
 
 def seed(api: str, simulator: str, keys: dict[str, str]) -> list[str]:
     """A handful of cases in different stages; the demo-fast ones escalate within minutes."""
-    officer = {"Authorization": f"Bearer {keys['officer']}"}
-    head = {"Authorization": f"Bearer {keys['approver']}"}
-    police = {"Authorization": f"Bearer {keys['police officer']}"}
+    officer = {"Authorization": f"Bearer {keys['OFFICER']}"}
+    head = {"Authorization": f"Bearer {keys['HEAD']}"}
+    police = {"Authorization": f"Bearer {keys['POLICE']}"}
     with httpx.Client(base_url=simulator, timeout=30) as sim:
         sim.put(
             "/admin/agencies/MON-DEMO/behaviour",
             json={
                 "mode": "ack",
                 "answer": {
-                    "api_key": keys["monitoring station"],
+                    "api_key": keys["MONITORING"],
                     "steps": [
                         {
                             "action": "record_test_result",
@@ -240,7 +241,7 @@ def seed(api: str, simulator: str, keys: dict[str, str]) -> list[str]:
                 "facts": facts,
             }
             response = client.post(
-                "/cases", json=body, headers={"Authorization": f"Bearer {keys['intake']}"}
+                "/cases", json=body, headers={"Authorization": f"Bearer {keys['INTAKE']}"}
             )
             response.raise_for_status()
             case_id: str = response.json()["case_id"]
@@ -336,10 +337,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ui-port", type=int, default=8233)
     parser.add_argument("--simulator-port", type=int, default=8700)
     parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument(
+        "--keys",
+        action="store_true",
+        help='print the demo keys as shell variables (eval "$(make -s tour-keys)") and stop',
+    )
     args = parser.parse_args(argv)
     default_registry()  # a broken data file stops here, with its message
     data_dir: Path = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    if args.keys:
+        for label, _agency, _role, key in demo_keys(data_dir, Settings(data_dir=data_dir)):
+            print(f"export {label}={key}")
+        return 0
     ports = Ports(args.temporal_port, args.ui_port, args.simulator_port, args.api_port)
     stack = Stack(data_dir, ports)
     with interrupted() as caught:

@@ -17,7 +17,7 @@ from store.principals import create_key, list_keys, revoke
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.keys", description=__doc__)
+    parser = argparse.ArgumentParser(prog="linkage-keys", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="make a key and print it once")
     create.add_argument("--agency", required=True)
