@@ -214,6 +214,9 @@ class Profile:
     detention: TrackRules | None = (
         None  # P2014's track for 治安 referrals, where the mechanism has it
     )
+    # A case standing this long without a step, with no clock running (evidence being gathered, a
+    # consultation under way), is flagged as stalled; None: never.
+    stalled_after: Window | None = None
 
     def has(self, branch: Branch) -> bool:
         return branch in self.branches

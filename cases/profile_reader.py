@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from cases.agencies import AgencyKind
+from cases.calendar import Unit
 from cases.elements import ELEMENTS
 from cases.profile import (
     ESCALATION_TARGETS,
@@ -38,7 +39,7 @@ _TOP_KEYS = {
     "name", "title_zh", "title_en", "description", "sources", "extends", "demo", "referring_kinds",
     "stages", "branches", "supplements_block_acceptance", "copy_procuratorate", "triage",
     "acceptance_on_receipt", "base", "referral_team", "consultation_invites",
-    "record_within_days", "written_consultation_to",
+    "record_within_days", "written_consultation_to", "stalled_after",
     "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
     "detention",
 }  # fmt: skip
@@ -154,6 +155,18 @@ class Reader(TableReader):
             starts_in=self.stages(table, "starts_in", where),
             tracks=self.tracks(table, "tracks", where),
         )
+
+    def stalled_after(self, raw: Any) -> Window | None:
+        """How long a case may stand without a step where no clock runs before it is flagged."""
+        if raw is None:
+            return None
+        where = "stalled_after"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a table with length, unit and source")
+        period = self.period(raw, where)
+        if period.unit is Unit.WORKING_DAYS:  # compared as a span in the read model's queries
+            raise self.fail(where, "count it in days or hours, not working days")
+        return Window(where, period, self.text(raw, "source", where))
 
     def windows(self, raw: Any, where: str) -> dict[str, Window]:
         windows: dict[str, Window] = {}
@@ -345,6 +358,7 @@ class Reader(TableReader):
                 "clocks", "a clock is extended_on an event, but the extension branch is off"
             )
 
+        stalled_after = self.stalled_after(raw.get("stalled_after"))
         detention = self.detention(raw.get("detention"), stages)
         on_track = sorted(n for n, c in clocks.items() if Track.DETENTION in c.tracks)
         if on_track and detention is None:
@@ -365,6 +379,7 @@ class Reader(TableReader):
             referral_team=self.count(raw, "referral_team", ""),
             consultation_invites=self.boolean(raw, "consultation_invites", "", default=False),
             record_within_days=self.count(raw, "record_within_days", ""),
+            stalled_after=stalled_after,
             written_consultation_to=tuple(
                 k.value
                 for k in self.members(raw, "written_consultation_to", "", AgencyKind, "agency kind")

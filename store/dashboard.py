@@ -7,10 +7,11 @@ would show the same person.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func
+from sqlalchemy import ColumnElement, Engine, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from cases.figures import AgencyFigures
@@ -45,6 +46,8 @@ class Overview:
     due_today_count: int = 0
     overdue_count: int = 0
     escalation_counts: dict[int, int] = field(default_factory=dict)
+    stalled: list[CaseRow] = field(default_factory=list)  # longest quiet first
+    stalled_count: int = 0
 
 
 def open_clocks(scope: Scope) -> ColumnElement[bool]:
@@ -80,7 +83,29 @@ def _count(session: Session, where: ColumnElement[bool]) -> int:
     return int(session.exec(select(func.count()).select_from(ClockRow).where(where)).one())
 
 
-def overview(engine: Engine, scope: Scope, now: datetime, end_of_today: datetime) -> Overview:
+def stalled(scope: Scope, quiet_since: Mapping[str, datetime]) -> ColumnElement[bool]:
+    """Open cases with no clock running and no step since their mechanism's instant in
+    ``quiet_since`` (``cases.stalled.quiet_since``)."""
+    quiet = [
+        and_(col(CaseRow.mechanism) == name, col(CaseRow.updated_at) < since)
+        for name, since in quiet_since.items()
+    ]
+    return and_(
+        visible(scope),
+        col(CaseRow.closed_at).is_(None),
+        col(CaseRow.workflow_status).is_(None),
+        col(CaseRow.next_deadline).is_(None),
+        or_(*quiet) if quiet else false(),
+    )
+
+
+def overview(
+    engine: Engine,
+    scope: Scope,
+    now: datetime,
+    end_of_today: datetime,
+    quiet_since: Mapping[str, datetime] | None = None,
+) -> Overview:
     running = running_clocks(scope)
     late = and_(running, col(ClockRow.due_at) < now)
     today = and_(running, col(ClockRow.due_at) >= now, col(ClockRow.due_at) < end_of_today)
@@ -122,7 +147,20 @@ def overview(engine: Engine, scope: Scope, now: datetime, end_of_today: datetime
                 .limit(SHOWN)
             )
         )
+        quiet = stalled(scope, quiet_since or {})
+        stalled_cases = list(
+            session.exec(
+                select(CaseRow)
+                .where(quiet)
+                .order_by(col(CaseRow.updated_at), col(CaseRow.case_id))
+                .limit(SHOWN)
+            )
+        )
         return Overview(
+            stalled=stalled_cases,
+            stalled_count=int(
+                session.exec(select(func.count()).select_from(CaseRow).where(quiet)).one()
+            ),
             by_stage=by_stage,
             due_today=_lines(session, today),
             overdue=_lines(session, late),

@@ -40,6 +40,7 @@ from cases.model import ClockState
 from cases.payloads import fields_of
 from cases.profiles import default_profiles
 from cases.rules import clock_rules
+from cases.stalled import quiet_since
 from cases.steps import STEPS
 from cases.steps.evidence import RecordEvidence
 from cases.vocabulary import SIDE_STAGES, Stage
@@ -283,7 +284,12 @@ async def overview_page(
         now.astimezone(CHINA_TZ).date() + timedelta(days=1), datetime.min.time(), CHINA_TZ
     )
     data = await run_in_threadpool(
-        overview, services.engine, scope_for(principal, services.registry), now, today_end
+        overview,
+        services.engine,
+        scope_for(principal, services.registry),
+        now,
+        today_end,
+        quiet_since(default_profiles(), now),
     )
     stages = [s.value for s in Stage]
     return render(request, "overview.html", principal, data=data, stages=stages)

@@ -5,12 +5,16 @@ case page puts the awaited steps first and marks the ones that cannot be undone.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from api.ui import routes as ui_routes
+from cases.profiles import default_profiles
 from tests.api.conftest import InProcess
-from tests.api.helpers import OFFICER, POLICE, detail, ok, open_case, to_sent
+from tests.api.helpers import OFFICER, POLICE, act, detail, ok, open_case, to_sent
 from tests.api.test_ui import browser_like, sign_in  # noqa: F401 (a fixture)
 from tests.polling import eventually
 
@@ -95,3 +99,26 @@ async def test_the_dashboard_shows_my_move_and_asks_before_a_final_step(
     assert '<span class="agency" title="PSB-DEMO">' in page
     overview = await browser_like.get("/list")
     assert '<span class="agency" title="PSB-DEMO">' in overview.text
+
+
+async def test_the_overview_flags_a_case_with_no_clock_and_no_step_for_too_long(
+    api: httpx.AsyncClient,
+    browser_like: httpx.AsyncClient,  # noqa: F811
+    stack: InProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gathering = await open_case(api, stack, subject="停滞测试企业")
+    await ok(
+        act(api, stack, gathering, "classify", OFFICER, classification="crime", reasons="暗管")
+    )
+    waiting = await filing_decision(api, stack)  # a clock runs: not stalled, however quiet
+    await sign_in(browser_like, stack, *COORDINATOR)
+    page = (await browser_like.get("/")).text
+    assert f'<tr data-case="{gathering}">' not in page  # quiet for seconds only
+    later = {name: datetime.now(UTC) + timedelta(hours=1) for name in default_profiles()}
+    monkeypatch.setattr(ui_routes, "quiet_since", lambda _profiles, _now: later)
+    page = (await browser_like.get("/")).text
+    stalled = page.split('id="stalled"', 1)[1].split("</table>", 1)[0]
+    assert f'data-case="{gathering}"' in stalled
+    assert f'data-case="{waiting}"' not in stalled
+    assert "久无进展" in page

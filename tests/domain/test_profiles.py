@@ -420,3 +420,30 @@ def test_the_handover_cites_the_2020_article() -> None:
         source = profile.clocks["handover"].source
         assert "O310 Art. 12" in source, (profile.name, source)
         assert "O310 Art. 10" not in source, (profile.name, source)
+
+
+def test_stalled_after_is_each_mechanisms_supervision_value_in_a_span() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cases.profiles import default_profiles
+    from cases.stalled import quiet_since
+
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    quiet = quiet_since(default_profiles(), now)
+    assert quiet["env-police"] == now - timedelta(days=15)
+    assert quiet["demo-fast"] == now - timedelta(minutes=3)
+    for name, profile in default_profiles().items():
+        assert profile.stalled_after is not None, name
+        assert "supervision value" in profile.stalled_after.source or profile.demo, name
+
+
+def test_stalled_after_in_working_days_is_refused(tmp_path: Path) -> None:
+    directory = copy_profiles(tmp_path)
+    child = directory / "demo-fast.toml"
+    edit(
+        child,
+        '[stalled_after]\nlength = 3\nunit = "minutes"',
+        '[stalled_after]\nlength = 3\nunit = "working_days"',
+    )
+    with pytest.raises(ConfigError, match=r"stalled_after.*not working days"):
+        load_profile(child)

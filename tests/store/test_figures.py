@@ -285,3 +285,27 @@ def test_a_read_model_from_before_the_figures_is_brought_up_to_date(tmp_path: Pa
         "EPB-DEMO.B",
     }
     engine.dispose()
+
+
+def test_the_overview_lists_cases_with_no_clock_and_no_step_for_too_long(engine: Engine) -> None:
+    """Stalled (issue 13): no clock running and no step since the mechanism's instant; the longest
+    quiet first. A case with a clock running is on the clock's lists instead; a closed one is done."""
+
+    def written(case_id: str, quiet_from: datetime, **changes: object) -> None:
+        rec = record(case_id, [(1, "open", None)])
+        rec.projection.updated_at = quiet_from
+        for name, value in changes.items():
+            setattr(rec.projection, name, value)
+        record_case_events(engine, rec)
+
+    written("EPB-DEMO.Q1", T0 - timedelta(days=20))
+    written("EPB-DEMO.Q2", T0 - timedelta(days=30))
+    written("EPB-DEMO.Q3", T0 - timedelta(days=2))  # quiet, but not for long
+    written("EPB-DEMO.Q4", T0 - timedelta(days=40), next_deadline=T0 + timedelta(days=1))
+    written("EPB-DEMO.Q5", T0 - timedelta(days=40), closed_at=T0 - timedelta(days=39))
+    written("EPB-DEMO.Q6", T0 - timedelta(days=40), mechanism="urban-police")  # not asked about
+    seen = overview(engine, COUNTY, T0, T0, {"env-police": T0 - timedelta(days=15)})
+    assert [row.case_id for row in seen.stalled] == ["EPB-DEMO.Q2", "EPB-DEMO.Q1"]
+    assert seen.stalled_count == 2
+    assert overview(engine, COUNTY, T0, T0).stalled == []  # no mechanism flags: nothing
+    assert overview(engine, Scope(region="east-county"), T0, T0, {"env-police": T0}).stalled == []
