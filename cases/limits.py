@@ -77,6 +77,10 @@ IntakeRef = Annotated[str, StringConstraints(pattern=rf"^{INTAKE_REF}$")]
 CaseId = Annotated[str, StringConstraints(pattern=rf"^{CASE_ID}$")]
 RequestId = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[0-9]{1,6}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+# A running clock's key: its name, or name:request for a clock that runs once per request.
+ClockKey = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}(:[A-Za-z0-9_.-]{1,19})?$")
+]
 DocumentId = Annotated[str, StringConstraints(pattern=r"^N[0-9]{1,4}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # Where an evidence item is kept: a web address, or a file this service stored by its fingerprint.

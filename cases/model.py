@@ -283,6 +283,9 @@ class ClockState(SQLModel):
     escalation_level: int = 0
     # Who the escalation reached, and when, in the order it reached them.
     escalated_to: dict[str, datetime] = Field(default_factory=dict, sa_type=JSON)
+    # Who of those acknowledged it, and when (their note is on the timeline): the escalation still
+    # runs its ladder, but whoever it reached has said they took it up.
+    acknowledged: dict[str, datetime] | None = Field(default=None, sa_type=JSON)
     breached_at: datetime | None = None
     paused_at: datetime | None = None
     closed_at: datetime | None = None

@@ -21,6 +21,8 @@ from store.tables import NOT_REFERRED, CaseRow, ClockRow
 
 # How many lines each list of the overview shows; the counts beside them are of all.
 SHOWN = 20
+# How many closed escalations the inbox keeps showing, the latest first.
+HISTORY = 100
 
 
 @dataclass
@@ -174,14 +176,37 @@ def overview(
         )
 
 
-def inbox(engine: Engine, agency: str, scope: Scope) -> list[ClockLine]:
-    """Open clocks whose escalation reached ``agency``, soonest due first."""
+def inbox(
+    engine: Engine, agency: str, scope: Scope, closed_since: datetime | None = None
+) -> list[ClockLine]:
+    """Clocks whose escalation reached ``agency``: the open ones, soonest due first, then those
+    closed since ``closed_since`` (the inbox's history of what reached it), the latest first."""
     with Session(engine) as session:
         escalated = and_(open_clocks(scope), col(ClockRow.escalation_level) > 0)
         # Who an escalation reached is a JSON map, read here rather than indexed: the escalated
         # clocks are few beside the open ones, and the open ones beside all.
-        return [
+        lines = [
             line
             for line in _lines(session, escalated, limit=10_000)
             if agency in line.clock.escalated_to
         ]
+        if closed_since is not None:
+            in_scope = visible(scope, col(ClockRow.region), col(ClockRow.case_id))
+            done = and_(
+                in_scope,
+                col(ClockRow.escalation_level) > 0,
+                col(ClockRow.closed_at) >= closed_since,
+            )
+            rows = session.exec(
+                select(ClockRow, CaseRow)
+                .join(CaseRow, col(CaseRow.case_id) == col(ClockRow.case_id))
+                .where(done)
+                .order_by(col(ClockRow.closed_at).desc(), col(ClockRow.case_id))
+                .limit(10_000)
+            )
+            lines += [
+                ClockLine(case.case_id, case.subject, case.stage, case.mechanism, case.key_case, k)
+                for k, case in rows
+                if agency in k.escalated_to
+            ][:HISTORY]
+        return lines

@@ -61,6 +61,7 @@ def gettext_for(lang: str) -> Callable[[str], str]:
 # The fields of the steps' forms, by name (every field of every step has one: a test says so).
 FIELD_LABELS: dict[str, str] = {
     "agency": N_("Agency"),
+    "clock": N_("Clock"),
     "classification": N_("Classification"),
     "conclusion": N_("Conclusion"),
     "days": N_("Days"),
@@ -114,11 +115,13 @@ def field_label(name: str, lang: str) -> str:
     return gettext_for(lang)(FIELD_LABELS.get(name, name))
 
 
-def choice_label(field: str, value: str, lang: str) -> str:
-    """A choice of a form's field, in words where the product has them (a classification, yes or
-    no); otherwise the value the API takes."""
+def choice_label(field: str, value: str, lang: str, mechanism: str = "") -> str:
+    """A choice of a form's field, in words where the product has them (a classification, a clock,
+    yes or no); otherwise the value the API takes."""
     if field == "classification":
         return classification_label(value, lang)
+    if field == "clock":
+        return clock_name(mechanism, value, lang)
     if value in ("true", "false"):
         return gettext_for(lang)(N_("yes") if value == "true" else N_("no"))
     return value

@@ -164,7 +164,9 @@ def render(
             "_": translate,
             "gettext": translate,
             "field_label": lambda name: i18n.field_label(name, lang),
-            "choice_label": lambda name, value: i18n.choice_label(name, value, lang),
+            "choice_label": lambda name, value, mechanism="": i18n.choice_label(
+                name, value, lang, mechanism
+            ),
             "track_label": lambda track: i18n.track_label(track, lang),
             "classification_label": lambda value: i18n.classification_label(value, lang),
             "mechanism_title": lambda name: i18n.mechanism_title(name, lang),

@@ -3,6 +3,7 @@ wait for their own move."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,16 +19,18 @@ from store.queries import waiting_for
 
 router = APIRouter(include_in_schema=False)
 MINE = 100  # a person's queue, on one page
+INBOX_HISTORY = timedelta(days=30)  # how far back the inbox shows what reached the agency
 
 
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(request: Request, principal: SignedIn, services: ServicesDep) -> HTMLResponse:
+    since = datetime.now(UTC) - INBOX_HISTORY
     lines = await run_in_threadpool(
-        inbox, services.engine, principal.agency, scope_for(principal, services.registry)
+        inbox, services.engine, principal.agency, scope_for(principal, services.registry), since
     )
     # When the escalation reached this agency: the clock records it.
     reached = {
-        line.clock.key + line.case_id: line.clock.escalated_to.get(
+        f"{line.case_id}#{line.clock.ordinal}": line.clock.escalated_to.get(
             principal.agency, line.clock.due_at
         )
         for line in lines

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
 from cases.effects import Notice, NoticeKind
-from cases.limits import Instruction
-from cases.model import CaseState
+from cases.limits import ClockKey, Instruction
+from cases.model import Actor, CaseState, ClockState
+from cases.parties import holders
 from cases.payloads import Payload, Reasoned
 from cases.steps.base import OVERSIGHT, PROCURATOR, step
 from cases.vocabulary import OPEN_STAGES, Event, Party
@@ -57,3 +58,58 @@ def direct(c: Change, p: Direction) -> None:
     c.emit(Event.DIRECTED)
     owners = sorted({k.owner_agency for k in s.open_clocks() if k.owner_agency})
     c.tell(Notice(NoticeKind.INSTRUCTION, owners or [s.owner_agency], f"{c.by.agency}: {p.note}"))
+
+
+def unanswered(state: CaseState, agencies: list[str]) -> list[ClockState]:
+    """The open clocks whose escalation reached one of ``agencies`` that has not acknowledged it."""
+    return [
+        c
+        for c in state.open_clocks()
+        if any(a in c.escalated_to and a not in (c.acknowledged or {}) for a in agencies)
+    ]
+
+
+def _escalation_reached_you(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+    if not unanswered(state, holders(state, party, ctx.registry)):
+        return Refusal(Reason.NOTHING_PENDING, "no escalation of this case awaits your agency")
+    return None
+
+
+def _that_clock_reached_you(
+    state: CaseState, actor: Actor, p: Acknowledge, ctx: Context
+) -> list[str]:
+    if any(c.key == p.clock for c in unanswered(state, [actor.agency])):
+        return []
+    waiting = ", ".join(c.key for c in unanswered(state, [actor.agency])) or "none"
+    return [f"clock '{p.clock}' has no escalation awaiting {actor.agency} (awaiting: {waiting})"]
+
+
+def _escalated(state: CaseState, ctx: Context) -> dict[str, list[str]]:
+    return {"clock": [c.key for c in state.open_clocks() if c.escalated_to]}
+
+
+@dataclass(kw_only=True)
+class Acknowledge(Payload):
+    clock: ClockKey
+    note: Instruction = field()  # what the agency does about it: required
+
+
+@step(
+    "acknowledge_escalation",
+    "签收督办",
+    "Acknowledge an escalation",
+    source="D5 §二; N2017 Art. 31: the joint office and the leadership group take up what escalates "
+    "to them (an overdue move is reported to them, O310 Art. 16)",
+    stages=OPEN_STAGES,
+    movers={**OVERSIGHT, Party.PROCURATORATE: PROCURATOR},
+    guard=_escalation_reached_you,
+    check=_that_clock_reached_you,
+    choices=_escalated,
+    example={"clock": "filing_decision", "note": "已电话督促派出所今日内作出决定"},
+)
+def acknowledge_escalation(c: Change, p: Acknowledge) -> None:
+    """The agency an escalation reached says it took it up, and what it does: the inbox keeps it,
+    and the escalation's ladder runs on (only the clock's owner stops it, by moving)."""
+    clock = next(k for k in c.case.open_clocks() if k.key == p.clock)
+    clock.acknowledged = {**(clock.acknowledged or {}), c.by.agency: c.now}
+    c.note(clock=clock.key)

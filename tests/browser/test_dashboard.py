@@ -125,15 +125,31 @@ async def test_an_escalation_reaches_the_leaders_inbox_without_a_reload(
     await ok(
         act(api, stack, case_id, "request_approval", OFFICER, officers=["王执法", "张执法"])
     )  # approval: 60 s, leaders at +30 s
-    row = page.locator(f'#inbox [data-case="{case_id}"]')
+    row = page.locator(f'#inbox [data-case="{case_id}"][data-clock="approval"]')
     await expect(row).to_be_visible(timeout=240_000)  # two shared cores: wait generously
     assert await page.evaluate("window.__sameDocument === true")  # it arrived without a reload
     await expect(row).to_contain_text("负责人审批移送")  # the approval clock, by its title
     await expect(row).to_contain_text("示范县生态环境分局 · 负责人")  # whose move: agency and role
     await expect(row.locator('span.agency[title="EPB-DEMO"]')).to_be_visible()
     await shot(page, "06-leader-inbox")
+    # The leader acknowledges it with a note: kept on the case's timeline and in the inbox.
+    await page.reload()
+    form = page.locator(f'#acknowledge form[data-case="{case_id}"]')
+    await form.locator("textarea").fill("已要求局长今日内审批")
+    await form.locator("button").click()
+    await expect(page.locator("#flash-done")).to_be_visible()
+    await expect(page.locator("#timeline")).to_contain_text("已要求局长今日内审批")
+    await expect(page.locator("#timeline")).to_contain_text("签收督办")
+    await page.goto(f"{stack.api}/inbox")
+    await expect(row).to_have_attribute("data-state", "acknowledged")
+    await expect(page.locator(f'#acknowledge form[data-case="{case_id}"]')).to_have_count(0)
     await ok(act(api, stack, case_id, "approve_referral", HEAD))
-    await expect(row).to_have_count(0, timeout=60_000)  # the owner acted: the escalation stops
+    # The owner acted: the escalation stops, and the inbox keeps what reached the leader and what
+    # was done, instead of the line vanishing.
+    await expect(row).to_have_attribute("data-state", "closed", timeout=60_000)
+    await expect(row).to_contain_text("已办理")
+    await expect(row).to_contain_text("已签收")
+    await shot(page, "06-leader-inbox-history")
     await page.context.close()
 
 

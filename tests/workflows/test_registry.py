@@ -70,6 +70,7 @@ async def test_a_case_runs_on_the_registry_it_carries_until_a_new_one_is_signall
             assert [a.action for a in (await case.view(old)).allowed] == [
                 "supervise_case",
                 "direct",
+                "acknowledge_escalation",  # it reached that joint office
             ]
             assert (await case.view(files)).allowed == []
 
