@@ -165,6 +165,9 @@ class Change:
         sha256: str | None = None,
         reference: str | None = None,
         size: int | None = None,
+        corrects: int | None = None,
+        withdrawn: bool = False,
+        reasons: str = "",
     ) -> EvidenceItem:
         item = EvidenceItem(
             seq=len(self.case.evidence) + 1,
@@ -175,6 +178,9 @@ class Change:
             sha256=sha256,
             reference=reference,
             size=size,
+            corrects=corrects,
+            withdrawn=withdrawn,
+            reasons=reasons,
         )
         self.case.evidence.append(item)
         return item

@@ -159,6 +159,11 @@ class EvidenceItem:
     sha256: str | None = None
     reference: str | None = None  # URL of a referenced item or path of a stored file
     size: int | None = None
+    # A correction is an item of its own that replaces the item ``corrects`` names; a withdrawal is
+    # one that marks it withdrawn. Nothing recorded is changed or removed (issue 13).
+    corrects: int | None = None
+    withdrawn: bool = False
+    reasons: str = ""
 
 
 @dataclass
@@ -382,6 +387,12 @@ class CaseState:
                 return doc if doc.received_at is not None else None
         return None
 
+    def current_evidence(self) -> list[EvidenceItem]:
+        """The items as they stand: each not replaced by a correction and not withdrawn (and not a
+        withdrawal itself). The package and the checklists count these."""
+        replaced = {item.corrects for item in self.evidence if item.corrects is not None}
+        return [i for i in self.evidence if i.seq not in replaced and not i.withdrawn]
+
     @property
     def evidence_kinds(self) -> set[str]:
-        return {item.kind for item in self.evidence}
+        return {item.kind for item in self.current_evidence()}

@@ -316,7 +316,9 @@ def referral_delivery(state: CaseState, ctx: Context, attempt: int) -> ReferralD
         mechanism=state.mechanism,
         referring_agency=state.owner_agency,
         classification=(state.classification or state.triage.suggested).value,
-        items=[PackageItem(i.kind, i.title, i.sha256, i.reference) for i in state.evidence],
+        items=[
+            PackageItem(i.kind, i.title, i.sha256, i.reference) for i in state.current_evidence()
+        ],
     )
 
 

@@ -139,6 +139,9 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
                 "recorded_by_role": item.recorded_by.role.value,
                 "recorded_by_person": item.recorded_by.person,
                 "recorded_at": item.recorded_at,
+                "corrects": item.corrects,
+                "withdrawn": item.withdrawn or None,
+                "reasons": item.reasons or None,
             }
             for item in record.evidence
         ],

@@ -241,6 +241,10 @@ class EvidenceRow(SQLModel, table=True):
     recorded_by_role: str = Field(max_length=20)
     recorded_by_person: str = Field(max_length=200)
     recorded_at: datetime
+    # A correction names the item it replaces; a withdrawal is marked so (cases.model.EvidenceItem).
+    corrects: int | None = None
+    withdrawn: bool | None = None
+    reasons: str | None = Field(default=None, max_length=2000)
 
 
 class StoredFileRow(SQLModel, table=True):

@@ -70,6 +70,7 @@ FIELD_LABELS: dict[str, str] = {
     "explanation": N_("Explanation"),
     "extension": N_("Extension"),
     "facts": N_("Facts"),
+    "item": N_("Item"),
     "items": N_("Items"),
     "judgment": N_("Judgment"),
     "measurements": N_("Measurements"),

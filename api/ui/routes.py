@@ -386,6 +386,8 @@ async def case_page(
         state=detail.state or {},
         entries=entries,
         items=items,
+        # Each item a later one corrected or withdrew, and that later item.
+        replaced={i.corrects: i for i in items if i.corrects is not None},
         forms=forms,
         can_add_evidence=can_add_evidence,
         kinds=sorted(CATALOGUE.values(), key=lambda k: k.key),

@@ -12,6 +12,7 @@ from cases.steps import (
     acceptance,
     closing,
     consultation,
+    corrections,
     detention,
     discovery,
     documents,
@@ -29,6 +30,7 @@ from cases.steps.base import Step
 PHASES = (
     discovery,
     evidence,
+    corrections,
     jurisdiction,
     referral,
     acceptance,

@@ -68,7 +68,9 @@ def referral_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
     if state.penalty_decided_at is not None:
         required += [k for k in rules.referral_if_penalty if k not in required]
     optional = [k for k in rules.referral_optional if k not in required]
-    return checklist(required, optional, ((item.seq, item.kind) for item in state.evidence))
+    return checklist(
+        required, optional, ((item.seq, item.kind) for item in state.current_evidence())
+    )
 
 
 def evidence_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
@@ -78,7 +80,7 @@ def evidence_lines(state: CaseState, profile: Profile) -> list[ChecklistLine]:
     required = list(profile.evidence_checklists[classification])
     if state.facts.perishable_items and classification.referable:
         required += [k for k in profile.evidence_if_perishable if k not in required]
-    return checklist(required, (), ((item.seq, item.kind) for item in state.evidence))
+    return checklist(required, (), ((item.seq, item.kind) for item in state.current_evidence()))
 
 
 def package_incomplete(state: CaseState, ctx: Context) -> Refusal | None:

@@ -84,7 +84,7 @@ POLICE_STAGES = frozenset(
 )
 
 
-def _whose_material(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
+def whose_material(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
     """Material goes on the case of whoever holds it: the agency until the package is sent (and
     when the police ask for supplements), the police while the case is with them."""
     if len(state.evidence) >= MAX_EVIDENCE:
@@ -127,7 +127,7 @@ def _room_for(state: CaseState, actor: Actor, p: RecordEvidence, ctx: Context) -
     | POLICE_STAGES
     | {Stage.REFERRAL_APPROVAL, Stage.REFERRAL_SENDING, Stage.ADMIN_PENALTY},
     movers={Party.REFERRING: OFFICER, Party.RECEIVING: OFFICER},
-    guard=_whose_material,
+    guard=whose_material,
     check=_room_for,
     example={
         "items": [

@@ -16,7 +16,7 @@ from cases.payloads import fields_of
 from cases.steps import STEPS
 from tests.api.conftest import InProcess
 from tests.api.test_ui import browser_like, sign_in  # noqa: F401 (a fixture)
-from tests.api.test_whose_move import filing_decision
+from tests.api.test_first_hour import filing_decision
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "api" / "ui" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"

@@ -102,15 +102,25 @@ PRE_REFERRAL_AGENCY = {
     (EPB, APP, "handle_administratively"),
 }
 
+# The bureau corrects or withdraws the items it recorded wherever it may record material, and its
+# facts until the referral is sent (corrections, issue 13).
+ITEMS = {(EPB, OFF, "correct_evidence"), (EPB, OFF, "withdraw_evidence")}
+FACTS = {(EPB, OFF, "correct_facts")}
+
 # Who may do what, for each stage of an env-police case (complete package from evidence on).
 EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
     # Not yet classified: the superior may order a transfer (P2014 Art. 17); from evidence fixing on
     # the case is a suspected crime, for which it may not.
     Stage.DISCOVERY: PRE_REFERRAL_AGENCY
+    | FACTS
     | {(CITY, OFF, "order_referral"), (CITY, APP, "order_referral")},
     Stage.EVIDENCE: PRE_REFERRAL_AGENCY
+    | FACTS
+    | ITEMS
     | {(EPB, OFF, "request_approval"), (PROC, PROS, "recommend_referral")},
-    Stage.REFERRAL_APPROVAL: {
+    Stage.REFERRAL_APPROVAL: FACTS
+    | ITEMS
+    | {
         (EPB, OFF, "record_evidence"),
         (EPB, OFF, "request_early_intervention"),
         (EPB, OFF, "withdraw_referral"),
@@ -119,7 +129,9 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (EPB, APP, "withdraw_referral"),
         (EPB, APP, "request_early_intervention"),
     },
-    Stage.REFERRAL_SENDING: {
+    Stage.REFERRAL_SENDING: FACTS
+    | ITEMS
+    | {
         (EPB, OFF, "record_evidence"),
         (EPB, OFF, "request_early_intervention"),
         (EPB, OFF, "withdraw_referral"),
@@ -163,7 +175,8 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
         (PSB, APP, "decide_reconsideration"),
     },
     Stage.SUPERVISION: {(PROC, PROS, "supervise_filing")},
-    Stage.HANDOVER: {
+    Stage.HANDOVER: ITEMS
+    | {
         (EPB, OFF, "hand_over"),
         (EPB, OFF, "record_evidence"),
         (PSB, OFF, "record_evidence"),
@@ -181,7 +194,8 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
     },
     Stage.PROSECUTION: {(PROC, PROS, "charge"), (PROC, PROS, "decline_prosecution")},
     Stage.TRIAL: {(PROC, PROS, "record_judgment")},
-    Stage.ADMIN_PENALTY: {
+    Stage.ADMIN_PENALTY: ITEMS
+    | {
         (EPB, OFF, "record_evidence"),
         (EPB, OFF, "request_test"),
         (EPB, OFF, "request_appraisal"),

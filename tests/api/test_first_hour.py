@@ -1,6 +1,7 @@
-"""Whose move, the same everywhere: the case's summary and the list name the holder of the next due
-clock; ``GET /cases/my-moves`` and the dashboard's "my move" page list what waits for the caller; the
-case page puts the awaited steps first and marks the ones that cannot be undone."""
+"""Issue 13, a person's first hour, through the API and the dashboard in process: whose move is
+the same everywhere (the summary and the list name the holder of the next due clock); "my move"
+(``GET /cases/my-moves`` and ``/mine``); the awaited steps first and the final ones confirmed; the
+overview's stalled cases; corrections that keep what they correct."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from api.ui import routes as ui_routes
 from cases.profiles import default_profiles
 from store import dashboard
 from tests.api.conftest import InProcess
-from tests.api.helpers import OFFICER, POLICE, act, detail, ok, open_case, to_sent
+from tests.api.helpers import OFFICER, POLICE, act, detail, items, ok, open_case, to_sent
 from tests.api.test_ui import browser_like, sign_in  # noqa: F401 (a fixture)
 from tests.polling import eventually
 
@@ -124,3 +125,48 @@ async def test_the_overview_flags_a_case_with_no_clock_and_no_step_for_too_long(
     assert f'data-case="{gathering}"' in stalled
     assert f'data-case="{waiting}"' not in stalled
     assert "久无进展" in page
+
+
+async def test_a_corrected_and_a_withdrawn_item_stay_on_the_page_struck_through(
+    api: httpx.AsyncClient,
+    browser_like: httpx.AsyncClient,  # noqa: F811
+    stack: InProcess,
+) -> None:
+    case_id = await open_case(api, stack, subject="更正证据企业")
+    await ok(act(api, stack, case_id, "classify", OFFICER, classification="crime", reasons="暗管"))
+    await ok(
+        act(
+            api,
+            stack,
+            case_id,
+            "record_evidence",
+            OFFICER,
+            items=items("site_sketch", "items_list"),
+        )
+    )
+    await ok(
+        act(
+            api,
+            stack,
+            case_id,
+            "correct_evidence",
+            OFFICER,
+            item=1,
+            reasons="指纹抄录错误",
+            sha256="b" * 64,
+        )
+    )
+    await ok(act(api, stack, case_id, "withdraw_evidence", OFFICER, item=2, reasons="误登记"))
+    await sign_in(browser_like, stack, *OFFICER)
+    page = (await browser_like.get(f"/case/{case_id}")).text
+    assert '<tr data-item="1" class="replaced" data-replaced-by="3">' in page
+    assert '<tr data-item="2" class="replaced" data-replaced-by="4">' in page
+    assert "已更正,见 #3" in page
+    assert "已撤回 (#4)" in page
+    assert "更正 #1: 指纹抄录错误" in page
+    assert "撤回 #2: 误登记" in page
+    case = await detail(api, stack, case_id)
+    sketch = next(c for c in case["referral_checklist"] if c["key"] == "site_sketch")
+    listed = next(c for c in case["referral_checklist"] if c["key"] == "items_list")
+    assert sketch["met_by"] == [3]  # by the correction
+    assert not listed["met"]  # withdrawn
