@@ -20,8 +20,8 @@ from cases.parties import holders
 from cases.payloads import Payload
 from cases.steps.base import OFFICER, step
 from cases.steps.conditions import PRE_REFERRAL
+from cases.steps.discovery import take_facts
 from cases.steps.evidence import POLICE_STAGES, whose_material
-from cases.triage import triage
 from cases.vocabulary import Party, Stage
 
 ItemSeq = Annotated[int, Ge(1), Le(MAX_EVIDENCE)]
@@ -159,14 +159,6 @@ class CorrectFacts(Payload):
 )
 def correct_facts(c: Change, p: CorrectFacts) -> None:
     """The facts are triaged again; what they were stays on the timeline entry."""
-    s = c.case
-    before = json.dumps(
-        _FACTS.dump_python(s.facts, mode="json", exclude_defaults=True), ensure_ascii=False
-    )
-    s.facts = p.facts
-    s.triage = triage(p.facts, c.ctx.profile.triage)
-    c.note(
-        facts_before=before,
-        suggested=s.triage.suggested.value,
-        key_case=str(s.triage.key_case).lower(),
-    )
+    before = _FACTS.dump_python(c.case.facts, mode="json", exclude_defaults=True)
+    c.note(facts_before=json.dumps(before, ensure_ascii=False))
+    take_facts(c, p.facts)

@@ -76,9 +76,14 @@ class UpdateFacts(Payload):
 )
 def update_facts(c: Change, p: UpdateFacts) -> None:
     """New facts are triaged again; the suggestion and the key-case flag follow them."""
+    take_facts(c, p.facts)
+
+
+def take_facts(c: Change, facts: CaseFacts) -> None:
+    """The case's facts replaced and triaged again (an update, or a correction)."""
     s = c.case
-    s.facts = p.facts
-    s.triage = triage(p.facts, c.ctx.profile.triage)
+    s.facts = facts
+    s.triage = triage(facts, c.ctx.profile.triage)
     c.note(suggested=s.triage.suggested.value, key_case=str(s.triage.key_case).lower())
 
 
