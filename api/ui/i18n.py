@@ -200,3 +200,26 @@ def action_label(action: str, lang: str) -> str:
     if step is not None:
         return step.label_en if lang == "en" else step.label_zh
     return gettext_for(lang)(SYSTEM_STEPS.get(action, action))
+
+
+def words(lang: str, registry: AgencyRegistry) -> dict[str, Any]:
+    """What a page's template names things with, in ``lang``."""
+    translate = gettext_for(lang)
+    return {
+        "_": translate,
+        "gettext": translate,
+        "field_label": lambda name: field_label(name, lang),
+        "choice_label": lambda name, value, mechanism="": choice_label(
+            name, value, lang, mechanism
+        ),
+        "track_label": lambda track: track_label(track, lang),
+        "classification_label": lambda value: classification_label(value, lang),
+        "mechanism_title": lambda name: mechanism_title(name, lang),
+        "clock_name": lambda mechanism, key: clock_name(mechanism, key, lang),
+        "stage_label": lambda stage: stage_label(stage, lang),
+        "action_label": lambda action: action_label(action, lang),
+        "document_label": lambda kind: document_label(kind, lang),
+        "agency": lambda code: agency_name(registry, code, lang),
+        "role_label": lambda role: role_label(role, lang),
+        "whose_move": lambda agency, role: whose_move(registry, agency, role, lang),
+    }

@@ -154,29 +154,13 @@ def render(
     lang = lang_of(request)
     now = datetime.now(UTC)
     registry = request.app.state.services.registry
-    translate = i18n.gettext_for(lang)
     return templates.TemplateResponse(
         request,
         template,
         status_code=status_code,
         context={
             "lang": lang,
-            "_": translate,
-            "gettext": translate,
-            "field_label": lambda name: i18n.field_label(name, lang),
-            "choice_label": lambda name, value, mechanism="": i18n.choice_label(
-                name, value, lang, mechanism
-            ),
-            "track_label": lambda track: i18n.track_label(track, lang),
-            "classification_label": lambda value: i18n.classification_label(value, lang),
-            "mechanism_title": lambda name: i18n.mechanism_title(name, lang),
-            "clock_name": lambda mechanism, key: i18n.clock_name(mechanism, key, lang),
-            "stage_label": lambda stage: i18n.stage_label(stage, lang),
-            "action_label": lambda action: i18n.action_label(action, lang),
-            "document_label": lambda kind: i18n.document_label(kind, lang),
-            "agency": lambda code: i18n.agency_name(registry, code, lang),
-            "role_label": lambda role: i18n.role_label(role, lang),
-            "whose_move": lambda agency, role: i18n.whose_move(registry, agency, role, lang),
+            **i18n.words(lang, registry),
             "local": _local,
             "span": lambda seconds: _span(seconds, lang),
             "pct": lambda value: "—" if value is None else f"{value:.0%}",
