@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, false, func, or_
+from sqlalchemy import ColumnElement, Engine, and_, func, literal
 from sqlmodel import Session, col, select
 
 from cases.figures import AgencyFigures
 from store.figures import agency_figures, overdue_by_agency
 from store.queries import Scope, visible
-from store.tables import NOT_REFERRED, CaseRow, ClockRow
+from store.tables import NOT_REFERRED, QUIET, CaseRow, ClockRow
 
 # How many lines each list of the overview shows; the counts beside them are of all.
 SHOWN = 20
+# Stalled cases are counted up to this many: past it, the overview says "at least".
+STALLED_COUNTED = 1000
 # How many closed escalations the inbox keeps showing, the latest first.
 HISTORY = 100
 
@@ -81,24 +83,41 @@ def _lines(
     ]
 
 
+def _counted(session: Session, where: ColumnElement[bool]) -> int:
+    """How many cases match, counted up to ``STALLED_COUNTED`` (the page says "at least")."""
+    matching = select(literal(1)).select_from(CaseRow).where(where).limit(STALLED_COUNTED)
+    return int(session.exec(select(func.count()).select_from(matching.subquery())).one())
+
+
 def _count(session: Session, where: ColumnElement[bool]) -> int:
     return int(session.exec(select(func.count()).select_from(ClockRow).where(where)).one())
 
 
-def stalled(scope: Scope, quiet_since: Mapping[str, datetime]) -> ColumnElement[bool]:
-    """Open cases with no clock running and no step since their mechanism's instant in
-    ``quiet_since`` (``cases.stalled.quiet_since``)."""
-    quiet = [
-        and_(col(CaseRow.mechanism) == name, col(CaseRow.updated_at) < since)
-        for name, since in quiet_since.items()
-    ]
+def stalled(scope: Scope, mechanism: str, since: datetime) -> ColumnElement[bool]:
+    """Open cases of ``mechanism`` with no clock running and no step since ``since``: one range
+    of ``ix_cases_quiet``."""
     return and_(
         visible(scope),
-        col(CaseRow.closed_at).is_(None),
-        col(CaseRow.workflow_status).is_(None),
-        col(CaseRow.next_deadline).is_(None),
-        or_(*quiet) if quiet else false(),
+        QUIET,
+        col(CaseRow.mechanism) == mechanism,
+        col(CaseRow.updated_at) < since,
     )
+
+
+def _stalled(
+    session: Session, scope: Scope, quiet_since: Mapping[str, datetime]
+) -> tuple[list[CaseRow], int]:
+    """The longest quiet first (``cases.stalled.quiet_since`` gives each mechanism's instant), and
+    how many, counted up to ``STALLED_COUNTED``: a range per mechanism, merged here."""
+    rows: list[CaseRow] = []
+    counted = 0
+    for mechanism, since in quiet_since.items():
+        where = stalled(scope, mechanism, since)
+        order = (col(CaseRow.updated_at), col(CaseRow.case_id))
+        rows += session.exec(select(CaseRow).where(where).order_by(*order).limit(SHOWN))
+        counted += _counted(session, where)
+    rows.sort(key=lambda r: (r.updated_at, r.case_id))
+    return rows[:SHOWN], min(counted, STALLED_COUNTED)
 
 
 def overview(
@@ -149,20 +168,10 @@ def overview(
                 .limit(SHOWN)
             )
         )
-        quiet = stalled(scope, quiet_since or {})
-        stalled_cases = list(
-            session.exec(
-                select(CaseRow)
-                .where(quiet)
-                .order_by(col(CaseRow.updated_at), col(CaseRow.case_id))
-                .limit(SHOWN)
-            )
-        )
+        stalled_cases, stalled_count = _stalled(session, scope, quiet_since or {})
         return Overview(
             stalled=stalled_cases,
-            stalled_count=int(
-                session.exec(select(func.count()).select_from(CaseRow).where(quiet)).one()
-            ),
+            stalled_count=stalled_count,
             by_stage=by_stage,
             due_today=_lines(session, today),
             overdue=_lines(session, late),

@@ -93,6 +93,9 @@ NOT_REFERRED = text(
     f"AND suggested IN ({', '.join(sorted(repr(c.value) for c in REFERABLE))})"
 )
 
+# Open cases with no clock running and a live workflow: the ones that can stall (issue 13).
+QUIET = text("closed_at IS NULL AND next_deadline IS NULL AND workflow_status IS NULL")
+
 
 class CaseRow(CaseProjection, table=True):
     """One row per case: the projection lists and dashboards filter on, and the record of a case
@@ -123,6 +126,15 @@ class CaseRow(CaseProjection, table=True):
             "case_id",
             sqlite_where=NOT_REFERRED,
             postgresql_where=NOT_REFERRED,
+        ),
+        Index(
+            "ix_cases_quiet",
+            "region",
+            "mechanism",
+            "updated_at",
+            "case_id",
+            sqlite_where=QUIET,
+            postgresql_where=QUIET,
         ),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_owner", "owner_agency"),

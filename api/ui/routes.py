@@ -44,7 +44,7 @@ from cases.stalled import quiet_since
 from cases.steps import STEPS
 from cases.steps.evidence import RecordEvidence
 from cases.vocabulary import SIDE_STAGES, Stage
-from store.dashboard import overview
+from store.dashboard import STALLED_COUNTED, overview
 from store.principals import Principal, authenticate
 from store.queries import CaseFilter, evidence, list_cases
 from store.records import timeline
@@ -278,7 +278,14 @@ async def overview_page(
         quiet_since(default_profiles(), now),
     )
     stages = [s.value for s in Stage]
-    return render(request, "overview.html", principal, data=data, stages=stages)
+    return render(
+        request,
+        "overview.html",
+        principal,
+        data=data,
+        stages=stages,
+        stalled_counted=STALLED_COUNTED,
+    )
 
 
 @router.get("/list", response_class=HTMLResponse)
