@@ -126,8 +126,8 @@ class AllowedAction(Plain):
     fields: list[FieldPublic]
     final: bool = Field(
         default=False,
-        description="No later step takes it back (a refusal, a withdrawal, the archive): confirm "
-        "with the person before sending it.",
+        description="Cannot be undone by whoever takes it (a refusal, a withdrawal, the archive; "
+        "only another party's remedy may reverse it): confirm with the person before sending it.",
     )
 
 

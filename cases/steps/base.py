@@ -53,8 +53,9 @@ class Step(Generic[P]):
     doc: str = ""
     # May be taken on an archived case, which it reopens from its record (DOMAIN.md, Archiving).
     reopens: bool = False
-    # Ends a path for good (a refusal, a withdrawal, the archive): no later step takes it back, so
-    # whoever takes it is asked to confirm.
+    # Cannot be undone by whoever takes it (a refusal, a withdrawal, the archive): only another
+    # party's remedy reverses it, if any (reconsideration, supervision, a recommendation to refer,
+    # reopening), so the person is asked to confirm first.
     final: bool = False
 
     @property

@@ -15,8 +15,8 @@ from api.ui import i18n
 from cases.payloads import fields_of
 from cases.steps import STEPS
 from tests.api.conftest import InProcess
-from tests.api.test_ui import browser_like, sign_in  # noqa: F401 (a fixture)
 from tests.api.test_first_hour import filing_decision
+from tests.api.test_ui import browser_like, sign_in  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "api" / "ui" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
