@@ -24,6 +24,7 @@ from api.limits import BodyLimit
 from api.metrics import Metrics
 from api.reads import sweeping
 from api.routes import actions, cases, clues, codec, evidence, system
+from api.ui import case as case_pages
 from api.ui import routes as ui
 from api.ui import work
 from cases.agencies import default_registry
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(system.router)
     app.include_router(codec.router)
     app.include_router(ui.router)
+    app.include_router(case_pages.router)
     app.include_router(work.router)
 
     @app.exception_handler(ui.SignIn)

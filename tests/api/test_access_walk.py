@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from api import deps
 from api.routes import codec
+from api.ui import case as case_pages
 from api.ui import routes as ui
 from api.ui import work
 from api.ui.session import COOKIE
@@ -79,7 +80,7 @@ SAME_FOR_EVERY_ID = {
     "the steps, whatever the id",
 }
 # The modules of the dashboard's pages (signed in by session, not by key).
-DASHBOARD = {ui.__name__, work.__name__}
+DASHBOARD = {ui.__name__, case_pages.__name__, work.__name__}
 # The other parameters a path may take, filled in.
 FILL = {"action": "classify", "code": "en"}
 FILL_API = {"action": "teleport"}  # the API's route of unknown actions
