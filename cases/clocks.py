@@ -270,14 +270,14 @@ def next_clock(state: CaseState) -> ClockState | None:
 def whose_move(state: CaseState) -> tuple[str | None, Role | None]:
     """Who the case waits for: the holder of its next due clock, agency and role (the police, while
     they decide on acceptance or filing, though the case is the bureau's). With no clock running
-    (evidence being gathered, an approval asked for), the owning agency, whose officers carry it;
-    once closed, nobody."""
+    (evidence being gathered, a consultation), the owning agency's officers, who carry it; once
+    closed, nobody."""
     if state.stage.closed:
         return None, None
     clock = next_clock(state)
     if clock is not None:
         return clock.owner_agency, clock.owner_role
-    return state.owner_agency, None
+    return state.owner_agency, Role.OFFICER
 
 
 def escalation_level(state: CaseState) -> int:

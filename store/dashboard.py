@@ -204,6 +204,7 @@ def inbox(
             done = and_(
                 in_scope,
                 col(ClockRow.escalation_level) > 0,
+                col(ClockRow.closed_at).is_not(None),
                 col(ClockRow.closed_at) >= closed_since,
             )
             rows = session.exec(

@@ -136,7 +136,7 @@ def _add_new_columns(connection: Connection, before: set[str]) -> dict[str, list
 
 def _fill_whose_move(connection: Connection) -> None:
     """Whose move, for cases written before it was kept: the holder of the next due running clock
-    (as ``cases.clocks.whose_move`` decides it), else the owning agency; until the case's next write
+    (as ``cases.clocks.whose_move`` decides it), else the owning agency's officers; until the case's next write
     writes it as the case decides."""
     first = (
         "(SELECT k.{column} FROM clocks k WHERE k.case_id = cases.case_id AND k.closed_at IS NULL"
@@ -145,7 +145,7 @@ def _fill_whose_move(connection: Connection) -> None:
     connection.execute(
         text(
             f"UPDATE cases SET move_agency = COALESCE({first.format(column='owner_agency')}, "
-            f"owner_agency), move_role = {first.format(column='owner_role')} "
+            f"owner_agency), move_role = COALESCE({first.format(column='owner_role')}, 'officer') "
             "WHERE closed_at IS NULL"
         )
     )

@@ -177,13 +177,10 @@ def waiting_for(
     engine: Engine, scope: Scope, agency: str, role: Role, limit: int, offset: int = 0
 ) -> tuple[list[CaseRow], int]:
     """The open cases whose move is ``agency``'s in ``role`` (``cases.clocks.whose_move``), the
-    earliest due first; a case with no clock running waits for its owner's officers. And how many."""
-    holds = col(CaseRow.move_role) == role
-    if role is Role.OFFICER:
-        holds = or_(holds, col(CaseRow.move_role).is_(None))
+    earliest due first, and how many."""
     where = and_(
         col(CaseRow.move_agency) == agency,
-        holds,
+        col(CaseRow.move_role) == role,
         col(CaseRow.closed_at).is_(None),
         visible(scope),
     )

@@ -55,7 +55,7 @@ async def test_a_case_waiting_for_the_police_says_so_everywhere(
     row = next(item for item in listed["items"] if item["case_id"] == case_id)
     assert (row["move_agency"], row["move_role"]) == ("PSB-DEMO", "officer")
     other = next(item for item in listed["items"] if item["case_id"] == gathering)
-    assert (other["move_agency"], other["move_role"]) == ("EPB-DEMO", None)
+    assert (other["move_agency"], other["move_role"]) == ("EPB-DEMO", "officer")
 
     police, bureau = await mine(api, stack, POLICE), await mine(api, stack, OFFICER)
     assert case_id in police

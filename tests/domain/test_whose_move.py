@@ -24,7 +24,7 @@ def test_an_approval_waits_for_the_bureaus_head() -> None:
 def test_with_no_clock_running_the_owning_agency_carries_the_case() -> None:
     state = walked_to(Stage.EVIDENCE)
     assert not [c for c in state.open_clocks() if c.paused_at is None]
-    assert whose_move(state) == (EPB, None)
+    assert whose_move(state) == (EPB, Role.OFFICER)
 
 
 def test_the_next_due_clock_decides_among_several() -> None:
@@ -40,7 +40,7 @@ def test_the_next_due_clock_decides_among_several() -> None:
             min(rest, key=lambda c: c.due_at).owner_role,
         )
         if rest
-        else (EPB, None)
+        else (EPB, Role.OFFICER)
     )
     assert whose_move(state) == expected
 

@@ -215,6 +215,6 @@ def test_a_read_model_from_before_whose_move_is_filled_from_its_clocks(tmp_path:
     moved = [case_row(engine, s.case_id) for s in (waiting, gathering)]
     assert [(r.move_agency, r.move_role) for r in moved if r is not None] == [
         ("PSB-DEMO", Role.OFFICER),
-        ("EPB-DEMO", None),
+        ("EPB-DEMO", Role.OFFICER),
     ]
     engine.dispose()
