@@ -136,8 +136,8 @@ def _add_new_columns(connection: Connection, before: set[str]) -> dict[str, list
 
 def _fill_whose_move(connection: Connection) -> None:
     """Whose move, for cases written before it was kept: the holder of the next due running clock
-    (as ``cases.clocks.whose_move`` decides it), else the owning agency's officers; until the case's next write
-    writes it as the case decides."""
+    (as ``cases.clocks.whose_move`` decides it), else the owning agency's officers; until the
+    case's next write writes it as the case decides."""
     first = (
         "(SELECT k.{column} FROM clocks k WHERE k.case_id = cases.case_id AND k.closed_at IS NULL"
         " AND k.paused_at IS NULL AND k.owner_agency <> '' ORDER BY k.due_at, k.ordinal LIMIT 1)"
