@@ -30,11 +30,13 @@ from api.schemas import OutsideCallPublic
 from api.temporal import QUERY_TIMEOUT, bounded, case_handle, unavailable
 from cases.agencies import AgencyKind
 from cases.context import Reason
-from cases.effects import Notice, NoticeKind, NotificationBatch
+from cases.effects import NoticeKind, NotificationBatch, notice
 from cases.ids import case_id_of, step_key
 from cases.limits import KEPT_ERROR
+from cases.phrases import Both
 from cases.view import Caller, CaseView
 from cases.view import stored_view as view_of_stored
+from cases.vocabulary import STAGE_LABELS, Stage
 from store.records import case_row, mark_ended
 from store.tables import CaseRow
 from store.views import stored_case
@@ -182,14 +184,16 @@ async def noticed_ended(
     row.workflow_status = ended
     if first:
         offices = [a.code for a in services.registry.in_region(AgencyKind.JOINT_OFFICE, row.region)]
-        text = (
+        stage = STAGE_LABELS.get(Stage(row.stage), (row.stage, row.stage))
+        said = Both(
+            f"案件{row.case_id}在“{stage[0]}”阶段未归档即已终止（{ended}），其期限不再计时",
             f"case {row.case_id} ended ({ended}) in stage '{row.stage}' without being archived; "
-            "its clocks no longer run"
+            "its clocks no longer run",
         )
         batch = NotificationBatch(
             row.case_id,
             step_key(row.case_id, "ended"),
-            [Notice(NoticeKind.CASE_ENDED, offices or [row.owner_agency], text)],
+            [notice(NoticeKind.CASE_ENDED, offices or [row.owner_agency], said)],
         )
         log.warning("case workflow ended without archiving", case_id=row.case_id, status=ended)
         with contextlib.suppress(WorkflowAlreadyStartedError, RPCError, TimeoutError):

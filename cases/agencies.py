@@ -16,6 +16,7 @@ from typing import Any
 
 from cases.errors import ConfigError, read_toml
 from cases.ids import AGENCY_CODE_RE, REGION_CODE_RE
+from cases.phrases import Both
 
 AGENCIES_FILE = Path(__file__).parent / "data" / "agencies.toml"
 
@@ -108,6 +109,13 @@ class AgencyRegistry:
 
     def find(self, code: str | None) -> Agency | None:
         return self._agencies.get(code) if code else None
+
+    def named(self, code: str | None) -> Both:
+        """An agency by its two names, for a sentence to people (its code, if the registry lacks it)."""
+        agency = self.find(code)
+        if agency is None:
+            return Both(code or "—", code or "—")
+        return Both(agency.name, agency.name_en)
 
     def region(self, code: str) -> Region:
         return self._regions[code]

@@ -25,8 +25,17 @@ from decimal import Decimal
 
 from cases.elements import elements_in
 from cases.model import CaseFacts, CriterionResult, Measurement
+from cases.phrases import NONE_RECORDED, Both, word
 from cases.profile import CrimeRules
-from cases.vocabulary import ExceedanceArithmetic, SubstanceClass, ViolationType
+from cases.vocabulary import (
+    AREA_LABELS,
+    LEVEL_LABELS,
+    MEANS_LABELS,
+    SUBSTANCE_LABELS,
+    ExceedanceArithmetic,
+    SubstanceClass,
+    ViolationType,
+)
 
 
 def _dec(value: float) -> Decimal:
@@ -40,20 +49,33 @@ def _times(m: Measurement, arithmetic: ExceedanceArithmetic) -> tuple[Decimal, D
     return ratio, excess, ratio if arithmetic is ExceedanceArithmetic.RATIO else excess
 
 
-def dangerous_substances(facts: CaseFacts) -> list[str]:
+def dangerous_substances(facts: CaseFacts) -> list[Both]:
     """What makes (一) and (五) apply: the classes stated, hazardous waste, heavy-metal pollutants."""
-    found = [f"{s.value} (stated)" for s in facts.substances]
+    found = [
+        Both(f"{word(SUBSTANCE_LABELS, s).zh}（已记录）", f"{s.value} (stated)")
+        for s in facts.substances
+    ]
     if facts.hazardous_waste_tonnes:
-        found.append("hazardous waste: toxic (法释〔2013〕15号 Art. 10(一))")
+        found.append(
+            Both(
+                "危险废物：有毒物质（法释〔2013〕15号 Art. 10(一)）",
+                "hazardous waste: toxic (法释〔2013〕15号 Art. 10(一))",
+            )
+        )
     for m in facts.measurements:
         metals = [e for e in elements_in(m.pollutant, m.element) if e.heavy_metal]
         if metals and SubstanceClass.TOXIC not in facts.substances:
             names = "、".join(e.zh for e in metals)
-            found.append(f"{m.pollutant} contains {names}: toxic (法释〔2013〕15号 Art. 10(三))")
+            found.append(
+                Both(
+                    f"{m.pollutant}含{names}：有毒物质（法释〔2013〕15号 Art. 10(三)）",
+                    f"{m.pollutant} contains {names}: toxic (法释〔2013〕15号 Art. 10(三))",
+                )
+            )
     return found
 
 
-def _over(facts: CaseFacts, listed: frozenset[str], times: int, rules: CrimeRules) -> list[str]:
+def _over(facts: CaseFacts, listed: frozenset[str], times: int, rules: CrimeRules) -> list[Both]:
     hits = []
     for m in facts.measurements:
         if m.total_control:
@@ -64,10 +86,17 @@ def _over(facts: CaseFacts, listed: frozenset[str], times: int, rules: CrimeRule
             ratio, excess, counted = _times(m, rules.arithmetic)
             symbol = "C/C0" if rules.arithmetic is ExceedanceArithmetic.RATIO else "(C−C0)/C0"
             if counted >= times:
-                hits.append(
-                    f"{m.pollutant} ({element.zh}, {element.symbol}) against the {m.level.value} "
-                    f"standard: C/C0 = {float(ratio):g}, (C−C0)/C0 = {float(excess):g}; "
+                numbers = (
+                    f"C/C0 = {float(ratio):g}, (C−C0)/C0 = {float(excess):g}; "
                     f"{symbol} = {float(counted):g} ≥ {times}"
+                )
+                level = word(LEVEL_LABELS, m.level).zh
+                hits.append(
+                    Both(
+                        f"{m.pollutant}（{element.zh}，{element.symbol}）对照{level}标准：{numbers}",
+                        f"{m.pollutant} ({element.zh}, {element.symbol}) against the {m.level.value} "
+                        f"standard: {numbers}",
+                    )
                 )
     return hits
 
@@ -76,48 +105,74 @@ def j2023(facts: CaseFacts, rules: CrimeRules) -> list[CriterionResult]:
     """Each item of J2023 Art. 1(一)–(五): met or not, and why."""
     source = rules.source
     dangerous = dangerous_substances(facts)
-    means = [m.value for m in facts.means]
+    substances = Both.join(dangerous, none=NONE_RECORDED)
+    means = [Both(word(MEANS_LABELS, m).zh, m.value) for m in facts.means]
     if facts.violation_type is ViolationType.EVASIVE_DISCHARGE:
-        means.append("evasive discharge (暗管、裂隙、渗井渗坑偷排)")
-    area = facts.protected_area.value if facts.protected_area else None
+        means.append(
+            Both("暗管、裂隙、渗井渗坑偷排", "evasive discharge (暗管、裂隙、渗井渗坑偷排)")
+        )
+    how = Both.join(means, none=NONE_RECORDED, zh="、", en=", ")
+    area = (
+        Both(word(AREA_LABELS, facts.protected_area).zh, facts.protected_area.value)
+        if facts.protected_area
+        else NONE_RECORDED
+    )
     tonnes = facts.hazardous_waste_tonnes or 0.0
+    limit = rules.hazardous_waste_tonnes
     three = _over(facts, rules.three_times, 3, rules)
     ten = _over(facts, rules.ten_times, 10, rules)
     return [
-        CriterionResult(
+        CriterionResult.said(
             "j2023_1_1",
-            bool(area and dangerous),
-            f"key protection area: {area or 'none recorded'}; substances: "
-            + ("; ".join(dangerous) or "none recorded"),
+            bool(facts.protected_area and dangerous),
+            Both(
+                f"重点保护区域：{area.zh}；物质：{substances.zh}",
+                f"key protection area: {area.en}; substances: {substances.en}",
+            ),
             f"{source}(一)",
         ),
-        CriterionResult(
+        CriterionResult.said(
             "j2023_1_2",
-            tonnes >= rules.hazardous_waste_tonnes,
-            f"hazardous waste: {tonnes:g} t (threshold {rules.hazardous_waste_tonnes:g} t, inclusive)",
+            tonnes >= limit,
+            Both(
+                f"危险废物：{tonnes:g}吨（阈值{limit:g}吨，含本数）",
+                f"hazardous waste: {tonnes:g} t (threshold {limit:g} t, inclusive)",
+            ),
             f"{source}(二)",
         ),
-        CriterionResult(
+        CriterionResult.said(
             "j2023_1_3",
             bool(three),
-            "; ".join(three)
-            or "no lead, mercury, cadmium, chromium, arsenic, thallium or antimony "
-            "pollutant three times over its standard",
+            Both.join(
+                three,
+                none=Both(
+                    "无含铅、汞、镉、铬、砷、铊、锑的污染物超过其标准三倍",
+                    "no lead, mercury, cadmium, chromium, arsenic, thallium or antimony "
+                    "pollutant three times over its standard",
+                ),
+            ),
             f"{source}(三)",
         ),
-        CriterionResult(
+        CriterionResult.said(
             "j2023_1_4",
             bool(ten),
-            "; ".join(ten)
-            or "no nickel, copper, zinc, silver, vanadium, manganese or cobalt "
-            "pollutant ten times over its standard",
+            Both.join(
+                ten,
+                none=Both(
+                    "无含镍、铜、锌、银、钒、锰、钴的污染物超过其标准十倍",
+                    "no nickel, copper, zinc, silver, vanadium, manganese or cobalt "
+                    "pollutant ten times over its standard",
+                ),
+            ),
             f"{source}(四)",
         ),
-        CriterionResult(
+        CriterionResult.said(
             "j2023_1_5",
             bool(means and dangerous),
-            f"means: {', '.join(means) or 'none recorded'}; substances: "
-            + ("; ".join(dangerous) or "none recorded"),
+            Both(
+                f"方式：{how.zh}；物质：{substances.zh}",
+                f"means: {how.en}; substances: {substances.en}",
+            ),
             f"{source}(五)",
         ),
     ]

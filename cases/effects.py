@@ -17,6 +17,8 @@ from cases.clocks import to_record
 from cases.intake import CaseIntake
 from cases.model import CaseState, ClockState, EvidenceItem, TimelineEntry
 from cases.parties import participants
+from cases.phrases import Both
+from cases.profile import Profile
 from cases.projection import CaseProjection, projection
 from cases.stored import StoredCase
 
@@ -127,7 +129,8 @@ class NoticeKind(StrEnum):
 
 @dataclass
 class Notice:
-    """One message to some agencies: the shape of an SMS, mail or chat-bot webhook."""
+    """One message to some agencies: the shape of an SMS, mail or chat-bot webhook. ``text`` is what
+    the people of those agencies read (Chinese), ``text_en`` the same in English for the record."""
 
     kind: NoticeKind
     to: list[str]
@@ -135,6 +138,11 @@ class Notice:
     clock: str | None = None
     level: int = 0
     due_at: datetime | None = None
+    text_en: str = ""
+
+
+def notice(kind: NoticeKind, to: list[str], said: Both, **more: Any) -> Notice:
+    return Notice(kind, to, said.zh, text_en=said.en, **more)
 
 
 @dataclass
@@ -187,12 +195,14 @@ def case_record(
     intake: CaseIntake | None = None,
     archived: ArchivedCase | None = None,
     stored: StoredCase | None = None,
+    profile: Profile | None = None,
 ) -> CaseRecord:
     """What the read model is written with after ``entries``: one way, whoever writes it (the case
-    itself, or the API writing the opening it made the case with)."""
+    itself, or the API writing the opening it made the case with). ``profile`` is the case's own
+    mechanism."""
     return CaseRecord(
         case_id=case.case_id,
-        projection=projection(case, now),
+        projection=projection(case, now, profile),
         entries=entries,
         agencies=participants(case, registry),
         clocks=to_record(case, min(e.at for e in entries)),

@@ -31,6 +31,7 @@ from cases.limits import (
     Summary,
     UnitText,
 )
+from cases.phrases import Both
 from cases.vocabulary import (
     CaseSource,
     Classification,
@@ -119,6 +120,11 @@ class CriterionResult:
     met: bool
     explanation: str
     source: str
+    explanation_zh: str = ""  # empty in a triage made before it was kept (the page shows English)
+
+    @classmethod
+    def said(cls, code: str, met: bool, said: Both, source: str) -> CriterionResult:
+        return cls(code, met, said.en, source, explanation_zh=said.zh)
 
 
 @dataclass
@@ -147,6 +153,7 @@ class TriageResult:
     reasons: list[str]
     # J2023 Art. 1(一)–(五), where the mechanism counts them: each item met or not, and why.
     crime_criteria: list[CriterionResult] = field(default_factory=list)
+    reasons_zh: list[str] = field(default_factory=list)  # ``reasons`` in Chinese, in their order
 
 
 @dataclass

@@ -106,7 +106,8 @@ class ClockSpec:
     reminders: tuple[timedelta, ...]  # before the due instant, latest last
     escalation: tuple[Rung, ...]
     statutory: bool
-    source: str
+    source: str  # citation, quote and the product's note: what the API and the English page show
+    source_zh: str  # the same in Chinese for the dashboard: the quote as it is, the note translated
     per_request: bool
     # The period runs from the case's discovery, not from the event that starts the clock (D5 §三.3,
     # D6 §一(三): 自发现之日起), so a case opened late has less time left.

@@ -4,11 +4,13 @@ the problem, so that whoever edited the file can fix it without reading a traceb
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cases.agencies import AgencyKind
 from cases.calendar import Unit
 from cases.elements import ELEMENTS
+from cases.errors import ConfigError
 from cases.profile import (
     ESCALATION_TARGETS,
     NAME_PATTERN,
@@ -50,7 +52,7 @@ _DETENTION_KEYS = {
 _CLOCK_KEYS = {
     "title_zh", "title_en", "owner", "owner_role", "starts_on", "stops_on", "pauses_on",
     "restarts_on", "resumes_on", "extended_on", "length", "unit", "urgent", "reminders", "escalation",
-    "statutory", "source", "from_discovery", "starts_in", "tracks",
+    "statutory", "source", "source_zh", "from_discovery", "starts_in", "tracks",
 }  # fmt: skip
 _CRIME_KEYS = {
     "source", "arithmetic", "arithmetic_note", "three_times", "ten_times", "hazardous_waste_tonnes",
@@ -60,8 +62,34 @@ MERGED_TABLES = (
 )  # fmt: skip
 
 
+def check_clock_sources(file: Path, raw: dict[str, Any]) -> None:
+    """A clock table of a profile's own file that sets ``source`` sets ``source_zh`` too: in a
+    profile that ``extends`` another, the base's Chinese would otherwise stand beside another source.
+    """
+    clocks = raw.get("clocks")
+    if not isinstance(clocks, dict):
+        return
+    for name, table in clocks.items():
+        if isinstance(table, dict) and "source" in table and "source_zh" not in table:
+            raise ConfigError(
+                file,
+                f"clock '{name}'",
+                "'source_zh' is missing: a clock that sets its own 'source' gives it in Chinese too",
+            )
+
+
 class Reader(TableReader):
-    """Reads one profile's raw table, turning every problem into a ConfigError naming the place."""
+    """Reads one profile's raw table, turning every problem into a ConfigError naming the place.
+
+    ``carried``: the profile a running case carries, which may be from before ``source_zh`` existed;
+    its clocks' sources then stand in for their Chinese. A profile file must have every key.
+    """
+
+    def __init__(
+        self, file: Path, raw: dict[str, Any], demo: bool, *, carried: bool = False
+    ) -> None:
+        super().__init__(file, raw, demo)
+        self.carried = carried
 
     def clock(self, name: str, table: Any) -> ClockSpec:
         where = f"clock '{name}'"
@@ -132,6 +160,7 @@ class Reader(TableReader):
             ladder.append(Rung(to, after))
         statutory = self.boolean(table, "statutory", where)
         source = self.text(table, "source", where)
+        source_zh = self.text(table, "source_zh", where, optional=self.carried) or source
         return ClockSpec(
             name=name,
             title_zh=self.text(table, "title_zh", where),
@@ -150,6 +179,7 @@ class Reader(TableReader):
             escalation=tuple(ladder),
             statutory=statutory,
             source=source,
+            source_zh=source_zh,
             per_request=per_request,
             from_discovery=self.boolean(table, "from_discovery", where, default=False),
             starts_in=self.stages(table, "starts_in", where),

@@ -20,7 +20,7 @@ from typing import Any
 from cases.context import context_key
 from cases.errors import ConfigError, read_toml
 from cases.profile import DEFAULT_MECHANISM, MECHANISMS_DIR, NAME_PATTERN, Profile
-from cases.profile_reader import MERGED_TABLES, Reader
+from cases.profile_reader import MERGED_TABLES, Reader, check_clock_sources
 
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +47,7 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     raw = read_toml(path, "profile file")
+    check_clock_sources(path, raw)
     base_name = raw.get("extends")
     if base_name is None:
         return raw
@@ -152,7 +153,7 @@ def profile_from_data(data: dict[str, Any]) -> Profile:
     if found is None:
         name = str(data.get("name", "profile"))
         demo = data.get("demo", False)
-        found = Reader(Path(f"{name}.toml"), dict(data), demo is True).profile()
+        found = Reader(Path(f"{name}.toml"), dict(data), demo is True, carried=True).profile()
         _FROM_DATA[key] = found
     return found
 

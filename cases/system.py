@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cases.agencies import AgencyRegistry
-from cases.calendar import WorkingDayCalendar
+from cases.calendar import CHINA_TZ, WorkingDayCalendar
 from cases.change import (
     ActionResult,
     AskExpert,
@@ -26,16 +26,17 @@ from cases.context import Context
 from cases.effects import (
     DocumentDelivery,
     ExpertRequestCall,
-    Notice,
     NoticeKind,
     PackageItem,
     ReferralDelivery,
+    notice,
 )
 from cases.ids import step_key
 from cases.intake import CaseIntake, open_case
 from cases.limits import KEPT_ERROR
 from cases.model import CaseState, DeliveryReceipt, TimelineEntry
 from cases.parties import holders
+from cases.phrases import Both
 from cases.profile import Profile
 from cases.vocabulary import DOCUMENT_LABELS, Event, Party, RequestKind, Stage
 
@@ -133,13 +134,18 @@ def record_document_failure(state: CaseState, doc_id: str, reason: str, ctx: Con
     doc.error = reason[:KEPT_ERROR]
     c.note(document=doc_id, kind=doc.kind.value, to=doc.to, reason=reason[:KEPT_ERROR])
     c.emit(Event.DOCUMENT_FAILED)
-    label = DOCUMENT_LABELS[doc.kind][0]
+    zh, en = DOCUMENT_LABELS[doc.kind]
+    to = ctx.registry.named(doc.to)
+    why = reason[:KEPT_ERROR]
     c.tell(
-        Notice(
+        notice(
             NoticeKind.DOCUMENT_FAILED,
             [doc.sender],
-            f"{label} ({doc_id}) of case {state.case_id} was not delivered to {doc.to}: "
-            f"{reason[:KEPT_ERROR]}; resend it",
+            Both(
+                f"案件{state.case_id}的{zh}（{doc_id}）未能送达{to.zh}：{why}；请重新发送",
+                f"{en} ({doc_id}) of case {state.case_id} was not delivered to {doc.to}: {why}; "
+                "resend it",
+            ),
         )
     )
     return c.finish()
@@ -150,12 +156,16 @@ def record_delivery_failure(state: CaseState, reason: str, ctx: Context) -> Tran
     state.referral.delivery_error = reason[:KEPT_ERROR]
     c.note(reason=reason[:KEPT_ERROR], attempt=str(state.referral.attempts))
     c.emit(Event.DELIVERY_FAILED)
+    why = reason[:KEPT_ERROR]
     c.tell(
-        Notice(
+        notice(
             NoticeKind.DELIVERY_FAILED,
             [state.owner_agency],
-            f"the referral of case {state.case_id} was not delivered: {reason[:KEPT_ERROR]}; resend or "
-            "correct it",
+            Both(
+                f"案件{state.case_id}的移送未能送达：{why}；请重新发送或更正后发送",
+                f"the referral of case {state.case_id} was not delivered: {why}; resend or "
+                "correct it",
+            ),
         )
     )
     return c.finish()
@@ -171,12 +181,16 @@ def record_request_failure(
     request.error = reason[:KEPT_ERROR]
     c.note(request_id=request_id, reason=reason[:KEPT_ERROR])
     c.emit(Event.REQUEST_FAILED, request_id)
+    why = reason[:KEPT_ERROR]
     c.tell(
-        Notice(
+        notice(
             NoticeKind.REQUEST_FAILED,
             [state.owner_agency],
-            f"request {request_id} of case {state.case_id} was refused: {reason[:KEPT_ERROR]}; ask again "
-            "or elsewhere",
+            Both(
+                f"案件{state.case_id}的委托{request_id}被拒绝：{why}；请重新委托或委托其他机构",
+                f"request {request_id} of case {state.case_id} was refused: {why}; ask again "
+                "or elsewhere",
+            ),
         )
     )
     return c.finish()
@@ -188,25 +202,37 @@ def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transitio
     notices: list[Effect] = []
     for tick in ticks:
         clock = tick.clock
-        title = f"{clock.title_zh} ({clock.title_en})"
         details = {
             "clock": clock.key,
             "owner": clock.owner_agency,
             "due_at": clock.due_at.isoformat(),
         }
         due = clock.due_at.isoformat()
+        # People read the due time on the mechanism's clock (Beijing time); the record keeps ISO.
+        local = clock.due_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        what = Both(
+            f"案件{state.case_id}的“{clock.title_zh}”", f"{clock.title_en} of case {state.case_id}"
+        )
         if tick.kind is TickKind.REMINDER:
-            text = f"reminder: {title} of case {state.case_id} is due at {due}"
+            said = Both(
+                f"提醒：{what.zh}将于{local}（北京时间）到期",
+                f"reminder: {what.en} is due at {due}",
+            )
             kind, to = NoticeKind.REMINDER, [clock.owner_agency]
         elif tick.kind is TickKind.BREACH:
-            text = f"overdue: {title} of case {state.case_id} was due at {due}"
+            said = Both(
+                f"已超期：{what.zh}应于{local}（北京时间）前完成",
+                f"overdue: {what.en} was due at {due}",
+            )
             kind, to = NoticeKind.BREACH, [clock.owner_agency]
         else:
             details["level"] = str(tick.level)
             details["to"] = ", ".join(tick.to)
-            text = (
-                f"escalated (level {tick.level}): {title} of case {state.case_id} is overdue; "
-                f"the move is {clock.owner_agency}'s"
+            owner = ctx.registry.named(clock.owner_agency)
+            said = Both(
+                f"已升级（第{tick.level}级）：{what.zh}已超期，应由{owner.zh}办理",
+                f"escalated (level {tick.level}): {what.en} is overdue; "
+                f"the move is {clock.owner_agency}'s",
             )
             kind, to = NoticeKind.ESCALATION, [*tick.to, clock.owner_agency]
         entry = TimelineEntry(
@@ -220,10 +246,9 @@ def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transitio
         )
         append_entry(state, entry)
         entries.append(entry)
+        recipients = [a for a in dict.fromkeys(to) if a]
         notices.append(
-            Notice(
-                kind, [a for a in dict.fromkeys(to) if a], text, clock.key, tick.level, clock.due_at
-            )
+            notice(kind, recipients, said, clock=clock.key, level=tick.level, due_at=clock.due_at)
         )
     return Transition(
         entries, [], notices, ActionResult(entries[-1].seq, state.stage), clocks_changed=True

@@ -1,11 +1,14 @@
 """The words every part speaks: stages, roles, parties, classifications, events and branches.
 
-String enums only, so that they cross the workflow boundary and the API as their values.
+String enums only, so that they cross the workflow boundary and the API as their values; what people
+read of them is in the ``*_LABELS`` tables, a (Chinese, English) pair per member.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from cases.calendar import Unit
 
 
 class Stage(StrEnum):
@@ -117,6 +120,22 @@ class Party(StrEnum):
     LEADERSHIP_GROUP = "leadership_group"
 
 
+# What each party is called, in Chinese and English (the rules page names who owes a clock's move).
+PARTY_LABELS: dict[Party, tuple[str, str]] = {
+    Party.REFERRING: ("移送机关", "referring agency"),
+    Party.RECEIVING: ("公安机关", "police"),
+    Party.PROCURATORATE: ("检察院", "procuratorate"),
+    Party.MONITORING: ("监测机构", "monitoring station"),
+    Party.APPRAISAL: ("鉴定机构", "appraisal institution"),
+    Party.TRANSFER_TARGET: ("受移送部门", "agency the case is transferred to"),
+    Party.COUNTY_GOVERNMENT: ("县政府", "county government"),
+    Party.CONSULTED: ("受咨询部门", "consulted agency"),
+    Party.SUPERIOR: ("上级部门", "superior department"),
+    Party.JOINT_OFFICE: ("联动执法办公室", "joint office"),
+    Party.LEADERSHIP_GROUP: ("领导小组", "leadership group"),
+}
+
+
 class Classification(StrEnum):
     ADMINISTRATIVE = "administrative"  # 一般行政违法
     PUBLIC_SECURITY = "public_security"  # 涉嫌违反治安管理
@@ -182,11 +201,42 @@ class ViolationType(StrEnum):
         return self is not ViolationType.OTHER
 
 
+VIOLATION_LABELS: dict[ViolationType, tuple[str, str]] = {
+    ViolationType.DIRECT_DISCHARGE: ("直排废水", "direct discharge of waste water"),
+    ViolationType.EVASIVE_DISCHARGE: ("暗管、裂隙、渗井渗坑偷排", "evasive discharge"),
+    ViolationType.SERIOUS_EXCEEDANCE: ("严重超标排放", "serious exceedance"),
+    ViolationType.HEAVY_METAL: ("涉重金属恶意超标排污", "heavy-metal discharge over the standard"),
+    ViolationType.ILLEGAL_SMALL_PLANT: (
+        "非法小电镀、制革、印染、炼油等",
+        "illegal small plating, tanning, dyeing or refining plant",
+    ),
+    ViolationType.DRINKING_WATER: (
+        "向水体排放或倾倒危险物质污染饮用水源",
+        "hazardous substances polluting a drinking-water source",
+    ),
+    ViolationType.RADIOACTIVE_SOURCE: (
+        "放射源丢弃或被盗",
+        "radioactive source abandoned or stolen",
+    ),
+    ViolationType.WASTE_DUMPING: (
+        "危险废物、污泥或工业固废非法倾倒或处置",
+        "illegal dumping of hazardous waste, sludge or industrial solid waste",
+    ),
+    ViolationType.OTHER: ("其他", "other"),
+}
+
+
 class StandardLevel(StrEnum):
     """Which discharge standard a measurement is against (J2023 Art. 1(三)(四): 国家或者地方)."""
 
     NATIONAL = "national"
     LOCAL = "local"
+
+
+LEVEL_LABELS: dict[StandardLevel, tuple[str, str]] = {
+    StandardLevel.NATIONAL: ("国家", "national"),
+    StandardLevel.LOCAL: ("地方", "local"),
+}
 
 
 class SubstanceClass(StrEnum):
@@ -197,12 +247,29 @@ class SubstanceClass(StrEnum):
     TOXIC = "toxic"  # 有毒物质 (hazardous waste and heavy metals count as toxic too)
 
 
+SUBSTANCE_LABELS: dict[SubstanceClass, tuple[str, str]] = {
+    SubstanceClass.RADIOACTIVE: ("有放射性的废物", "radioactive waste"),
+    SubstanceClass.PATHOGEN: ("含传染病病原体的废物", "waste bearing pathogens"),
+    SubstanceClass.TOXIC: ("有毒物质", "toxic substances"),
+}
+
+
 class ProtectedArea(StrEnum):
     """J2023 Art. 1(一): 饮用水水源保护区、自然保护地核心保护区等依法确定的重点保护区域."""
 
     DRINKING_WATER_ZONE = "drinking_water_zone"
     NATURE_RESERVE_CORE = "nature_reserve_core"
     OTHER_KEY_AREA = "other_key_area"
+
+
+AREA_LABELS: dict[ProtectedArea, tuple[str, str]] = {
+    ProtectedArea.DRINKING_WATER_ZONE: (
+        "饮用水水源保护区",
+        "drinking-water source protection zone",
+    ),
+    ProtectedArea.NATURE_RESERVE_CORE: ("自然保护地核心保护区", "nature reserve core zone"),
+    ProtectedArea.OTHER_KEY_AREA: ("其他依法确定的重点保护区域", "other key protection area"),
+}
 
 
 class EvasiveMeans(StrEnum):
@@ -214,6 +281,19 @@ class EvasiveMeans(StrEnum):
     CAVE = "cave"
     INJECTION = "injection"
     EMERGENCY_VENT = "emergency_vent"  # opened outside an emergency
+
+
+MEANS_LABELS: dict[EvasiveMeans, tuple[str, str]] = {
+    EvasiveMeans.CONCEALED_PIPE: ("暗管", "concealed pipe"),
+    EvasiveMeans.SEEPAGE_WELL_OR_PIT: ("渗井、渗坑", "seepage well or pit"),
+    EvasiveMeans.FISSURE: ("裂隙", "fissure"),
+    EvasiveMeans.CAVE: ("溶洞", "cave"),
+    EvasiveMeans.INJECTION: ("灌注", "injection"),
+    EvasiveMeans.EMERGENCY_VENT: (
+        "非紧急情况下开启大气应急排放通道",
+        "emergency vent opened outside an emergency",
+    ),
+}
 
 
 class CaseSource(StrEnum):
@@ -393,3 +473,104 @@ class Event(StrEnum):
     RETURN_NOTICE_RECEIVED = "return_notice_received"
     REFERRAL_ORDER_RECEIVED = "referral_order_received"
     DOCUMENT_FAILED = "document_failed"  # the receiving system refused it: a person resends it
+
+
+# What each event is called, in Chinese and English (the rules page names the events a clock starts on).
+EVENT_LABELS: dict[Event, tuple[str, str]] = {
+    Event.CASE_OPENED: ("案件登记", "case opened"),
+    Event.CLASSIFIED: ("确认定性", "classification confirmed"),
+    Event.REFERABLE_FOUND: ("定性为应当移送", "classified as one to refer"),
+    Event.NOT_COMPETENT_FOUND: ("认定非本部门管辖", "found outside the agency's jurisdiction"),
+    Event.TRANSFER_SENT: ("移送有管辖权部门", "transfer sent"),
+    Event.TRANSFER_ACCEPTED: ("接收移送", "transfer accepted"),
+    Event.JURISDICTION_DISPUTED: ("提出管辖争议", "jurisdiction disputed"),
+    Event.JURISDICTION_DECIDED: ("决定管辖", "jurisdiction decided"),
+    Event.TEST_REQUESTED: ("委托监测", "test requested"),
+    Event.TEST_ANSWERED: ("出具监测结果", "test result given"),
+    Event.APPRAISAL_REQUESTED: ("委托鉴定", "appraisal requested"),
+    Event.APPRAISAL_ANSWERED: ("出具鉴定意见", "appraisal given"),
+    Event.REQUEST_FAILED: ("委托被拒", "request refused"),
+    Event.EARLY_INTERVENTION_REQUESTED: ("提请公安提前介入", "early intervention requested"),
+    Event.EARLY_INTERVENTION_DONE: ("公安提前介入", "police intervened early"),
+    Event.ADMINISTRATIVE_HANDLING: ("转行政处罚程序", "handled administratively"),
+    Event.REFERRAL_REQUESTED: ("提请移送审批", "referral put to the head"),
+    Event.REFERRAL_APPROVED: ("批准移送", "referral approved"),
+    Event.REFERRAL_REFUSED: ("不批准移送", "referral refused"),
+    Event.REFERRAL_WITHDRAWN: ("撤回移送", "referral withdrawn"),
+    Event.REFERRAL_SENT: ("书面移送公安", "referral sent"),
+    Event.REFERRAL_DELIVERED: ("公安系统签收", "police system receipt"),
+    Event.DELIVERY_FAILED: ("送达失败", "delivery failed"),
+    Event.ACCEPTED: ("受理", "case accepted"),
+    Event.SUPPLEMENTS_REQUESTED: ("要求补正材料", "supplements asked for"),
+    Event.SUPPLEMENTS_SUPPLIED: ("补正材料", "supplements supplied"),
+    Event.SUPPLEMENTS_DROPPED: ("未待补正即作出决定", "decided without the supplements"),
+    Event.EXTENSION_APPROVED: ("批准延长立案审查期限", "extension approved"),
+    Event.FILED: ("立案", "case filed"),
+    Event.NOT_FILED: ("不予立案", "filing declined"),
+    Event.FILING_WITHDRAWN: ("立案后撤销案件", "case withdrawn after filing"),
+    Event.REVERSE_REFERRED: ("反向移送", "case handed back"),
+    Event.RECONSIDERATION_REQUESTED: ("提请复议", "reconsideration requested"),
+    Event.RECONSIDERATION_DECIDED: ("作出复议决定", "reconsideration decided"),
+    Event.SUPERVISION_PROPOSED: ("建议检察院立案监督", "supervision proposed"),
+    Event.SUPERVISION_DECIDED: ("立案监督决定", "supervision decided"),
+    Event.FILING_ORDERED: ("检察院通知立案", "filing ordered by the procuratorate"),
+    Event.REFERRAL_RECOMMENDED: ("检察院建议移送", "referral recommended by the procuratorate"),
+    Event.HANDED_OVER: ("移交涉案物品及材料", "items and materials handed over"),
+    Event.CONSULTATION_CONVENED: ("召集案件会商", "consultation convened"),
+    Event.CONSULTATION_CONCLUDED: ("形成会商意见", "consultation concluded"),
+    Event.QUESTION_ASKED: ("书面咨询", "written question asked"),
+    Event.QUESTION_RECEIVED: ("书面咨询签收", "written question received"),
+    Event.QUESTION_ANSWERED: ("书面答复", "written question answered"),
+    Event.FED_BACK: ("反馈处理结果", "result fed back"),
+    Event.PENALTY_IMPOSED: ("作出行政处罚决定", "penalty imposed"),
+    Event.ARCHIVED: ("归档", "archived"),
+    Event.SUPERVISED_LISTED: ("挂牌督办", "listed for supervision"),
+    Event.DIRECTED: ("督办指示", "instruction given"),
+    Event.FILING_NOTICE_RECEIVED: ("收到立案通知书", "filing notice received"),
+    Event.NOT_FILED_NOTICE_RECEIVED: ("收到不予立案通知书", "notice of not filing received"),
+    Event.WITHDRAWAL_NOTICE_RECEIVED: ("收到撤销案件通知书", "notice of withdrawal received"),
+    Event.RECONSIDERATION_REQUEST_RECEIVED: (
+        "收到提请复议文件",
+        "request for reconsideration received",
+    ),
+    Event.RECONSIDERATION_DECISION_RECEIVED: (
+        "收到复议决定通知书",
+        "reconsideration decision received",
+    ),
+    Event.REFERRAL_RECOMMENDATION_RECEIVED: (
+        "收到建议移送检察意见",
+        "recommendation to refer received",
+    ),
+    Event.HANDBACK_RECEIVED: ("收到案件移交书(反向移送)", "case handed back received"),
+    Event.NOT_PROSECUTED_NOTICE_RECEIVED: (
+        "收到不起诉决定书",
+        "decision not to prosecute received",
+    ),
+    Event.CHARGED: ("提起公诉", "charged"),
+    Event.NOT_PROSECUTED: ("不起诉", "not prosecuted"),
+    Event.JUDGED: ("判决", "judgment given"),
+    Event.NO_CRIMINAL_PENALTY: (
+        "无罪判决或者免予刑事处罚",
+        "acquitted or exempted from punishment",
+    ),
+    Event.PENALTY_DECIDED: ("作出行政处罚决定(移送拘留前)", "penalty decided before the transfer"),
+    Event.DETENTION_DECIDED: ("决定行政拘留", "detention decided"),
+    Event.REFERRAL_RETURNED: ("不予拘留并退回案卷", "file returned"),
+    Event.REFERRAL_ORDERED: ("上级部门责令移送", "transfer ordered by the superior"),
+    Event.DETENTION_DECISION_RECEIVED: (
+        "收到行政拘留决定书(抄送)",
+        "copy of the detention decision received",
+    ),
+    Event.RETURN_NOTICE_RECEIVED: ("收到退回案卷材料告知书", "notice returning the file received"),
+    Event.REFERRAL_ORDER_RECEIVED: ("收到责令移送通知", "order to transfer received"),
+    Event.DOCUMENT_FAILED: ("文书送达失败", "notice not delivered"),
+}
+
+# What each unit of a period is called, in Chinese and English: "3天", "5个工作日"; "3 days" ("1 day").
+UNIT_LABELS: dict[Unit, tuple[str, str]] = {
+    Unit.DAYS: ("天", "days"),
+    Unit.WORKING_DAYS: ("个工作日", "working days"),
+    Unit.HOURS: ("小时", "hours"),
+    Unit.MINUTES: ("分钟", "minutes"),
+    Unit.SECONDS: ("秒", "seconds"),
+}

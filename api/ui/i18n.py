@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import gettext
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,21 @@ from babel.messages.pofile import read_po
 from markupsafe import Markup, escape
 
 from cases.agencies import AgencyRegistry
+from cases.checklists import CATALOGUE
+from cases.profile import Period
 from cases.profiles import default_profiles
 from cases.steps import STEPS
+from cases.triage import CRITERION_WORDS
 from cases.vocabulary import (
     DOCUMENT_LABELS,
+    EVENT_LABELS,
+    PARTY_LABELS,
     ROLE_LABELS,
     STAGE_LABELS,
+    UNIT_LABELS,
     DocumentKind,
+    Event,
+    Party,
     Role,
     Stage,
 )
@@ -144,6 +152,19 @@ def clock_name(mechanism: str, key: str, lang: str) -> str:
     return spec.title_en if lang == "en" else spec.title_zh
 
 
+def clock_source(mechanism: str, key: str, source: str, lang: str) -> str:
+    """A case's clock's source in ``lang``: in Chinese, the ``source_zh`` of the mechanism's clock of
+    that name while the mechanism still cites what the case's clock does (a running case keeps the
+    profile it started with); otherwise the source the case carries."""
+    if lang == "en":
+        return source
+    profile = default_profiles().get(mechanism)
+    spec = profile.clocks.get(key.split(":", 1)[0]) if profile is not None else None
+    if spec is None or spec.source != source:
+        return source
+    return spec.source_zh
+
+
 def track_label(track: str, lang: str) -> str:
     return gettext_for(lang)(TRACK_LABELS.get(track, track))
 
@@ -168,6 +189,32 @@ def stage_label(stage: str, lang: str) -> str:
 
 def role_label(role: str | None, lang: str) -> str:
     return _label(ROLE_LABELS, Role, role, lang) if role else ""
+
+
+def party_label(party: str, lang: str) -> str:
+    return _label(PARTY_LABELS, Party, party, lang)
+
+
+def listed(names: Iterable[str], lang: str) -> str:
+    """Names in a row: 、 between them in Chinese, a comma in English."""
+    return (", " if lang == "en" else "、").join(names)
+
+
+def events_label(events: Iterable[str], lang: str) -> str:
+    return listed((_label(EVENT_LABELS, Event, e, lang) for e in events), lang)
+
+
+def stages_label(stages: Iterable[str], lang: str) -> str:
+    return listed((stage_label(s, lang) for s in stages), lang)
+
+
+def period_label(period: Period, lang: str) -> str:
+    """A clock's period with its unit in words: "3天", "5个工作日"; "3 days", "1 working day" (every
+    unit's English is a plural in -s)."""
+    zh, en = UNIT_LABELS[period.unit]
+    if lang == "en":
+        return f"{period.length} {en.removesuffix('s') if period.length == 1 else en}"
+    return f"{period.length}{zh}"
 
 
 def agency_name(registry: AgencyRegistry, code: str | None, lang: str) -> Markup:
@@ -202,6 +249,22 @@ def action_label(action: str, lang: str) -> str:
     return gettext_for(lang)(SYSTEM_STEPS.get(action, action))
 
 
+def evidence_kind_label(kind: str, lang: str) -> str:
+    """An evidence item's kind by its name in the checklists' catalogue (its key where it has none)."""
+    found = CATALOGUE.get(kind)
+    if found is None:
+        return kind
+    return found.label_en if lang == "en" else found.label_zh
+
+
+def criterion_label(code: str, lang: str) -> str:
+    """A key-linkage criterion of D1-rules §二 by name (its code where it has none)."""
+    said = CRITERION_WORDS.get(code)
+    if said is None:
+        return code
+    return said.en if lang == "en" else said.zh
+
+
 def words(lang: str, registry: AgencyRegistry) -> dict[str, Any]:
     """What a page's template names things with, in ``lang``."""
     translate = gettext_for(lang)
@@ -213,6 +276,8 @@ def words(lang: str, registry: AgencyRegistry) -> dict[str, Any]:
             name, value, lang, mechanism
         ),
         "track_label": lambda track: track_label(track, lang),
+        "criterion_label": lambda code: criterion_label(code, lang),
+        "evidence_kind": lambda kind: evidence_kind_label(kind, lang),
         "classification_label": lambda value: classification_label(value, lang),
         "mechanism_title": lambda name: mechanism_title(name, lang),
         "clock_name": lambda mechanism, key: clock_name(mechanism, key, lang),
@@ -221,5 +286,10 @@ def words(lang: str, registry: AgencyRegistry) -> dict[str, Any]:
         "document_label": lambda kind: document_label(kind, lang),
         "agency": lambda code: agency_name(registry, code, lang),
         "role_label": lambda role: role_label(role, lang),
+        "party_label": lambda party: party_label(party, lang),
+        "events_label": lambda events: events_label(events, lang),
+        "stages_label": lambda stages: stages_label(stages, lang),
+        "period_label": lambda period: period_label(period, lang),
+        "clock_source": lambda mechanism, key, source: clock_source(mechanism, key, source, lang),
         "whose_move": lambda agency, role: whose_move(registry, agency, role, lang),
     }

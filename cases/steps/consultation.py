@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from cases.agencies import AgencyKind
 from cases.change import AskExpert, Change
 from cases.context import Context, Reason, Refusal
-from cases.effects import Notice, NoticeKind
+from cases.effects import NoticeKind, notice
 from cases.limits import AgencyCode, Conclusion, RequestId, Subject
 from cases.model import Actor, CaseState, ExpertRequest
 from cases.parties import holders, role_fits
 from cases.payloads import Payload, Reasoned
+from cases.phrases import Both
 from cases.steps.base import OFFICER_OR_APPROVER, OVERSIGHT, PROCURATOR, step
 from cases.steps.conditions import open_request_of, open_requests_of, room_for_requests
 from cases.vocabulary import OPEN_STAGES, Branch, Event, Party, RequestKind, Role
@@ -66,11 +67,15 @@ def convene_consultation(c: Change, p: Reasoned) -> None:
     if not c.ctx.profile.consultation_invites:
         return
     c.note(invited=", ".join(invited))
+    who = c.ctx.registry.named(c.by.agency)
     c.tell(
-        Notice(
+        notice(
             NoticeKind.CONSULTATION,
             invited,
-            f"{c.by.agency} convenes a joint consultation on case {s.case_id}: {p.reasons}",
+            Both(
+                f"{who.zh}召集案件{s.case_id}的联合会商：{p.reasons}",
+                f"{c.by.agency} convenes a joint consultation on case {s.case_id}: {p.reasons}",
+            ),
         )
     )
 

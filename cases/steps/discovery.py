@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.effects import Notice, NoticeKind
+from cases.effects import NoticeKind, notice
 from cases.limits import Reasons
 from cases.model import Actor, CaseFacts, CaseState
 from cases.payloads import Payload, Reasoned
+from cases.phrases import Both
 from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import PRE_REFERRAL
 from cases.triage import triage
@@ -111,11 +112,15 @@ def request_early_intervention(c: Change, p: Reasoned) -> None:
     s = c.case
     s.early_intervention_requested_at = c.now
     c.emit(Event.EARLY_INTERVENTION_REQUESTED)
+    owner = c.ctx.registry.named(s.owner_agency)
     c.tell(
-        Notice(
+        notice(
             NoticeKind.EARLY_INTERVENTION,
             [s.police_agency] if s.police_agency else [],
-            f"{s.owner_agency} asks the police to intervene early in case {s.case_id}",
+            Both(
+                f"{owner.zh}请公安机关提前介入案件{s.case_id}",
+                f"{s.owner_agency} asks the police to intervene early in case {s.case_id}",
+            ),
         )
     )
 

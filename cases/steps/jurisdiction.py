@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.effects import Notice, NoticeKind
+from cases.effects import NoticeKind, notice
 from cases.limits import AgencyCode, Reasons
 from cases.model import Actor, CaseState, TransferState
 from cases.payloads import Payload, Reasoned
+from cases.phrases import Both
 from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import PRE_REFERRAL, open_clock, transfer_pending
 from cases.vocabulary import Branch, Event, Party
@@ -96,11 +97,15 @@ def transfer_jurisdiction(c: Change, p: ToAgency) -> None:
     s.transfer = TransferState(p.agency, c.now, p.reasons)
     c.note(target=p.agency)
     c.emit(Event.TRANSFER_SENT)
+    owner = c.ctx.registry.named(s.owner_agency)
     c.tell(
-        Notice(
+        notice(
             NoticeKind.TRANSFER,
             [p.agency],
-            f"{s.owner_agency} transfers case {s.case_id} to you: {p.reasons}",
+            Both(
+                f"{owner.zh}将案件{s.case_id}移送贵单位：{p.reasons}",
+                f"{s.owner_agency} transfers case {s.case_id} to you: {p.reasons}",
+            ),
         )
     )
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from cases.change import Change
 from cases.context import Context, Reason, Refusal
-from cases.effects import Notice, NoticeKind
+from cases.effects import NoticeKind, notice
 from cases.limits import ClockKey, Instruction
 from cases.model import Actor, CaseState, ClockState
 from cases.parties import holders
 from cases.payloads import Payload, Reasoned
+from cases.phrases import Both
 from cases.steps.base import OVERSIGHT, PROCURATOR, step
 from cases.vocabulary import OPEN_STAGES, Event, Party
 
@@ -57,7 +58,14 @@ def direct(c: Change, p: Direction) -> None:
     s = c.case
     c.emit(Event.DIRECTED)
     owners = sorted({k.owner_agency for k in s.open_clocks() if k.owner_agency})
-    c.tell(Notice(NoticeKind.INSTRUCTION, owners or [s.owner_agency], f"{c.by.agency}: {p.note}"))
+    who = c.ctx.registry.named(c.by.agency)
+    c.tell(
+        notice(
+            NoticeKind.INSTRUCTION,
+            owners or [s.owner_agency],
+            Both(f"{who.zh}督办：{p.note}", f"{c.by.agency}: {p.note}"),
+        )
+    )
 
 
 def unanswered(state: CaseState, agencies: list[str]) -> list[ClockState]:

@@ -134,7 +134,7 @@ async def test_the_clock_rules_of_every_mechanism(
     assert page.status_code == 200
     for mechanism in ("env-police", "national-2017", "urban-police", "township-county"):
         assert f'id="rules-{mechanism}"' in page.text
-    assert "O310 Art. 5" in page.text
+    assert "O310 第5条第2款" in page.text  # Chinese by default; English: test_i18n.py
 
 
 async def test_the_session_cookie_is_secure_over_https(stack: InProcess) -> None:

@@ -3,6 +3,8 @@ officer filing it, and an escalation reaching the leader's inbox without a reloa
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from playwright.async_api import Browser, Dialog, Page, expect
 
@@ -142,6 +144,9 @@ async def test_an_escalation_reaches_the_leaders_inbox_without_a_reload(
     await expect(page.locator("#timeline")).to_contain_text("签收督办")
     await page.goto(f"{stack.api}/inbox")
     await expect(row).to_have_attribute("data-state", "acknowledged")
+    await expect(row).to_contain_text(
+        re.compile(r"已签收 \d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+    )  # and when
     await expect(page.locator(f'#acknowledge form[data-case="{case_id}"]')).to_have_count(0)
     await ok(act(api, stack, case_id, "approve_referral", HEAD))
     # The owner acted: the escalation stops, and the inbox keeps what reached the leader and what

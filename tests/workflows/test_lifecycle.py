@@ -582,6 +582,8 @@ async def test_a_refused_delivery_waits_for_a_person_then_goes_through(
         assert len(fakes.deliveries) == 1  # a 4xx is not retried
         failed = fakes.notices_of(NoticeKind.DELIVERY_FAILED)
         assert len(failed) == 1
+        assert failed[0].text.startswith(f"案件{case.case_id}的移送未能送达：")
+        assert failed[0].text_en.startswith(f"the referral of case {case.case_id} was not ")
         await case.act("resend_referral", EPB_OFFICER, note="已补签移送书")
         await delivered(case)
         state = (await case.view()).state
