@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck suite venv clean histories run demo bench bench-quick messages keys tour-keys
+.PHONY: test lint typecheck suite venv clean histories run demo bench bench-quick messages keys tour-keys replay-check migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,3 +68,11 @@ keys: $(STAMP)
 # The demo keys as the README's tour names them: eval "$$(make -s tour-keys)"
 tour-keys: $(STAMP)
 	@$(BIN)/python -m devstack --keys
+
+# Replay the running workflows' histories (on the server the settings name) against this code.
+replay-check: $(STAMP)
+	$(BIN)/linkage replay-check
+
+# Draft the read model's next migration from the models: make migration MSG="what changes"
+migration: $(STAMP)
+	$(BIN)/alembic -c store/alembic.ini revision --autogenerate -m "$(MSG)"

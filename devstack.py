@@ -32,7 +32,7 @@ import httpx
 
 from cases.agencies import default_registry
 from settings import Settings
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from store.principals import authenticate, create_key
 from workflows.search import CLI_FLAGS
 
@@ -182,7 +182,7 @@ class Stack:
 def demo_keys(data_dir: Path, settings: Settings) -> list[tuple[str, str, str, str]]:
     """One key per role, kept (in plain text, for the demonstration only) in the data folder."""
     engine = make_engine(settings.database)
-    create_tables(engine)
+    migrate(engine)
     file = data_dir / "demo-keys.json"
     known: dict[str, str] = json.loads(file.read_text()) if file.exists() else {}
     keys = []

@@ -29,7 +29,8 @@ from api.ui import routes as ui
 from api.ui import work
 from cases.agencies import default_registry
 from settings import Settings
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
+from telemetry import API_SERVICE, Tracing, tracing
 from worker import load_domain
 from workflows.engine import connect
 
@@ -43,15 +44,20 @@ Every instant in an answer is UTC, ISO 8601 to the microsecond, with `Z`: `2026-
 """
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, client: Client | None = None, traced: Tracing | None = None
+) -> FastAPI:
+    """The application. Traced (``telemetry``) when ``traced`` is given or the environment names an
+    OTLP endpoint; a ``client`` given here is used as it is (traced by whoever made it)."""
     settings = settings or Settings()
+    traced = traced or tracing(API_SERVICE)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         load_domain()
         engine = make_engine(settings.database)
-        await run_in_threadpool(create_tables, engine)
-        temporal = client or await connect(settings)
+        await run_in_threadpool(migrate, engine)
+        temporal = client or await connect(settings, tracing=traced)
         app.state.services = Services(settings, engine, temporal, default_registry())
         log.info(
             "api started",
@@ -114,4 +120,6 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Metrics)
+    if traced is not None:
+        traced.instrument_api(app)
     return app

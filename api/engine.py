@@ -125,7 +125,9 @@ async def open_case(services: Services, intake: CaseIntake, now: datetime) -> Op
         return await repeat_intake(services, intake)
     except RPCError as exc:
         raise unavailable(services, exc.message) from None
-    record = case_record(state, transition.entries, services.registry, now, intake=intake)
+    record = case_record(
+        state, transition.entries, services.registry, now, intake=intake, profile=rules.profile
+    )
     try:
         await run_in_threadpool(record_case_events, services.engine, record)
     except SQLAlchemyError as exc:  # the case is open, and writes its opening itself

@@ -12,7 +12,7 @@ from cases.agencies import default_registry
 from cases.parties import role_fits
 from cases.vocabulary import Role
 from settings import Settings
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from store.principals import create_key, list_keys, revoke
 
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     engine = make_engine(Settings().database)
-    create_tables(engine)
+    migrate(engine)
     if args.command == "create":
         agency = default_registry().find(args.agency)
         if agency is None:

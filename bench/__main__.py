@@ -22,7 +22,7 @@ from pathlib import Path
 from bench import bare, product, readmodel
 from bench.harness import Measured, machine, profiled, rss_mib, start_stack, where_time_goes
 from devstack import ROOT
-from store.db import make_engine
+from store.db import drop_everything, make_engine
 
 
 @dataclass
@@ -113,11 +113,9 @@ async def run(quick: bool, with_postgres: bool, profile: bool) -> tuple[str, lis
                 readmodel.seed(source, url, size, templates).dispose()
                 sized.append(await readmodel.measure(bench, "sqlite", url, size, 100))
                 if pg is not None:
-                    from sqlmodel import SQLModel
-
                     seeded = readmodel.seed(source, pg, size, templates)
                     sized.append(await readmodel.measure(bench, "postgresql", pg, size, 100))
-                    SQLModel.metadata.drop_all(seeded)
+                    drop_everything(seeded)
                     seeded.dispose()
         source.dispose()
     finally:

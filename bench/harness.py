@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import Ports, Stack, wait_up
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from store.principals import create_key
 from tests.services import free_port
 
@@ -116,7 +116,7 @@ def start_stack(env: dict[str, str] | None = None) -> Bench:
     stack = Stack(data, ports)
     stack.env.update({"LINKAGE_LOG_JSON": "true", "LINKAGE_LOG_LEVEL": "WARNING", **(env or {})})
     engine = make_engine(f"sqlite:///{(data / 'linkage.db').as_posix()}")
-    create_tables(engine)
+    migrate(engine)
     keys = {}
     for agency, role in PEOPLE:
         _, key = create_key(engine, name=f"{agency} {role}", agency=agency, role=role)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, MetaData, insert, select, text
 
 from bench.harness import Bench, Measured, drive, settled
 from devstack import wait_up
-from store.db import create_tables, make_engine, session_scope
+from store.db import make_engine, migrate, session_scope
 from store.figures import resum
 from tests.services import free_port
 
@@ -37,7 +37,7 @@ def seed(source: Engine, target_url: str, size: int, templates: list[str]) -> En
     """A read model of ``size`` cases, copies of the source's ``templates`` in turn, with the
     source's keys."""
     target = make_engine(target_url)
-    create_tables(target)
+    migrate(target)
     meta = MetaData()
     meta.reflect(source)
     with source.connect() as read:

@@ -12,6 +12,8 @@ from sqlmodel import Field, SQLModel
 
 from cases.clocks import escalation_level, next_deadline, whose_move
 from cases.model import CaseState
+from cases.profile import Profile
+from cases.stalled import stalled_at
 from cases.vocabulary import Classification, Role, Stage
 
 
@@ -39,9 +41,13 @@ class CaseProjection(SQLModel):
     closed_at: datetime | None = None
     delivery_error: str | None = Field(default=None, max_length=2000)
     referred: bool = False  # the referral was sent (whatever came of it)
+    # When, with nothing happening, the case counts as stalled (``cases.stalled.stalled_at``).
+    stalled_at: datetime | None = None
 
 
-def projection(state: CaseState, now: datetime) -> CaseProjection:
+def projection(state: CaseState, now: datetime, profile: Profile | None = None) -> CaseProjection:
+    """``profile`` is the case's own copy of its mechanism (without it, nothing says when the case
+    would stall)."""
     move_agency, move_role = whose_move(state)
     return CaseProjection(
         case_id=state.case_id,
@@ -66,4 +72,5 @@ def projection(state: CaseState, now: datetime) -> CaseProjection:
         closed_at=state.closed_at,
         delivery_error=state.referral.delivery_error,
         referred=state.referral.sent_at is not None,
+        stalled_at=stalled_at(state, profile, now),
     )

@@ -5,10 +5,11 @@ the overview lists such cases for the joint office (issue 13)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from cases.calendar import Unit
+from cases.clocks import next_deadline
+from cases.model import CaseState
 from cases.profile import Period, Profile
 
 _SPANS = {
@@ -24,11 +25,12 @@ def span(period: Period) -> timedelta:
     return period.length * _SPANS[period.unit]
 
 
-def quiet_since(profiles: Mapping[str, Profile], now: datetime) -> dict[str, datetime]:
-    """For each mechanism that flags stalled cases: a case with no clock running and no step since
-    before this instant is stalled."""
-    return {
-        name: now - span(profile.stalled_after.period)
-        for name, profile in profiles.items()
-        if profile.stalled_after is not None
-    }
+def stalled_at(state: CaseState, profile: Profile | None, now: datetime) -> datetime | None:
+    """When the case counts as stalled if nothing happens from ``now``, by the mechanism the case
+    itself runs under; none while a clock runs (the clock's own reminders and escalations watch it),
+    once it is closed, or in a mechanism that does not flag stalled cases."""
+    if profile is None or profile.stalled_after is None:
+        return None
+    if state.stage.closed or next_deadline(state) is not None:
+        return None
+    return now + span(profile.stalled_after.period)

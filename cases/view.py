@@ -71,7 +71,7 @@ def view_of(state: CaseState, caller: Caller | None, ctx: Context) -> CaseView:
             allowed.append(Allowed(step.name, choices))
     return CaseView(
         state=state,
-        summary=projection(state, ctx.now),
+        summary=projection(state, ctx.now, ctx.profile),
         moves=moves(state, ctx),
         allowed=allowed,
         referral_checklist=referral_lines(state, ctx.profile),

@@ -7,7 +7,6 @@ would show the same person.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,31 +92,19 @@ def _count(session: Session, where: ColumnElement[bool]) -> int:
     return int(session.exec(select(func.count()).select_from(ClockRow).where(where)).one())
 
 
-def stalled(scope: Scope, mechanism: str, since: datetime) -> ColumnElement[bool]:
-    """Open cases of ``mechanism`` with no clock running and no step since ``since``: one range
-    of ``ix_cases_quiet``."""
-    return and_(
-        visible(scope),
-        QUIET,
-        col(CaseRow.mechanism) == mechanism,
-        col(CaseRow.updated_at) < since,
-    )
+def stalled(scope: Scope, now: datetime) -> ColumnElement[bool]:
+    """Cases stalled by ``now``, each by its own mechanism's measure (``cases.stalled.stalled_at``,
+    written by the case): one range of ``ix_cases_stalled``. A case whose workflow ended is the
+    sweep's to report, not this list's."""
+    return and_(visible(scope), QUIET, col(CaseRow.stalled_at) < now)
 
 
-def _stalled(
-    session: Session, scope: Scope, quiet_since: Mapping[str, datetime]
-) -> tuple[list[CaseRow], int]:
-    """The longest quiet first (``cases.stalled.quiet_since`` gives each mechanism's instant), and
-    how many, counted up to ``STALLED_COUNTED``: a range per mechanism, merged here."""
-    rows: list[CaseRow] = []
-    counted = 0
-    for mechanism, since in quiet_since.items():
-        where = stalled(scope, mechanism, since)
-        order = (col(CaseRow.updated_at), col(CaseRow.case_id))
-        rows += session.exec(select(CaseRow).where(where).order_by(*order).limit(SHOWN))
-        counted += _counted(session, where)
-    rows.sort(key=lambda r: (r.updated_at, r.case_id))
-    return rows[:SHOWN], min(counted, STALLED_COUNTED)
+def _stalled(session: Session, scope: Scope, now: datetime) -> tuple[list[CaseRow], int]:
+    """The longest stalled first, and how many, counted up to ``STALLED_COUNTED``."""
+    where = stalled(scope, now)
+    order = (col(CaseRow.stalled_at), col(CaseRow.case_id))
+    rows = list(session.exec(select(CaseRow).where(where).order_by(*order).limit(SHOWN)))
+    return rows, _counted(session, where)
 
 
 def overview(
@@ -125,7 +112,6 @@ def overview(
     scope: Scope,
     now: datetime,
     end_of_today: datetime,
-    quiet_since: Mapping[str, datetime] | None = None,
 ) -> Overview:
     running = running_clocks(scope)
     late = and_(running, col(ClockRow.due_at) < now)
@@ -168,7 +154,7 @@ def overview(
                 .limit(SHOWN)
             )
         )
-        stalled_cases, stalled_count = _stalled(session, scope, quiet_since or {})
+        stalled_cases, stalled_count = _stalled(session, scope, now)
         return Overview(
             stalled=stalled_cases,
             stalled_count=stalled_count,
@@ -220,3 +206,21 @@ def inbox(
                 if agency in k.escalated_to
             ][:HISTORY]
         return lines
+
+
+def open_escalations(engine: Engine) -> dict[tuple[str, int], int]:
+    """Running clocks escalated, by region and rung, over every region: what the API's ``/metrics``
+    reports for on-call (``linkage_escalations_open``)."""
+    ended = select(CaseRow.case_id).where(col(CaseRow.workflow_status).is_not(None))
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ClockRow.region, ClockRow.escalation_level, func.count())
+            .where(
+                col(ClockRow.closed_at).is_(None),
+                col(ClockRow.paused_at).is_(None),
+                col(ClockRow.escalation_level) > 0,
+                col(ClockRow.case_id).not_in(ended),
+            )
+            .group_by(col(ClockRow.region), col(ClockRow.escalation_level))
+        ).all()
+    return {(str(region), int(level)): int(n) for region, level, n in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 from collections.abc import Iterator, Sequence
@@ -10,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -79,124 +81,66 @@ def _json_without_nul(value: Any) -> str:
     return json.dumps(without_nul(value))
 
 
-def create_tables(engine: Engine) -> None:
-    """The read model's tables, indexes and text search, and what a read model written by an
-    earlier version lacks (until the migrations of the production issue replace this)."""
-    from store.figures import rebuild
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any 64-bit number the read model's database uses for nothing else: the migration lock.
+MIGRATION_LOCK = 0x6C696E6B61676501
 
-    before = set(inspect(engine).get_table_names())
-    SQLModel.metadata.create_all(engine)
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the read model to this version's schema with its migrations (``store/migrations``).
+    Every process runs it on start (the API replicas and workers at once, in production): one at a
+    time, under a lock, so the others find the work done. A read model made before migrations is
+    adopted first (``store.legacy``)."""
+    with _migration_lock(engine), engine.begin() as connection:
+        found = set(inspect(connection).get_table_names())
+        if "cases" in found and "alembic_version" not in found:
+            from store.legacy import adopt
+
+            adopt(connection, found)
+            command.stamp(alembic_config(connection), "head")
+            return
+        command.upgrade(alembic_config(connection), revision)
+
+
+def drop_everything(engine: Engine) -> None:
+    """Empty a throw-away PostgreSQL database (a test's, a benchmark's) as a new one would be:
+    tables, the migrations' version and the search's extension."""
+    assert engine.dialect.name == "postgresql", "only for throw-away PostgreSQL databases"
     with engine.begin() as connection:
-        if "clocks" in before and "region" not in {
-            c["name"] for c in inspect(connection).get_columns("clocks")
-        }:
-            connection.execute(
-                text("ALTER TABLE clocks ADD COLUMN region VARCHAR(40) NOT NULL DEFAULT ''")
-            )
-            connection.execute(
-                text(
-                    "UPDATE clocks SET region = "
-                    "(SELECT region FROM cases WHERE cases.case_id = clocks.case_id)"
-                )
-            )
-        added = _add_new_columns(connection, before)
-        if "move_agency" in added.get("cases", ()):
-            _fill_whose_move(connection)
-        # Replaced by the partial indexes of open clocks (the planner took it, and read every row).
-        connection.execute(text("DROP INDEX IF EXISTS ix_clocks_open_due"))
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name in before:
-                for index in table.indexes:
-                    index.create(connection, checkfirst=True)
-        _text_search(connection, fresh="cases" not in before)
-    if "cases" in before and "case_figures" not in before:
-        with session_scope(engine) as session:
-            rebuild(session)
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
 
 
-def _add_new_columns(connection: Connection, before: set[str]) -> dict[str, list[str]]:
-    """Columns a later version added to a table that was there before: each is nullable, so that
-    it can be added empty; what fills it is up to the caller."""
-    found = inspect(connection)
-    added: dict[str, list[str]] = {}
-    for table in SQLModel.metadata.sorted_tables:
-        if table.name not in before:
-            continue
-        have = {c["name"] for c in found.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in have:
-                continue
-            if not column.nullable:  # pragma: no cover - a guard for later versions
-                raise RuntimeError(f"{table.name}.{column.name} is new and not nullable")
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
-            added.setdefault(table.name, []).append(column.name)
-    return added
+def alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
 
 
-def _fill_whose_move(connection: Connection) -> None:
-    """Whose move, for cases written before it was kept: the holder of the next due running clock
-    (as ``cases.clocks.whose_move`` decides it), else the owning agency's officers; until the
-    case's next write writes it as the case decides."""
-    first = (
-        "(SELECT k.{column} FROM clocks k WHERE k.case_id = cases.case_id AND k.closed_at IS NULL"
-        " AND k.paused_at IS NULL AND k.owner_agency <> '' ORDER BY k.due_at, k.ordinal LIMIT 1)"
-    )
-    connection.execute(
-        text(
-            f"UPDATE cases SET move_agency = COALESCE({first.format(column='owner_agency')}, "
-            f"owner_agency), move_role = COALESCE({first.format(column='owner_role')}, 'officer') "
-            "WHERE closed_at IS NULL"
-        )
-    )
-
-
-# SQLite: an FTS5 table of trigrams over the case's searchable text, kept by triggers. Its rows are
-# the cases' rowids (a VACUUM may renumber them: ``INSERT INTO cases_text(cases_text) VALUES
-# ('rebuild')`` renews it; the search confirms every candidate against the case row either way).
-FTS = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_text USING fts5(case_id, subject, intake_ref, "
-    "content='cases', content_rowid='rowid', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS cases_text_ai AFTER INSERT ON cases BEGIN "
-    "INSERT INTO cases_text(rowid, case_id, subject, intake_ref) "
-    "VALUES (new.rowid, new.case_id, new.subject, new.intake_ref); END",
-    "CREATE TRIGGER IF NOT EXISTS cases_text_ad AFTER DELETE ON cases BEGIN "
-    "INSERT INTO cases_text(cases_text, rowid, case_id, subject, intake_ref) "
-    "VALUES ('delete', old.rowid, old.case_id, old.subject, old.intake_ref); END",
-    "CREATE TRIGGER IF NOT EXISTS cases_text_au AFTER UPDATE OF case_id, subject, intake_ref "
-    "ON cases BEGIN "
-    "INSERT INTO cases_text(cases_text, rowid, case_id, subject, intake_ref) "
-    "VALUES ('delete', old.rowid, old.case_id, old.subject, old.intake_ref); "
-    "INSERT INTO cases_text(rowid, case_id, subject, intake_ref) "
-    "VALUES (new.rowid, new.case_id, new.subject, new.intake_ref); END",
-)
-# PostgreSQL: trigram indexes that serve the search's LIKE on each searched column.
-TRIGRAMS = tuple(
-    f"CREATE INDEX IF NOT EXISTS ix_cases_trgm_{column} ON cases "
-    f"USING gin (lower({column}) gin_trgm_ops)"
-    for column in ("subject", "case_id", "intake_ref")
-)
-
-
-def _text_search(connection: Connection, fresh: bool) -> None:
-    if connection.dialect.name == "sqlite":
-        had = bool(
-            connection.execute(
-                text("SELECT 1 FROM sqlite_master WHERE name = 'cases_text'")
-            ).first()
-        )
-        for statement in FTS:
-            connection.execute(text(statement))
-        if not had and not fresh:  # cases written before the index: take them in
-            connection.execute(text("INSERT INTO cases_text(cases_text) VALUES ('rebuild')"))
-    elif connection.dialect.name == "postgresql":
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """PostgreSQL: a session advisory lock. SQLite: a lock file next to the database (the database's
+    own lock is taken only at the first write, after each process has read the version it is at)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            with connection.begin_nested():
-                connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-                for statement in TRIGRAMS:
-                    connection.execute(text(statement))
-        except DBAPIError as exc:  # no right to add the extension: search still works, slower
-            log.warning("text search without trigram indexes", error=str(exc.orig)[:200])
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -93,8 +93,8 @@ NOT_REFERRED = text(
     f"AND suggested IN ({', '.join(sorted(repr(c.value) for c in REFERABLE))})"
 )
 
-# Open cases with no clock running and a live workflow: the ones that can stall (issue 13).
-QUIET = text("closed_at IS NULL AND next_deadline IS NULL AND workflow_status IS NULL")
+# Cases that may stall (``stalled_at`` is set only while no clock runs) with a live workflow.
+QUIET = text("stalled_at IS NOT NULL AND workflow_status IS NULL")
 
 
 class CaseRow(CaseProjection, table=True):
@@ -128,10 +128,9 @@ class CaseRow(CaseProjection, table=True):
             postgresql_where=NOT_REFERRED,
         ),
         Index(
-            "ix_cases_quiet",
+            "ix_cases_stalled",
             "region",
-            "mechanism",
-            "updated_at",
+            "stalled_at",
             "case_id",
             sqlite_where=QUIET,
             postgresql_where=QUIET,

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from store.principals import create_key
 from tests.services import PAYLOAD_ENV, ROOT, free_port, wait_http
 
@@ -60,7 +60,7 @@ class Stack:
         return {"Authorization": f"Bearer {self.key(agency, role)}"}
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
             args, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
@@ -72,7 +72,7 @@ def running_stack(dev_server: WorkflowEnvironment) -> Iterator[Stack]:
     data = Path(tempfile.mkdtemp(prefix="linkage-api-"))
     database = f"sqlite:///{data / 'read.db'}"
     engine = make_engine(database)
-    create_tables(engine)
+    migrate(engine)
     api_port, sim_port = free_port(), free_port()
     api, simulator = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sim_port}"
     common = {
@@ -88,17 +88,19 @@ def running_stack(dev_server: WorkflowEnvironment) -> Iterator[Stack]:
     stack = Stack(api, simulator, engine, data)
     try:
         stack.processes.append(
-            _start(
+            start_process(
                 [sys.executable, "-m", "simulator", "--port", str(sim_port)],
                 common,
                 data / "simulator.log",
             )
         )
         stack.processes.append(
-            _start([sys.executable, "-m", "worker"], common, data / "worker.log")
+            start_process([sys.executable, "-m", "worker"], common, data / "worker.log")
         )
         stack.processes.append(
-            _start([sys.executable, "-m", "api", "--port", str(api_port)], common, data / "api.log")
+            start_process(
+                [sys.executable, "-m", "api", "--port", str(api_port)], common, data / "api.log"
+            )
         )
         wait_http(f"{simulator}/healthz", stack.processes[0])
         wait_http(f"{api}/healthz", stack.processes[2], timeout=60)
@@ -107,11 +109,17 @@ def running_stack(dev_server: WorkflowEnvironment) -> Iterator[Stack]:
             stack.keys[(agency, role)] = key
         yield stack
     finally:
-        for process in reversed(stack.processes):
-            process.terminate()
-        for process in stack.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(stack.processes)
         engine.dispose()
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate, last started first; kill what has not stopped within 15 seconds."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

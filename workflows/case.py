@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from cases.ids import step_key
     from cases.intake import CaseIntake, IntakeError, differences
     from cases.limits import KEPT_CLOSED_CLOCKS
-    from cases.model import CaseState
+    from cases.model import CaseState, TimelineEntry
     from cases.profile import Profile
     from cases.profiles import profile_from_data
     from cases.projection import projection
@@ -296,18 +296,7 @@ class CaseWorkflow:
         if not entries:
             return
         first = held.evidence_recorded
-        record = case_record(
-            case,
-            entries,
-            self._registry,
-            workflow.now(),
-            evidence_from=first,
-            intake=None if held.intake_recorded else self.wf.intake,
-            # Archived: what it may be reopened from once its history is gone (a recommendation
-            # to refer, an order to transfer).
-            archived=ArchivedCase(self.wf.profile, case) if case.stage.closed else None,
-            stored=self._stored(),
-        )
+        record = self._record(entries, first, None if held.intake_recorded else self.wf.intake)
         if not await calls.record(record):
             return  # the entries wait in the outbox
         sent = {e.seq for e in entries}
@@ -316,6 +305,24 @@ class CaseWorkflow:
         held.intake_recorded = True
         if not held.outbox:
             trim(case, KEPT_CLOSED_CLOCKS)
+
+    def _record(
+        self, entries: list[TimelineEntry], evidence_from: int, intake: CaseIntake | None
+    ) -> CaseRecord:
+        case = self.case
+        return case_record(
+            case,
+            entries,
+            self._registry,
+            workflow.now(),
+            evidence_from=evidence_from,
+            intake=intake,
+            # Archived: what it may be reopened from once its history is gone (a recommendation
+            # to refer, an order to transfer).
+            archived=ArchivedCase(self.wf.profile, case) if case.stage.closed else None,
+            stored=self._stored(),
+            profile=self._profile,
+        )
 
     def _stored(self) -> StoredCase:
         """The case as it stands, for its page: what could change it unseen is said with it (a
@@ -348,7 +355,10 @@ class CaseWorkflow:
             case = self.case
             await calls.record(
                 CaseRecord(
-                    case.case_id, projection(case, workflow.now()), [], stored=self._stored()
+                    case.case_id,
+                    projection(case, workflow.now(), self._profile),
+                    [],
+                    stored=self._stored(),
                 )
             )
 
@@ -409,7 +419,7 @@ class CaseWorkflow:
         created = not held.opened_by_update
         held.opened_by_update = True
         await workflow.wait_condition(lambda: held.intake_recorded)
-        return Opening(created, projection(self.case, workflow.now()))
+        return Opening(created, projection(self.case, workflow.now(), self._profile))
 
     @open.validator
     def validate_open(self, intake: CaseIntake) -> None:
@@ -493,3 +503,12 @@ class CaseWorkflow:
         view = view_of(self.case, caller, self._ctx())
         view.calls_in_flight = len(self._held.effects)
         return view
+
+    @workflow.query
+    def full_record(self) -> CaseRecord:
+        """What the case holds for its read model, for an operator's rebuild (``linkage rebuild``):
+        its row, clocks, evidence and stored state, and the newest entries it keeps (the read
+        model alone keeps the older ones)."""
+        if self.wf.carried is None:
+            raise ApplicationError(self.wf.intake_error or "the case did not open")
+        return self._record(list(self.case.timeline), 0, self.wf.intake)

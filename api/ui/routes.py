@@ -32,7 +32,6 @@ from cases.calendar import CHINA_TZ
 from cases.model import ClockState
 from cases.profiles import default_profiles
 from cases.rules import clock_rules
-from cases.stalled import quiet_since
 from cases.vocabulary import Stage
 from store.dashboard import STALLED_COUNTED, overview
 from store.principals import Principal, authenticate
@@ -103,7 +102,7 @@ async def signed_in(request: Request, services: ServicesDep) -> Principal:
     """The signed-in person (a dependency of every page but sign-in); otherwise to sign-in."""
     same_origin(request)
     principal = principal_of(
-        secret_for(services.settings.data_dir), services.engine, request.cookies.get(COOKIE)
+        secret_for(services.settings), services.engine, request.cookies.get(COOKIE)
     )
     if principal is None:
         raise SignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -225,7 +224,7 @@ async def login(
     cross_site = https and not same_site(str(request.base_url), services.settings.temporal_ui_url)
     response.set_cookie(
         COOKIE,
-        issue(secret_for(services.settings.data_dir), principal),
+        issue(secret_for(services.settings), principal),
         max_age=LIFETIME,
         httponly=True,
         samesite="none" if cross_site else "lax",
@@ -264,7 +263,6 @@ async def overview_page(
         scope_for(principal, services.registry),
         now,
         today_end,
-        quiet_since(default_profiles(), now),
     )
     stages = [s.value for s in Stage]
     return render(

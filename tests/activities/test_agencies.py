@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from cases.vocabulary import DocumentKind
 from settings import Settings
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from tests.workflows.driver import (
     EPB_OFFICER,
     PSB_OFFICER,
@@ -40,7 +40,7 @@ async def sim(simulator_url: str) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'read.db'}")
-    create_tables(engine)
+    migrate(engine)
     yield engine
     engine.dispose()
 

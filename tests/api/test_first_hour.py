@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session
 
-from api.ui import routes as ui_routes
-from cases.profiles import default_profiles
 from store import dashboard
+from store.tables import CaseRow
 from tests.api.conftest import InProcess
 from tests.api.helpers import OFFICER, POLICE, act, detail, items, ok, open_case, to_sent
 from tests.api.test_ui import browser_like, sign_in  # noqa: F401 (a fixture)
@@ -117,9 +117,20 @@ async def test_the_overview_flags_a_case_with_no_clock_and_no_step_for_too_long(
     await sign_in(browser_like, stack, *COORDINATOR)
     page = (await browser_like.get("/")).text
     assert f'<tr data-case="{gathering}">' not in page  # quiet for seconds only
-    later = {name: datetime.now(UTC) + timedelta(hours=1) for name in default_profiles()}
-    monkeypatch.setattr(ui_routes, "quiet_since", lambda _profiles, _now: later)
-    monkeypatch.setattr(dashboard, "SHOWN", 10_000)  # every quiet case of the suite is listed
+    # Each case says when it stalls, by its own mechanism (env-police: 15 days after its last step).
+    with Session(stack.engine) as session:
+        row = session.get(CaseRow, gathering)
+        assert row is not None
+        assert row.stalled_at is not None
+        assert row.stalled_at - row.updated_at == timedelta(days=15)
+        clocked = session.get(CaseRow, waiting)
+        assert clocked is not None
+        assert clocked.stalled_at is None
+        # Fifteen days pass for the read model.
+        row.stalled_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(row)
+        session.commit()
+    monkeypatch.setattr(dashboard, "SHOWN", 10_000)  # every stalled case of the suite is listed
     page = (await browser_like.get("/")).text
     stalled = page.split('id="stalled"', 1)[1].split("</table>", 1)[0]
     assert f'data-case="{gathering}"' in stalled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from cases.agencies import AGENCIES_FILE, AgencyKind, load_registry
 from cases.calendar import Unit
 from cases.errors import ConfigError
 from cases.profile import MECHANISMS_DIR
-from cases.profiles import load_profile, load_profiles
-from cases.vocabulary import Branch, Classification, Event, Party, Role
+from cases.profiles import load_profile, load_profiles, profile_data, profile_from_data
+from cases.vocabulary import Branch, Classification, Event, Party, Role, Stage
 
 EXPECTED = {
     "env-police",
@@ -423,16 +424,27 @@ def test_the_handover_cites_the_2020_article() -> None:
 
 
 def test_stalled_after_is_each_mechanisms_supervision_value_in_a_span() -> None:
+    """A case with no clock running stalls its mechanism's span after its last step; a case with
+    a clock running, or closed, does not (its clock's reminders watch it, or it is done)."""
     from datetime import UTC, datetime, timedelta
 
     from cases.profiles import default_profiles
-    from cases.stalled import quiet_since
+    from cases.stalled import stalled_at
+    from tests.domain.cases_at import case_at
+    from tests.domain.test_figures import clock
 
     now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-    quiet = quiet_since(default_profiles(), now)
-    assert quiet["env-police"] == now - timedelta(days=15)
-    assert quiet["demo-fast"] == now - timedelta(minutes=3)
-    for name, profile in default_profiles().items():
+    profiles = default_profiles()
+    gathering = case_at(Stage.EVIDENCE)
+    assert not gathering.open_clocks()
+    assert stalled_at(gathering, profiles["env-police"], now) == now + timedelta(days=15)
+    assert stalled_at(gathering, profiles["demo-fast"], now) == now + timedelta(minutes=3)
+    assert stalled_at(gathering, None, now) is None
+    timed = case_at(Stage.FILING_DECISION)
+    timed.clocks.append(clock(1, "PSB-DEMO", due_hours=72, closed_hours=None))
+    assert stalled_at(timed, profiles["env-police"], now) is None
+    assert stalled_at(case_at(Stage.ARCHIVED), profiles["env-police"], now) is None
+    for name, profile in profiles.items():
         assert profile.stalled_after is not None, name
         assert "supervision value" in profile.stalled_after.source or profile.demo, name
 
@@ -447,3 +459,76 @@ def test_stalled_after_in_working_days_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"stalled_after.*not working days"):
         load_profile(child)
+
+
+# --- Sources in Chinese -----------------------------------------------------------------------------
+
+# What may stay in Latin letters in a Chinese source: the texts' codes (O310, N2017, P2014, D1-rules).
+CITED = re.compile(r"\bD1-(?:rules|op)\b|\b[A-Z]\d{1,4}\b")
+# A source's Chinese: the quotes of its text, or the words of it that its note names.
+QUOTED = re.compile(r"[\u4e00-\u9fff《][^;()a-zA-Z]*[\u4e00-\u9fff》]")
+
+
+def test_every_clock_cites_its_source_in_chinese_too() -> None:
+    """The dashboard's Chinese pages show ``source_zh``: the quote as the source has it, the
+    product's note translated (no English left but the texts' codes), articles as 第N条第M款."""
+    for profile in load_profiles().values():
+        for clock in profile.clocks.values():
+            where = (profile.name, clock.name)
+            assert not re.search(r"[A-Za-z]", CITED.sub("", clock.source_zh)), where
+            assert "Art." not in clock.source_zh, where
+            assert "¶" not in clock.source_zh, where
+            for quote in QUOTED.findall(clock.source):
+                assert quote in clock.source_zh, (*where, quote)
+            for code in CITED.findall(clock.source):
+                assert code in clock.source_zh, (*where, code)
+            for article, paragraph in re.findall(r"Art\. (\d+)(?: ¶(\d))?", clock.source):
+                cited = f"第{article}条" + (f"第{paragraph}款" if paragraph else "")
+                assert cited in clock.source_zh, (*where, cited)
+
+
+def test_a_child_keeps_its_bases_chinese_source_with_its_source() -> None:
+    """demo-fast changes lengths only: its clocks cite env-police's sources, in both languages."""
+    profiles = load_profiles()
+    demo, env = profiles["demo-fast"], profiles["env-police"]
+    for name, clock in demo.clocks.items():
+        assert (clock.source, clock.source_zh) == (
+            env.clocks[name].source,
+            env.clocks[name].source_zh,
+        ), name
+
+
+@pytest.mark.parametrize(
+    ("file", "clock", "line"),
+    [
+        (BASE, "approval", 'source_zh = "O310 第5条第2款: 正职负责人'),
+        # A child's own source without its Chinese would stand beside the base's Chinese.
+        (ENV, "test", 'source_zh = "D1-rules §三(一)2 要求监测'),
+    ],
+)
+def test_a_clock_without_its_chinese_source_is_refused(
+    tmp_path: Path, file: str, clock: str, line: str
+) -> None:
+    directory = copy_profiles(tmp_path)
+    broken = directory / file
+    text = broken.read_text(encoding="utf-8")
+    found = [entry for entry in text.splitlines() if entry.startswith(line)]
+    assert len(found) == 1, line
+    broken.write_text(text.replace(found[0] + "\n", "", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_profiles(directory)
+    message = str(raised.value)
+    assert str(broken) in message
+    assert f"clock '{clock}'" in message
+    assert "'source_zh' is missing: a clock that sets its own 'source'" in message
+
+
+def test_a_case_carrying_a_profile_from_before_chinese_sources_keeps_it() -> None:
+    """A running case's profile may be from before ``source_zh``: it rebuilds (its histories replay),
+    each source standing in for its Chinese; a profile file without it is refused (above)."""
+    data = profile_data("env-police")  # a copy of its own
+    for table in data["clocks"].values():
+        del table["source_zh"]
+    profile = profile_from_data(data)
+    for clock in profile.clocks.values():
+        assert clock.source_zh == clock.source, clock.name

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from devstack import Ports, Stack
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from store.principals import create_key
 from tests.services import PAYLOAD_ENV, free_port
 
@@ -61,7 +61,7 @@ def fleet() -> Iterator[Fleet]:
         }
     )
     engine = make_engine(f"sqlite:///{(data / 'linkage.db').as_posix()}")
-    create_tables(engine)
+    migrate(engine)
     running = Fleet(stack, f"http://127.0.0.1:{ports.api}", f"http://127.0.0.1:{ports.simulator}")
     for agency, role in PEOPLE:
         _, key = create_key(engine, name=f"{agency} {role}", agency=agency, role=role)

@@ -8,20 +8,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from store.db import create_tables, make_engine
+from store.db import drop_everything, make_engine, migrate
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database, on each: the session's PostgreSQL cluster is emptied again after."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'read.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
-    create_tables(engine)
     yield engine
     if request.param == "postgresql":
-        from sqlmodel import SQLModel
-
-        SQLModel.metadata.drop_all(engine)
+        drop_everything(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def engine(empty: Engine) -> Engine:
+    """The read model at this version's schema."""
+    migrate(empty)
+    return empty

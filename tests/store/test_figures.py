@@ -20,7 +20,7 @@ from cases.model import Actor, ClockState, TimelineEntry
 from cases.projection import projection
 from cases.vocabulary import Role, Stage
 from store.dashboard import inbox, overview
-from store.db import create_tables, make_engine, session_scope
+from store.db import make_engine, migrate, session_scope
 from store.figures import rebuild
 from store.queries import After, CaseFilter, Scope, list_cases
 from store.records import mark_ended, record_case_events
@@ -262,12 +262,13 @@ def test_search_finds_text_anywhere_in_subject_or_ids_ignoring_case(
 def test_a_read_model_from_before_the_figures_is_brought_up_to_date(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    migrate(engine)
     write_two_cases(engine)
     with_everything = figures(engine)
     engine.dispose()
     # As the previous version left it: no region on clocks, no figures, no search index.
     with sqlite3.connect(path) as old:
+        old.execute("DROP TABLE alembic_version")  # made before migrations
         for index in ("ix_clocks_open_region", "ix_clocks_open_all"):
             old.execute(f"DROP INDEX {index}")
         old.execute("ALTER TABLE clocks DROP COLUMN region")
@@ -276,7 +277,7 @@ def test_a_read_model_from_before_the_figures_is_brought_up_to_date(tmp_path: Pa
         for trigger in ("cases_text_ai", "cases_text_ad", "cases_text_au"):
             old.execute(f"DROP TRIGGER {trigger}")
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    migrate(engine)
     assert figures(engine) == with_everything
     assert {
         r.case_id for r in list_cases(engine, COUNTY, CaseFilter(text="化工有限"), T0, 5).rows
@@ -287,25 +288,50 @@ def test_a_read_model_from_before_the_figures_is_brought_up_to_date(tmp_path: Pa
     engine.dispose()
 
 
-def test_the_overview_lists_cases_with_no_clock_and_no_step_for_too_long(engine: Engine) -> None:
-    """Stalled (issue 13): no clock running and no step since the mechanism's instant; the longest
-    quiet first. A case with a clock running is on the clock's lists instead; a closed one is done."""
+def test_the_overview_lists_the_cases_stalled_by_their_own_measure(engine: Engine) -> None:
+    """Stalled (issue 13): each case says when it stalls (``stalled_at``, from its own copy of its
+    mechanism); the longest stalled first. A case that has not yet reached it is not listed, nor
+    one whose workflow ended (the sweep reports those)."""
 
-    def written(case_id: str, quiet_from: datetime, **changes: object) -> None:
+    def written(case_id: str, stalls: datetime | None, **changes: object) -> None:
         rec = record(case_id, [(1, "open", None)])
-        rec.projection.updated_at = quiet_from
+        rec.projection.stalled_at = stalls
         for name, value in changes.items():
             setattr(rec.projection, name, value)
         record_case_events(engine, rec)
 
-    written("EPB-DEMO.Q1", T0 - timedelta(days=20))
-    written("EPB-DEMO.Q2", T0 - timedelta(days=30))
-    written("EPB-DEMO.Q3", T0 - timedelta(days=2))  # quiet, but not for long
-    written("EPB-DEMO.Q4", T0 - timedelta(days=40), next_deadline=T0 + timedelta(days=1))
-    written("EPB-DEMO.Q5", T0 - timedelta(days=40), closed_at=T0 - timedelta(days=39))
-    written("EPB-DEMO.Q6", T0 - timedelta(days=40), mechanism="urban-police")  # not asked about
-    seen = overview(engine, COUNTY, T0, T0, {"env-police": T0 - timedelta(days=15)})
-    assert [row.case_id for row in seen.stalled] == ["EPB-DEMO.Q2", "EPB-DEMO.Q1"]
-    assert seen.stalled_count == 2
-    assert overview(engine, COUNTY, T0, T0).stalled == []  # no mechanism flags: nothing
-    assert overview(engine, Scope(region="east-county"), T0, T0, {"env-police": T0}).stalled == []
+    written("EPB-DEMO.Q1", T0 - timedelta(days=5))
+    written("EPB-DEMO.Q2", T0 - timedelta(days=15))
+    written("EPB-DEMO.Q3", T0 + timedelta(days=2))  # quiet, but not for long
+    written("EPB-DEMO.Q4", None, next_deadline=T0 + timedelta(days=1))  # a clock runs
+    written("EPB-DEMO.Q5", T0 - timedelta(minutes=1), mechanism="demo-fast")
+    seen = overview(engine, COUNTY, T0, T0)
+    assert [row.case_id for row in seen.stalled] == ["EPB-DEMO.Q2", "EPB-DEMO.Q1", "EPB-DEMO.Q5"]
+    assert seen.stalled_count == 3
+    mark_ended(engine, "EPB-DEMO.Q1", "terminated", T0)
+    assert [row.case_id for row in overview(engine, COUNTY, T0, T0).stalled] == [
+        "EPB-DEMO.Q2",
+        "EPB-DEMO.Q5",
+    ]
+    assert overview(engine, Scope(region="east-county"), T0, T0).stalled == []
+
+
+def test_open_escalations_are_counted_by_region_and_rung_for_metrics(engine: Engine) -> None:
+    """``linkage_escalations_open``: running escalated clocks of live cases; closed, paused or
+    ended ones are not waiting on anyone."""
+    late = clock(1, "PSB-DEMO", due_hours=-5, closed_hours=None)
+    late.escalation_level = 2
+    done = clock(2, "PSB-DEMO", due_hours=-5, closed_hours=1)
+    done.escalation_level = 1
+    record_case_events(engine, record("EPB-DEMO.E1", [(1, "open", None)], [late, done]))
+    east = clock(1, "PSB-EAST", due_hours=-5, closed_hours=None)
+    east.escalation_level = 1
+    record_case_events(
+        engine, record("EPB-EAST.E2", [(1, "open", None)], [east], region="east-county")
+    )
+    assert store.dashboard.open_escalations(engine) == {
+        ("demo-county", 2): 1,
+        ("east-county", 1): 1,
+    }
+    mark_ended(engine, "EPB-EAST.E2", "terminated", T0)
+    assert store.dashboard.open_escalations(engine) == {("demo-county", 2): 1}

@@ -19,7 +19,7 @@ from cases.model import Actor, EvidenceItem, TimelineEntry
 from cases.profiles import get_profile
 from cases.projection import projection
 from cases.vocabulary import Event, Role, Stage
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
 from store.records import case_row, clocks, mark_ended, record_case_events, stored_intake, timeline
 from store.tables import CaseRow, EvidenceRow, TimelineRow
 from tests.domain.cases_at import case_at, walked_to
@@ -186,7 +186,7 @@ def test_a_nul_character_sent_by_a_client_does_not_stop_the_read_model(engine: E
 def test_a_read_model_from_before_whose_move_is_filled_from_its_clocks(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    migrate(engine)
     waiting = walked_to(Stage.FILING_DECISION)  # the police's move, on the bureau's case
     gathering = replace(walked_to(Stage.EVIDENCE), case_id=f"{waiting.case_id}-B")  # no clock
     for state in (waiting, gathering):
@@ -201,12 +201,15 @@ def test_a_read_model_from_before_whose_move_is_filled_from_its_clocks(tmp_path:
             ),
         )
     engine.dispose()
-    with sqlite3.connect(path) as old:  # as the previous version left it
+    with sqlite3.connect(path) as old:  # as a version before migrations left it
+        old.execute("DROP TABLE alembic_version")
         old.execute("DROP INDEX ix_cases_move")
         old.execute("ALTER TABLE cases DROP COLUMN move_agency")
         old.execute("ALTER TABLE cases DROP COLUMN move_role")
+        old.execute("DROP INDEX ix_cases_stalled")
+        old.execute("ALTER TABLE cases DROP COLUMN stalled_at")
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    migrate(engine)
     for state in (waiting, gathering):
         row = case_row(engine, state.case_id)
         assert row is not None
@@ -217,4 +220,6 @@ def test_a_read_model_from_before_whose_move_is_filled_from_its_clocks(tmp_path:
         ("PSB-DEMO", Role.OFFICER),
         ("EPB-DEMO", Role.OFFICER),
     ]
+    # And when it stalls, as migration 0002 fills it: only the case with no clock running.
+    assert [r.stalled_at for r in moved if r is not None] == [None, T0 + timedelta(days=15)]
     engine.dispose()
