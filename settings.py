@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,10 +31,18 @@ class AgencyEndpoint(BaseModel):
         return value.rstrip("/")
 
 
+PLACEHOLDER = "REPLACE_ME"  # what docker/env.example holds where a secret must go
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LINKAGE_", env_nested_delimiter="__", extra="ignore"
     )
+
+    # "embedded": one machine, ``make run``; what is not configured is made in the data folder (a
+    # development payload key, a session secret). "production": replicas must share these, so each
+    # must be configured, and a process refuses to start without it.
+    deployment: Literal["embedded", "production"] = "embedded"
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -43,8 +52,14 @@ class Settings(BaseSettings):
     # Read model and files
     data_dir: Path = Path(".data")
     database_url: str = ""  # default: SQLite under data_dir
-    # What one principal (API key) may keep in evidence files under data_dir, in bytes.
+    # What one principal (API key) may keep in evidence files, in bytes.
     upload_quota_bytes: int = Field(default=2 * 1024**3, ge=0)
+    # Where uploaded evidence files are kept (``store.files``): empty, data_dir/evidence; a folder
+    # every API replica mounts, file:///srv/evidence; an S3-compatible bucket, s3://bucket/prefix,
+    # at evidence_s3_endpoint when it is not AWS (credentials: the standard AWS_* variables).
+    evidence_url: str = ""
+    evidence_s3_endpoint: str = ""
+    evidence_s3_region: str = ""
 
     # Agency systems. With no explicit endpoints, every agency of the registry is reached at the
     # simulator, under /agencies/<code>, with the simulator's default credential.
@@ -64,6 +79,16 @@ class Settings(BaseSettings):
     payload_keys: dict[str, str] = Field(default_factory=dict, repr=False)
     payload_key_id: str = ""
 
+    # The dashboard's session cookies are signed with it: every API replica needs the same one, or a
+    # session made on one is refused by the next. At least 32 characters; embedded: made in data_dir.
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
+
+    # The worker: Prometheus metrics of the SDK on host:port (empty: none), and the build it runs as
+    # (worker versioning: a case is pinned to the build it started on; empty: unversioned).
+    worker_metrics_bind: str = ""
+    build_id: str = ""
+    deployment_name: str = "linkage"
+
     # How long an API call waits for the case service (the engine and the worker) before it answers
     # 503 with Retry-After: an outage never holds a caller for its whole length.
     outage_bound: float = Field(default=5.0, gt=0, le=60)  # seconds
@@ -78,10 +103,49 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     log_level: str = "INFO"
 
+    @field_validator("evidence_url")
+    @classmethod
+    def _evidence_store(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and not (
+            (parts.scheme == "s3" and parts.netloc) or (parts.scheme == "file" and parts.path)
+        ):
+            raise ValueError(f"'{value}' is neither file:///a/folder nor s3://bucket[/prefix]")
+        return value
+
     @field_validator("agency_endpoints", "payload_keys", mode="before")
     @classmethod
     def _json(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _shared_by_replicas(self) -> Settings:
+        if self.deployment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("LINKAGE_SESSION_SECRET", self.session_secret),
+                    ("LINKAGE_PAYLOAD_KEYS", self.payload_keys),
+                    ("LINKAGE_DATABASE_URL", self.database_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    f"LINKAGE_DEPLOYMENT=production needs {', '.join(missing)}: every replica must "
+                    "share them (see docker/env.example)"
+                )
+            secrets = [
+                self.session_secret.get_secret_value() if self.session_secret else "",
+                self.database_url,
+                *self.payload_keys.values(),
+            ]
+            if any(PLACEHOLDER in value for value in secrets):
+                raise ValueError(
+                    f"a setting still holds the example's {PLACEHOLDER}: replace it with a secret "
+                    "of its own (docker/env.example says how to make each)"
+                )
+        return self
 
     @property
     def database(self) -> str:

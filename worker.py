@@ -15,7 +15,8 @@ import httpx
 import structlog
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.agencies import AgencyActivities
 from activities.records import RecordActivities
@@ -24,7 +25,8 @@ from cases.calendar import default_calendar
 from cases.profiles import default_profiles
 from logs import configure_logging
 from settings import Settings
-from store.db import create_tables, make_engine
+from store.db import make_engine, migrate
+from telemetry import WORKER_SERVICE, tracing, worker_runtime
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
 from workflows.engine import connect
@@ -79,6 +81,20 @@ def build_worker(
         activity_executor=executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         workflow_runner=runner(),
+        deployment_config=deployment(settings),
+    )
+
+
+def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
+    """With a build id, the worker is that build of the ``linkage`` deployment (worker versioning):
+    its tasks are its own build's, and ``linkage promote`` makes it current (``ops/deploy.py``).
+    Without one (``make run``, tests) it takes any task of its queue."""
+    if not settings.build_id:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.deployment_name, settings.build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
     )
 
 
@@ -87,17 +103,24 @@ async def main() -> None:
     configure_logging(json=settings.log_json, level=settings.log_level)
     load_domain()
     engine = make_engine(settings.database)
-    create_tables(engine)
-    client = await connect(settings)
+    migrate(engine)
+    traced = tracing(WORKER_SERVICE)  # None unless an OTLP endpoint is configured
+    client = await connect(settings, tracing=traced, runtime=worker_runtime(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity") as executor:
         async with http_client(settings) as http:
+            if traced is not None:
+                traced.instrument_http(http)
             worker = build_worker(client, settings, http, engine, executor)
             log.info(
-                "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
+                "worker started",
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+                metrics=settings.worker_metrics_bind or None,
+                tracing=traced is not None,
             )
             async with worker:
                 await stop.wait()

@@ -1,11 +1,12 @@
-"""Prometheus metrics of the API: requests by route and status, cases opened, actions by outcome."""
+"""Prometheus metrics of the API: requests by route and status, cases opened, actions by outcome, and
+the escalations open now."""
 
 from __future__ import annotations
 
 import time
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry()
@@ -24,6 +25,20 @@ ACTIONS = Counter(
     ["action", "outcome"],
     registry=REGISTRY,
 )
+
+# Read from the read model at each scrape (every replica reports the same: take the max, not the sum).
+ESCALATIONS = Gauge(
+    "linkage_escalations_open",
+    "Running clocks escalated past their deadline, by region and rung",
+    ["region", "level"],
+    registry=REGISTRY,
+)
+
+
+def count_escalations(found: dict[tuple[str, int], int]) -> None:
+    ESCALATIONS.clear()
+    for (region, level), n in found.items():
+        ESCALATIONS.labels(region, str(level)).set(n)
 
 
 class Metrics:

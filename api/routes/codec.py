@@ -90,7 +90,7 @@ async def caller(
             key = authorization.removeprefix("Bearer ").strip()
             principal = await point_read(services, authenticate, services.engine, key)
     else:
-        secret = secret_for(services.settings.data_dir)
+        secret = secret_for(services.settings)
         principal = await run_in_threadpool(
             principal_of, secret, services.engine, request.cookies.get(COOKIE)
         )

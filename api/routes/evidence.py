@@ -4,14 +4,12 @@ recorded on the case with its SHA-256 fingerprint, through the ``record_evidence
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -23,6 +21,7 @@ from cases.limits import MAX_EVIDENCE_PER_ACTION
 from cases.payloads import PayloadError, read, schema
 from cases.steps import STEPS
 from cases.steps.evidence import NewItem, RecordEvidence
+from store.files import evidence_files, reference
 from store.principals import Principal
 from store.uploads import OverQuota, charge, discharge
 
@@ -57,25 +56,25 @@ _REQUEST_BODY = {
 
 @dataclass
 class Stored:
-    """An uploaded file kept under the data folder, named by its fingerprint."""
+    """An uploaded file kept (``store.files``), named by its case and fingerprint."""
 
     case_id: str
     sha256: str
-    reference: str  # the path under the data folder, as items reference it
+    reference: str  # evidence/<case>/<sha256>, as items reference it
     size: int
-    path: Path
     new: bool  # not kept before: a refused step forgets it
     charged: bool  # charged to the uploader now (``store.uploads``): a refused step takes it back
 
 
-def forget(engine: Engine, stored: list[Stored]) -> None:
+def forget(services: Services, stored: list[Stored]) -> None:
     """A step the case refused keeps no file it brought (one already kept before stays), and
     charges no one for it."""
+    files = evidence_files(services.settings)
     for item in stored:
         if item.new:
-            item.path.unlink(missing_ok=True)
+            files.forget(item.case_id, item.sha256)
         if item.charged:
-            discharge(engine, item.case_id, item.sha256)
+            discharge(services.engine, item.case_id, item.sha256)
 
 
 def maybe_taken(exc: ApiError) -> bool:
@@ -113,32 +112,35 @@ def quota_exceeded(used: int, needed: int, allowed: int) -> ApiError:
 def store_upload(
     services: Services, principal: Principal, case_id: str, upload: UploadFile
 ) -> Stored:
-    """Copy the upload under the data folder, named by its fingerprint, charged to the principal:
-    over its quota, the file is not kept (413 ``storage_quota_exceeded``)."""
-    folder = services.settings.data_dir / "evidence" / case_id
-    folder.mkdir(parents=True, exist_ok=True)
+    """Fingerprint the upload on its way to a local file, charge it to the principal, then keep it
+    where evidence is kept (``store.files``): over its quota, the file is not kept (413
+    ``storage_quota_exceeded``)."""
+    incoming = services.settings.data_dir / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as out:
+    with tempfile.NamedTemporaryFile(dir=incoming, delete=False) as out:
         upload.file.seek(0)
         while chunk := upload.file.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
             out.write(chunk)
+    received = Path(out.name)
     sha = digest.hexdigest()
     allowed = services.settings.upload_quota_bytes
     try:
         charged = charge(services.engine, principal.id, case_id, sha, size, allowed)
+        try:
+            new = evidence_files(services.settings).keep(case_id, sha, received)
+        except BaseException:
+            if charged:
+                discharge(services.engine, case_id, sha)
+            raise
     except OverQuota as exc:
-        Path(out.name).unlink(missing_ok=True)
         raise quota_exceeded(exc.used, exc.needed, exc.allowed) from None
-    except BaseException:
-        Path(out.name).unlink(missing_ok=True)
-        raise
-    final = folder / sha
-    new = not final.exists()
-    os.replace(out.name, final)
-    return Stored(case_id, sha, f"evidence/{case_id}/{sha}", size, final, new, charged)
+    finally:
+        received.unlink(missing_ok=True)
+    return Stored(case_id, sha, reference(case_id, sha), size, new, charged)
 
 
 def read_item(data: Any, fix: str) -> NewItem:
@@ -211,7 +213,7 @@ async def add_evidence(
         )
     except ApiError as exc:
         if not maybe_taken(exc):
-            await run_in_threadpool(forget, services.engine, stored)
+            await run_in_threadpool(forget, services, stored)
         raise
     first = int(outcome.refs.get("evidence_seq", "0"))
     recorded = [
@@ -268,6 +270,6 @@ async def _uploads(
             }
             items.append(read_item(data, UPLOAD_FIX))
     except ApiError:
-        await run_in_threadpool(forget, services.engine, stored)
+        await run_in_threadpool(forget, services, stored)
         raise
     return items

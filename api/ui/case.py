@@ -43,7 +43,7 @@ async def case_page(
 ) -> Response:
     case_id = row.case_id
     flash = {k: v for k, v in (("done", done), ("refused", refused), ("message", message)) if v}
-    if flash and sig != flash_signature(secret_for(services.settings.data_dir), case_id, flash):
+    if flash and sig != flash_signature(secret_for(services.settings), case_id, flash):
         done = refused = message = None  # not this dashboard's own words
     try:
         detail = await case_detail(services, principal, row)
@@ -157,7 +157,7 @@ async def add_evidence(
         )
     except ApiError as exc:
         if not maybe_taken(exc):  # a refused upload keeps no file
-            await run_in_threadpool(forget, services.engine, [kept])
+            await run_in_threadpool(forget, services, [kept])
         return _back(services, case_id, refused=exc.body.code, message=exc.body.reason)
     return _back(services, case_id, done="record_evidence")
 
@@ -173,6 +173,6 @@ def _back(services: Services, case_id: str, **flash: str) -> Response:
     its own words on a real case's page."""
     signed = {
         **flash,
-        "sig": flash_signature(secret_for(services.settings.data_dir), case_id, flash),
+        "sig": flash_signature(secret_for(services.settings), case_id, flash),
     }
     return RedirectResponse(f"/case/{quote(case_id)}?{urlencode(signed)}", status_code=303)

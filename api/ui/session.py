@@ -6,12 +6,12 @@ import hashlib
 import hmac
 import secrets
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from settings import Settings
 from store.principals import Principal
 from store.tables import PrincipalRow
 
@@ -19,8 +19,12 @@ COOKIE = "linkage_session"
 LIFETIME = 12 * 3600  # seconds: a working day
 
 
-def secret_for(data_dir: Path) -> bytes:
-    """A per-installation secret kept in the data folder (made on first use)."""
+def secret_for(settings: Settings) -> bytes:
+    """The configured secret (shared by every API replica), else one kept in the data folder, made
+    on first use (the embedded default: one API)."""
+    if settings.session_secret is not None:
+        return hashlib.sha256(settings.session_secret.get_secret_value().encode()).digest()
+    data_dir = settings.data_dir
     file = data_dir / "session-secret"
     if not file.exists():
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ async def test_health_and_metrics_need_no_key(api: httpx.AsyncClient) -> None:
     metrics = await api.get("/metrics")
     assert metrics.status_code == 200
     assert "linkage_http_requests_total" in metrics.text
+    assert "# TYPE linkage_escalations_open gauge" in metrics.text
 
 
 async def test_no_key_is_401_everywhere(api: httpx.AsyncClient, stack: InProcess) -> None:

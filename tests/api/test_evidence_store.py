@@ -1,0 +1,113 @@
+"""Evidence files in an S3-compatible object store (``LINKAGE_EVIDENCE_URL=s3://…``), as API replicas
+on several hosts share them: a real S3 endpoint over HTTP (moto's server), the same routes, the same
+rules (one object per case and fingerprint, a refused step keeps nothing it brought, the quota)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+from temporalio.testing import WorkflowEnvironment
+
+from tests.api.conftest import InProcess, in_process
+from tests.api.helpers import OFFICER, open_case
+from tests.services import free_port
+
+BUCKET = "linkage-evidence"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    return s3
+
+
+@pytest.fixture
+async def s3_stack(
+    dev_server: WorkflowEnvironment, simulator_url: str, s3_endpoint: str, bucket: Any
+) -> AsyncIterator[InProcess]:
+    async with in_process(
+        dev_server,
+        simulator_url,
+        evidence_url=f"s3://{BUCKET}/cases",
+        evidence_s3_endpoint=s3_endpoint,
+        evidence_s3_region="us-east-1",
+        upload_quota_bytes=64,
+    ) as stack:
+        yield stack
+
+
+def objects(s3: Any, case_id: str) -> set[str]:
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"cases/{case_id}/")
+    return {o["Key"] for o in listed.get("Contents", [])}
+
+
+async def test_uploads_are_kept_in_the_bucket_once_and_a_refused_step_keeps_none(
+    s3_stack: InProcess, bucket: Any
+) -> None:
+    transport = httpx.ASGITransport(app=s3_stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api", timeout=60) as api:
+        case_id = await open_case(api, s3_stack)
+        content = b"site sketch, scanned"
+        sha = hashlib.sha256(content).hexdigest()
+        for _ in range(2):  # the same file twice: one object
+            kept = await api.post(
+                f"/cases/{case_id}/evidence",
+                data={"kind": "site_sketch", "title": "现场示意图"},
+                files={"file": ("sketch.pdf", content)},
+                headers=s3_stack.auth(*OFFICER),
+            )
+            assert kept.status_code == 201, kept.text
+        assert objects(bucket, case_id) == {f"cases/{case_id}/{sha}"}
+        body = bucket.get_object(Bucket=BUCKET, Key=f"cases/{case_id}/{sha}")["Body"].read()
+        assert body == content
+        assert kept.json()["reference"] == f"evidence/{case_id}/{sha}"
+        # Not the police's step yet: refused, and the object it brought is gone again.
+        refused = await api.post(
+            f"/cases/{case_id}/evidence",
+            data={"kind": "complaint", "title": "警方材料"},
+            files={"file": ("x.txt", b"refused upload")},
+            headers=s3_stack.auth("PSB-DEMO", "officer"),
+        )
+        assert refused.status_code == 409, refused.text
+        assert objects(bucket, case_id) == {f"cases/{case_id}/{sha}"}
+        # Over the key's quota (64 bytes): 413, and nothing stored.
+        big = await api.post(
+            f"/cases/{case_id}/evidence",
+            data={"kind": "complaint", "title": "大文件"},
+            files={"file": ("big.bin", b"x" * 100)},
+            headers=s3_stack.auth(*OFFICER),
+        )
+        assert big.status_code == 413, big.text
+        assert objects(bucket, case_id) == {f"cases/{case_id}/{sha}"}
+    assert not list((s3_stack.data_dir / "incoming").iterdir())  # nothing left on the way
+
+
+def test_an_evidence_url_that_names_no_store_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from settings import Settings
+
+    for wrong in ("ftp://host/x", "s3://", "file://", "/srv/evidence"):
+        with pytest.raises(ValidationError, match="neither"):
+            Settings(evidence_url=wrong)
