@@ -9,7 +9,7 @@ for the replay of recorded histories.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 from temporalio.client import Client
@@ -23,6 +23,11 @@ from temporalio.converter import (
 from cases.agencies import default_registry
 from settings import Settings
 from workflows.codec import EncryptionCodec, Keys, encrypted
+
+if TYPE_CHECKING:
+    from temporalio.runtime import Runtime
+
+    from telemetry import Tracing
 
 # One cache of pydantic type adapters for the whole process. The worker makes a payload converter of
 # its own for every workflow it loads, and with it a cache of its own: each case loaded (opened, or
@@ -76,10 +81,17 @@ def converter_for(settings: Settings) -> DataConverter:
     return encrypted(DATA_CONVERTER, EncryptionCodec(payload_keys(settings), _region))
 
 
-async def connect(settings: Settings) -> Client:
-    """The one client of a process (the API, the worker, the operator commands)."""
+async def connect(
+    settings: Settings, *, tracing: Tracing | None = None, runtime: Runtime | None = None
+) -> Client:
+    """The one client of a process (the API, the worker, the operator commands). With ``tracing``,
+    its calls carry their trace and a worker made with it traces its workflows and activities; with
+    ``runtime``, the SDK's metrics go where that runtime sends them (``telemetry``). Without them,
+    the client has no interceptor and the SDK's default runtime."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=converter_for(settings),
+        interceptors=[tracing.interceptor()] if tracing is not None else [],
+        runtime=runtime,
     )
