@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from urllib.parse import urlencode
 
 import structlog
@@ -15,7 +16,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 from temporalio.client import Client
 
 from api import errors
@@ -33,6 +33,10 @@ from store.db import make_engine, migrate
 from telemetry import API_SERVICE, Tracing, tracing
 from worker import load_domain
 from workflows.engine import connect
+
+# Swagger UI's own files (its bundle, stylesheet and icon), as the fastapi-swagger package ships and
+# updates them; only the files are used.
+SWAGGER_UI = str(files("fastapi_swagger") / "resources")
 
 log = structlog.get_logger(__name__)
 
@@ -81,11 +85,12 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         # FastAPI's own pages load Swagger UI and ReDoc from a CDN: blank on an intranet. /docs is
-        # served below from the package's own copy; ReDoc is not offered.
+        # served below from a packaged copy of Swagger UI 5 (4.x cannot read OpenAPI 3.1, which
+        # FastAPI writes); ReDoc is not offered.
         docs_url=None,
         redoc_url=None,
     )
-    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount("/docs/assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -4,7 +4,6 @@ model rebuilt from its workflow, and a case's record exported."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
 import uuid
@@ -17,8 +16,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 from temporalio.common import VersioningBehavior
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
-from cases.effects import NotificationBatch
 from cases.ids import workflow_id
 from ops.cases import export, publish_calendar, rebuild
 from ops.cli import main
@@ -26,13 +25,12 @@ from ops.deploy import promote, replay_check
 from store.records import case_row, clocks, timeline
 from store.tables import CaseRow, ClockRow, EvidenceRow, TimelineRow
 from store.views import stored_case
-from tests.api.conftest import InProcess
+from tests.api.conftest import InProcess, in_process
 from tests.api.helpers import OFFICER, act, items, ok, open_case, to_sent
 from tests.polling import eventually
 from tests.workflows.reordered import ReorderedCaseWorkflow
 from worker import build_worker, http_client
 from workflows.case import CaseWorkflow
-from workflows.notice import NoticeWorkflow
 
 
 async def a_case(api: httpx.AsyncClient, stack: InProcess) -> str:
@@ -126,42 +124,55 @@ async def test_the_command_exports_a_record_only_its_operator_can_read(
     assert main(["db", "current"]) == 0
 
 
-async def test_a_versioned_worker_runs_what_its_promoted_build_is_given(
-    stack: InProcess,
+async def test_a_release_moves_a_running_case_to_the_promoted_build(
+    dev_server: WorkflowEnvironment, simulator_url: str
 ) -> None:
-    """Worker versioning: a worker of build b1 of a deployment takes nothing until b1 is promoted
-    (``linkage promote``); then new workflows start on b1, auto-upgrading."""
-    settings = stack.settings.model_copy(
-        update={
-            "task_queue": f"versioned-{uuid.uuid4()}",
-            "deployment_name": f"linkage-test-{uuid.uuid4().hex[:8]}",
-            "build_id": "b1",
-        }
-    )
-    client = stack.app.state.services.temporal
-    batch = NotificationBatch("EPB-DEMO.V-1", f"versioned-{uuid.uuid4()}", [])
-    with ThreadPoolExecutor(max_workers=2) as executor:
-        async with http_client(settings) as http:
-            worker = build_worker(client, settings, http, stack.engine, executor)
-            async with worker:
+    """Worker versioning as a release runs it: workers of build b1 take nothing until b1 is
+    promoted (``linkage promote``); a case opened then runs on b1. Build b2's workers start beside
+    them; once b2 is promoted, the running case (auto-upgrading) takes its next step on b2."""
+    deployment = f"linkage-test-{uuid.uuid4().hex[:8]}"
+    async with in_process(
+        dev_server, simulator_url, build_id="b1", deployment_name=deployment
+    ) as stack:
+        client = stack.app.state.services.temporal
 
-                async def promoted() -> bool:
-                    try:
-                        await promote(client, settings, "b1")
-                    except RPCError:
-                        return False  # the server has not yet seen the build's pollers
-                    return True
+        async def promoted(build: str) -> bool:
+            try:
+                await promote(client, stack.settings, build)
+            except RPCError:
+                return False  # the server has not yet seen the build's pollers
+            return True
 
-                await eventually(promoted, "build b1 could not be made current")
-                handle = await client.start_workflow(
-                    NoticeWorkflow.run,
-                    batch,
-                    id=batch.idempotency_key,
-                    task_queue=settings.task_queue,
-                )
-                await asyncio.wait_for(handle.result(), 60)
-                described = await handle.describe()
-    info = described.raw_description.workflow_execution_info.versioning_info
-    assert info.behavior == VersioningBehavior.AUTO_UPGRADE.value
-    assert info.deployment_version.build_id == "b1"
-    assert info.deployment_version.deployment_name == settings.deployment_name
+        await eventually(lambda: promoted("b1"), "build b1 could not be made current")
+        transport = httpx.ASGITransport(app=stack.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+            case_id = await open_case(api, stack, subject="版本测试企业")
+            handle = client.get_workflow_handle(workflow_id(case_id))
+
+            async def on(build: str) -> bool:
+                info = (await handle.describe()).raw_description.workflow_execution_info
+                version = info.versioning_info.deployment_version
+                return bool(version.build_id == build)
+
+            await eventually(lambda: on("b1"), "the case did not start on b1")
+            behaviour = (await handle.describe()).raw_description.workflow_execution_info
+            assert behaviour.versioning_info.behavior == VersioningBehavior.AUTO_UPGRADE.value
+            b2 = stack.settings.model_copy(update={"build_id": "b2"})
+            with ThreadPoolExecutor(max_workers=2) as executor:
+                async with (
+                    http_client(b2) as http,
+                    build_worker(client, b2, http, stack.engine, executor),
+                ):
+                    await eventually(lambda: promoted("b2"), "build b2 could not be made current")
+                    await ok(
+                        act(
+                            api,
+                            stack,
+                            case_id,
+                            "classify",
+                            OFFICER,
+                            classification="crime",
+                            reasons="暗管",
+                        )
+                    )
+                    await eventually(lambda: on("b2"), "the case did not move to b2")

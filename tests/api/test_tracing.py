@@ -99,9 +99,12 @@ async def test_a_step_is_one_trace_from_the_api_to_the_agency_system(
     called: list[ReadableSpan] = []
 
     async def delivered() -> bool:
-        found = agency_call(trace_of(exporter.get_finished_spans(), request), "/agencies/PSB-DEMO")
+        """The call to the police system and the activity around it, both ended (a span is
+        exported when it ends: the activity's a moment after its call's)."""
+        step = trace_of(exporter.get_finished_spans(), request)
+        found = agency_call(step, "/agencies/PSB-DEMO")
         called[:] = [found] if found else []
-        return found is not None
+        return found is not None and any(s.name == "RunActivity:deliver_referral" for s in step)
 
     await eventually(delivered, "the referral's call was not traced", seconds=20)
     step = trace_of(exporter.get_finished_spans(), request)

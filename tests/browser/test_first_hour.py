@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 from sqlmodel import Session
 
 from cases.checklists import CATALOGUE
@@ -355,3 +355,53 @@ async def test_every_page_speaks_the_language_chosen(
         await page.context.close()
     assert not found["english"], f"English on Chinese pages: {found['english']}"
     assert not found["chinese"], f"Chinese chrome on English pages: {found['chinese']}"
+
+
+async def test_an_open_overdue_clock_lowers_its_agencys_on_time_rate(
+    browser: Browser, stack: Stack, escalating: str
+) -> None:
+    """The overview's per-agency figures count a clock still open past its deadline as missed: the
+    bureau's on-time rate is under 100% while its head has not approved (issue 13)."""
+    page = await sign_in(browser, stack, *COORDINATOR)
+    await page.goto(f"{stack.api}/inbox")
+    late = page.locator(f'#inbox [data-case="{escalating}"][data-clock="approval"]')
+    await expect(late).to_be_visible(timeout=240_000)
+    await page.goto(f"{stack.api}/")
+    bureau = page.locator("#agencies tr", has=page.locator('span.agency[title="EPB-DEMO"]'))
+    cells = bureau.locator("td")
+    overdue = int((await cells.nth(4).inner_text()).strip())
+    rate = (await cells.nth(5).inner_text()).strip()
+    assert overdue >= 1, overdue
+    assert rate not in ("100%", "—"), rate
+    await shot(page, "12-on-time-rate")
+    await page.context.close()
+
+
+async def test_the_api_docs_work_without_internet_and_authorize_with_a_key(
+    browser: Browser, stack: Stack
+) -> None:
+    """/docs on an intranet: every request leaving the host is refused, and Swagger UI still renders
+    from the package's assets; "Authorize" takes a key as a Bearer token."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    outside: list[str] = []
+
+    async def local_only(route: Route) -> None:
+        host = re.sub(r"^https?://([^/:]+).*$", r"\1", route.request.url)
+        if host in ("127.0.0.1", "localhost"):
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    await page.route("**/*", local_only)
+    await page.goto(f"{stack.api}/docs")
+    await expect(page.locator(".swagger-ui .info .title")).to_be_visible()
+    await expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    await page.click(".swagger-ui .btn.authorize")
+    modal = page.locator(".swagger-ui .modal-ux")
+    await expect(modal).to_contain_text("api_key")
+    await expect(modal).to_contain_text("Bearer")
+    await shot(page, "13-docs-offline")
+    assert outside == [], outside
+    await context.close()

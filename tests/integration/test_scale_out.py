@@ -109,10 +109,16 @@ async def _send(
     client: httpx.AsyncClient, method: str, url: str, key: str, body: dict[str, Any], step: str
 ) -> httpx.Response:
     """As an agency system sends: the same Idempotency-Key on every retry of one step, retried while
-    the service answers 503 (a worker gone: its tasks wait for the other)."""
+    the service answers 503 (a worker gone: its tasks wait for the other) or the connection breaks
+    before the answer (a reused connection the server had just closed): the answer may have been
+    lost, not the step."""
     headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": step}
     for _ in range(60):
-        response = await client.request(method, url, json=body, headers=headers)
+        try:
+            response = await client.request(method, url, json=body, headers=headers)
+        except httpx.TransportError:
+            await asyncio.sleep(0.5)
+            continue
         if response.status_code != 503:
             return response
         await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
@@ -144,7 +150,7 @@ async def test_two_apis_and_two_workers_lose_and_repeat_nothing_when_a_worker_di
             opened = await _send(
                 client, "POST", f"{next(turn)}/cases", replicas.keys["intake"], body, f"open-{n}"
             )
-            assert opened.status_code == 201, opened.text
+            assert opened.status_code in (200, 201), opened.text  # 200: a repeat, answered again
             ids.append(opened.json()["case_id"])
 
         async def walk(case_id: str, steps: list[tuple[str, dict[str, Any]]]) -> None:
