@@ -172,6 +172,19 @@ async def sweeping(services: Services) -> None:
         await asyncio.sleep(services.settings.sweep_every)
 
 
+# How a case workflow ended, as the notice to the joint office says it (the statuses' names).
+ENDED_ZH = {
+    "terminated": "被终止",
+    "canceled": "被取消",
+    "cancelled": "被取消",
+    "timed_out": "因超时结束",
+    "failed": "因故障结束",
+    "continued_as_new": "结束",
+    "completed": "结束",
+    "gone": "消失",
+}
+
+
 async def noticed_ended(
     services: Services, row: CaseRow, status: WorkflowExecutionStatus | None
 ) -> str:
@@ -186,7 +199,8 @@ async def noticed_ended(
         offices = [a.code for a in services.registry.in_region(AgencyKind.JOINT_OFFICE, row.region)]
         stage = STAGE_LABELS.get(Stage(row.stage), (row.stage, row.stage))
         said = Both(
-            f"案件{row.case_id}在“{stage[0]}”阶段未归档即已终止（{ended}），其期限不再计时",
+            f"案件{row.case_id}在“{stage[0]}”阶段未归档即已{ENDED_ZH.get(ended, '结束')}，"
+            "其期限不再计时",
             f"case {row.case_id} ended ({ended}) in stage '{row.stage}' without being archived; "
             "its clocks no longer run",
         )

@@ -294,6 +294,15 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(CHINA_TZ).date()
 
 
+def beijing_time(instant: datetime) -> str:
+    """An instant as people read a deadline, in Beijing time to the minute: the end of a day is
+    "24:00" of that day (a period in days ends then), not 00:00 of the next, which reads a day late."""
+    local = instant.astimezone(CHINA_TZ)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"{(local.date() - timedelta(days=1)).isoformat()} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def end_of_day(day: date) -> datetime:
     """24:00 of ``day`` in Asia/Shanghai, that is 00:00 of the following day."""
     return datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)

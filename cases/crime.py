@@ -146,7 +146,7 @@ def j2023(facts: CaseFacts, rules: CrimeRules) -> list[CriterionResult]:
             Both.join(
                 three,
                 none=Both(
-                    "无含铅、汞、镉、铬、砷、铊、锑的污染物超过其标准三倍",
+                    "无含铅、汞、镉、铬、砷、铊、锑的污染物超过国家或者地方污染物排放标准三倍以上",
                     "no lead, mercury, cadmium, chromium, arsenic, thallium or antimony "
                     "pollutant three times over its standard",
                 ),
@@ -159,7 +159,7 @@ def j2023(facts: CaseFacts, rules: CrimeRules) -> list[CriterionResult]:
             Both.join(
                 ten,
                 none=Both(
-                    "无含镍、铜、锌、银、钒、锰、钴的污染物超过其标准十倍",
+                    "无含镍、铜、锌、银、钒、锰、钴的污染物超过国家或者地方污染物排放标准十倍以上",
                     "no nickel, copper, zinc, silver, vanadium, manganese or cobalt "
                     "pollutant ten times over its standard",
                 ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cases.agencies import AgencyRegistry
-from cases.calendar import CHINA_TZ, WorkingDayCalendar
+from cases.calendar import WorkingDayCalendar, beijing_time
 from cases.change import (
     ActionResult,
     AskExpert,
@@ -209,7 +209,7 @@ def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transitio
         }
         due = clock.due_at.isoformat()
         # People read the due time on the mechanism's clock (Beijing time); the record keeps ISO.
-        local = clock.due_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        local = beijing_time(clock.due_at)
         what = Both(
             f"案件{state.case_id}的“{clock.title_zh}”", f"{clock.title_en} of case {state.case_id}"
         )
@@ -230,7 +230,7 @@ def record_ticks(state: CaseState, ticks: list[Tick], ctx: Context) -> Transitio
             details["to"] = ", ".join(tick.to)
             owner = ctx.registry.named(clock.owner_agency)
             said = Both(
-                f"已升级（第{tick.level}级）：{what.zh}已超期，应由{owner.zh}办理",
+                f"升级督办（第{tick.level}级）：{what.zh}已超期，应由{owner.zh}办理",
                 f"escalated (level {tick.level}): {what.en} is overdue; "
                 f"the move is {clock.owner_agency}'s",
             )

@@ -96,7 +96,7 @@ def _exceedance_said(worst: ExceedanceResult | None, rules: TriageRules) -> Both
     name = Both("（报告值）", worst.pollutant) if worst.standard_kind == "reported" else None
     zh_name = name.zh if name else worst.pollutant
     return Both(
-        f"{zh_name}：{numbers}；本机制按 {counted} 对照 {rules.exceedance_threshold:g} 计",
+        f"{zh_name}：{numbers}；本机制以 {counted} 与阈值 {rules.exceedance_threshold:g} 比较",
         f"{worst.pollutant}: {numbers}; the mechanism counts {counted} against "
         f"{rules.exceedance_threshold:g}",
     )

@@ -15,6 +15,7 @@ from cases.triage import triage
 from cases.vocabulary import (
     EvasiveMeans,
     ProtectedArea,
+    Stage,
     StandardLevel,
     SubstanceClass,
     ViolationType,
@@ -26,6 +27,7 @@ PROFILES = load_profiles()
 ALLOWED = re.compile(
     r"D\d(-rules|-op)? §[^\s（）]*|J2023 Art\. 1|Art\. \d+(\([一二三四五六七八九十]+\))?"
     r"|C/C0|\(C−C0\)/C0|[A-Z][a-z]?(?=[，）])"
+    r"|[A-Z]+-[A-Z]+(\.[A-Za-z0-9-]+)?"  # agency codes and case ids
 )
 PROSE = re.compile(r"[A-Za-z]{3,}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -89,3 +91,36 @@ def test_the_english_lines_are_kept_as_they_were() -> None:
     assert repeat.explanation_zh == "一年内违法向水体排放3次（阈值3次，含本数）"
     assert "key object of referral: evasive_discharge (D1-rules §二)" in result.reasons
     assert "移送重点对象：暗管、裂隙、渗井渗坑偷排（D1-rules §二）" in result.reasons_zh
+
+
+def test_every_notice_a_clock_sends_is_in_chinese_with_its_english_beside() -> None:
+    """Reminders, breaches and escalations: Chinese for the officials, the police by name, the due
+    time in Beijing time (24:00 for the end of a day); the English kept as ``text_en``."""
+    from datetime import UTC, datetime, timedelta
+
+    from cases.clocks import Tick, TickKind
+    from cases.effects import Notice
+    from cases.system import record_ticks
+    from tests.domain.cases_at import case_at, ctx
+    from tests.domain.test_figures import clock
+
+    state = case_at(Stage.FILING_DECISION)
+    due = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 in Beijing: 11-30 24:00
+    late = clock(1, "PSB-DEMO", due_hours=72, closed_hours=None)
+    late.due_at = due
+    ticks = [
+        Tick(TickKind.REMINDER, late, due - timedelta(hours=6)),
+        Tick(TickKind.BREACH, late, due),
+        Tick(TickKind.ESCALATION, late, due, level=1, to=["JLO-DEMO"]),
+    ]
+    sent = record_ticks(state, ticks, ctx()).effects
+    texts = [(n.text, n.text_en) for n in sent if isinstance(n, Notice)]
+    assert len(texts) == 3
+    for zh, en in texts:
+        assert CJK.search(zh), zh
+        assert english_left_in(zh) == [], zh
+        assert f"case {state.case_id}" in en, en
+    assert "2026-11-30 24:00（北京时间）" in texts[0][0]
+    assert texts[2][0].startswith("升级督办（第1级）：")
+    assert "应由示范县公安局办理" in texts[2][0]
+    assert texts[2][1].startswith("escalated (level 1): ")

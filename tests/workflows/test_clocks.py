@@ -313,7 +313,7 @@ async def test_the_escalation_ladder_climbs_rung_by_rung_and_stops_when_the_owne
             (2, ["PROC-DEMO", "PSB-DEMO"]),
         ]
         # What the people read is Chinese, with the police by name; the record keeps English.
-        assert escalations[0].text.startswith("已升级（第1级）：案件")
+        assert escalations[0].text.startswith("升级督办（第1级）：案件")
         assert "应由示范县公安局办理" in escalations[0].text, escalations[0].text
         assert escalations[0].text_en.startswith("escalated (level 1): ")
         view = await case.view()
