@@ -20,7 +20,7 @@ class AgencyEndpoint(BaseModel):
     """Where an agency's system listens, and the credential it expects."""
 
     base_url: str
-    token: str = ""
+    token: str = Field(default="", repr=False)
 
     @field_validator("base_url")
     @classmethod
@@ -35,8 +35,9 @@ PLACEHOLDER = "REPLACE_ME"  # what docker/env.example holds where a secret must 
 
 
 class Settings(BaseSettings):
+    # A setting refused at start-up is named with its error, never with its value (a secret).
     model_config = SettingsConfigDict(
-        env_prefix="LINKAGE_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="LINKAGE_", env_nested_delimiter="__", extra="ignore", hide_input_in_errors=True
     )
 
     # "embedded": one machine, ``make run``; what is not configured is made in the data folder (a
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
 
     # Read model and files
     data_dir: Path = Path(".data")
-    database_url: str = ""  # default: SQLite under data_dir
+    database_url: str = Field(default="", repr=False)  # default: SQLite under data_dir
     # What one principal (API key) may keep in evidence files, in bytes.
     upload_quota_bytes: int = Field(default=2 * 1024**3, ge=0)
     # Where uploaded evidence files are kept (``store.files``): empty, data_dir/evidence; a folder
@@ -84,7 +85,7 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(default=None, min_length=32)
 
     # The worker: Prometheus metrics of the SDK on host:port (empty: none), and the build it runs as
-    # (worker versioning: a case is pinned to the build it started on; empty: unversioned).
+    # (worker versioning: workflows move to the current build; empty: unversioned).
     worker_metrics_bind: str = ""
     build_id: str = ""
     deployment_name: str = "linkage"
@@ -134,6 +135,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"LINKAGE_DEPLOYMENT=production needs {', '.join(missing)}: every replica must "
                     "share them (see docker/env.example)"
+                )
+            if not self.database_url.startswith("postgresql"):
+                raise ValueError(
+                    "LINKAGE_DEPLOYMENT=production needs the read model on PostgreSQL "
+                    "(LINKAGE_DATABASE_URL=postgresql+psycopg://…): replicas share it"
                 )
             secrets = [
                 self.session_secret.get_secret_value() if self.session_secret else "",

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
     from fastapi import FastAPI
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
     from opentelemetry.trace import Span
     from temporalio.client import Interceptor
     from temporalio.runtime import Runtime
@@ -99,6 +100,52 @@ def tracing_wanted(environ: Mapping[str, str] = os.environ) -> bool:
     return any(environ.get(name, "").strip() for name in ENDPOINT_VARIABLES)
 
 
+def scrubbed(exporter: SpanExporter) -> SpanExporter:
+    """``exporter``, given spans without what an error said: an exception's message and stack, a
+    status's description (an agency's answer, a database error, may quote a case). Its type stays."""
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.sdk.trace.export import SpanExporter as Base
+    from opentelemetry.trace import Status
+
+    def clean(span: ReadableSpan) -> ReadableSpan:
+        events = [
+            Event(
+                e.name,
+                {k: v for k, v in (e.attributes or {}).items() if k == "exception.type"},
+                e.timestamp,
+            )
+            if e.name == "exception"
+            else e
+            for e in span.events
+        ]
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=span.attributes,
+            events=events,
+            links=span.links,
+            kind=span.kind,
+            status=Status(span.status.status_code),
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    class Scrubbed(Base):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return exporter.export([clean(s) for s in spans])
+
+        def shutdown(self) -> None:
+            exporter.shutdown()
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return exporter.force_flush(timeout_millis)
+
+    return Scrubbed()
+
+
 @functools.cache
 def tracing(service: str) -> Tracing | None:
     """The process's tracing, exporting to the OTLP endpoint the environment names, as ``service``
@@ -114,7 +161,7 @@ def tracing(service: str) -> Tracing | None:
     name = os.environ.get("OTEL_SERVICE_NAME", "").strip() or service
     # Spans are exported in batches, off the request's path; the provider flushes at exit.
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(scrubbed(OTLPSpanExporter())))
     if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)  # for code that asks OpenTelemetry for a tracer
     return Tracing(provider)

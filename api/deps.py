@@ -19,6 +19,7 @@ from api.errors import not_found, unauthorized
 from cases.agencies import AgencyRegistry
 from cases.ids import is_case_id
 from settings import Settings
+from store.files import EvidenceFiles, evidence_files
 from store.principals import Principal, authenticate
 from store.queries import can_see
 from store.tables import CaseRow
@@ -36,9 +37,11 @@ class Services:
     temporal: Client
     registry: AgencyRegistry
     contexts: Contexts = field(init=False)
+    files: EvidenceFiles = field(init=False)  # where uploaded evidence is kept (store.files)
 
     def __post_init__(self) -> None:
         self.contexts = Contexts(self.registry)
+        self.files = evidence_files(self.settings)
 
 
 async def point_read(services: Services, read: Callable[..., T], *args: Any) -> T:

@@ -26,7 +26,7 @@ from alembic.migration import MigrationContext
 from api.keys import main as keys_main
 from logs import configure_logging
 from ops.cases import Outcome, export, publish_calendar, rebuild
-from ops.deploy import promote, replay_check
+from ops.deploy import WrongBuild, check_build, promote, replay_check
 from settings import Settings
 from store.db import make_engine, migrate
 from workflows.engine import connect
@@ -96,8 +96,13 @@ def _export(settings: Settings, case_id: str, out: Path) -> int:
     if record is None:
         print(f"no case '{case_id}' in the read model", file=sys.stderr)
         return 2
-    # The record holds the case's facts and people: readable by the operator alone.
-    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # The record holds the case's facts and people: a new file, readable by the operator alone (an
+    # existing file or a link is not written through: it may be readable by others).
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        print(f"{out} exists: name a new file", file=sys.stderr)
+        return 2
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         json.dump(record, file, ensure_ascii=False, indent=1)
     print(
@@ -109,6 +114,12 @@ def _export(settings: Settings, case_id: str, out: Path) -> int:
 
 async def _with_temporal(settings: Settings, args: argparse.Namespace) -> int:
     client = await connect(settings)
+    if args.command == "promote":
+        try:
+            check_build(settings, args.build_id)
+        except WrongBuild as exc:
+            print(exc, file=sys.stderr)
+            return 2
     if args.command in ("replay-check", "promote"):
         report = await replay_check(client, settings, limit=args.limit)
         print(f"replayed {report.replayed} running workflow(s), {len(report.failed)} failed")

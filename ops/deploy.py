@@ -19,7 +19,6 @@ from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionR
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
-from ops.cases import RUNNING
 from settings import Settings
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
@@ -35,6 +34,15 @@ class ReplayReport:
 
 
 WORKFLOWS: Sequence[type] = (CaseWorkflow, NoticeWorkflow, ClueWorkflow)
+# Every workflow that will move to the promoted build: they all auto-upgrade.
+RUNNING = (
+    "ExecutionStatus = 'Running' AND "
+    "WorkflowType IN ('CaseWorkflow', 'NoticeWorkflow', 'ClueWorkflow')"
+)
+
+
+class WrongBuild(Exception):
+    """``promote`` asked of a process of another build: its replay would prove nothing."""
 
 
 async def replay_check(
@@ -62,9 +70,19 @@ async def replay_check(
     return report
 
 
+def check_build(settings: Settings, build_id: str) -> None:
+    if settings.build_id != build_id:
+        raise WrongBuild(
+            f"this process is build '{settings.build_id or '(none)'}', not '{build_id}': run "
+            "`linkage promote` from a container of the build to promote"
+        )
+
+
 async def promote(client: Client, settings: Settings, build_id: str) -> None:
     """Make ``build_id`` the current version of the worker deployment: new cases start on it, and
-    running auto-upgrading cases move to it. Its workers must be polling already."""
+    running auto-upgrading cases move to it. Its workers must be polling already. Only a process of
+    that very build may (its replay check ran the build's own code)."""
+    check_build(settings, build_id)
     await client.workflow_service.set_worker_deployment_current_version(
         SetWorkerDeploymentCurrentVersionRequest(
             namespace=settings.temporal_namespace,

@@ -36,6 +36,7 @@ def make_engine(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=_json_without_nul,
+            hide_parameters=True,  # an error's message (logs, traces) carries no case's data
             # As many kept connections as the API's and the worker's threads use at once: past the
             # pool, each read opened a new connection and set its pragmas again.
             pool_size=POOL_SIZE,
@@ -50,7 +51,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     else:
-        engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_without_nul)
+        engine = create_engine(
+            url, pool_pre_ping=True, json_serializer=_json_without_nul, hide_parameters=True
+        )
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _no_nul(
@@ -92,6 +95,14 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     time, under a lock, so the others find the work done. A read model made before migrations is
     adopted first (``store.legacy``)."""
     with _migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens a transaction only before a write, so DDL would be committed statement
+            # by statement: a crash mid-migration would leave half of it. One transaction instead.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            # A table the previous build holds locked fails the start (and the restart tries again)
+            # instead of hanging every replica.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '60s'")
         found = set(inspect(connection).get_table_names())
         if "cases" in found and "alembic_version" not in found:
             from store.legacy import adopt

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from functools import cached_property
+import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -45,9 +45,15 @@ class FolderFiles:
         new = not final.exists()
         try:
             os.replace(source, final)
-        except OSError:  # another file system (a mounted share): copy, then remove
-            shutil.copyfile(source, final)
-            source.unlink(missing_ok=True)
+        except OSError:  # another file system (a mounted share): copy beside it, then rename
+            with tempfile.NamedTemporaryFile(dir=final.parent, delete=False) as copy:
+                pass
+            try:
+                shutil.copyfile(source, copy.name)
+                os.replace(copy.name, final)  # never a half-copied file under a fingerprint
+            finally:
+                Path(copy.name).unlink(missing_ok=True)
+                source.unlink(missing_ok=True)
         return new
 
     def forget(self, case_id: str, sha256: str) -> None:
@@ -59,17 +65,19 @@ class FolderFiles:
 
 class ObjectFiles:
     """An S3-compatible bucket (MinIO, Ceph, a cloud's): objects ``<prefix>/<case>/<sha256>``.
-    Credentials come from the standard ``AWS_*`` variables (or the instance's role)."""
+    Credentials come from the standard ``AWS_*`` variables (or the instance's role), with
+    s3:GetObject (for HEAD), s3:PutObject, s3:DeleteObject and s3:ListBucket: without the last, a
+    missing object answers 403 instead of 404."""
 
     def __init__(self, bucket: str, prefix: str, endpoint: str | None, region: str | None) -> None:
-        self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.endpoint, self.region = endpoint, region
-
-    @cached_property
-    def client(self) -> Any:
         import boto3  # type: ignore[import-untyped]  # only a deployment storing to S3 loads it
 
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name=self.region)
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        # One client for the process, from a session of its own (boto3's default session is not
+        # safe across threads; a client is): made once, at start-up.
+        self.client: Any = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint, region_name=region
+        )
 
     def _key(self, case_id: str, sha256: str) -> str:
         return f"{self.prefix}/{case_id}/{sha256}" if self.prefix else f"{case_id}/{sha256}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -21,11 +22,12 @@ from cases.limits import MAX_EVIDENCE_PER_ACTION
 from cases.payloads import PayloadError, read, schema
 from cases.steps import STEPS
 from cases.steps.evidence import NewItem, RecordEvidence
-from store.files import evidence_files, reference
+from store.files import reference
 from store.principals import Principal
 from store.uploads import OverQuota, charge, discharge
 
 router = APIRouter(prefix="/cases", tags=["evidence"], responses=RESPONSES)
+log = structlog.get_logger(__name__)
 CHUNK = 1024 * 1024
 RECORD_EVIDENCE = STEPS["record_evidence"]
 
@@ -68,13 +70,17 @@ class Stored:
 
 def forget(services: Services, stored: list[Stored]) -> None:
     """A step the case refused keeps no file it brought (one already kept before stays), and
-    charges no one for it."""
-    files = evidence_files(services.settings)
+    charges no one for it: every charge is taken back first, then each file removed on its own (a
+    file the store fails to remove is logged, and the refusal still answers as a refusal)."""
     for item in stored:
-        if item.new:
-            files.forget(item.case_id, item.sha256)
         if item.charged:
             discharge(services.engine, item.case_id, item.sha256)
+    for item in stored:
+        if item.new:
+            try:
+                services.files.forget(item.case_id, item.sha256)
+            except Exception as exc:
+                log.warning("evidence file not removed", case_id=item.case_id, error=str(exc)[:200])
 
 
 def maybe_taken(exc: ApiError) -> bool:
@@ -94,6 +100,15 @@ QUOTA_FIX = (
     "reference large material by URL with its SHA-256 instead (JSON: kind, title, reference, "
     "sha256), or ask the operators to raise the quota (LINKAGE_UPLOAD_QUOTA_BYTES)"
 )
+
+
+def store_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "evidence_store_unavailable",
+        "the evidence store did not take the file, and nothing was kept",
+        "send the upload again in a moment (the same Idempotency-Key is safe)",
+    )
 
 
 def quota_exceeded(used: int, needed: int, allowed: int) -> ApiError:
@@ -120,22 +135,24 @@ def store_upload(
     digest = hashlib.sha256()
     size = 0
     with tempfile.NamedTemporaryFile(dir=incoming, delete=False) as out:
-        upload.file.seek(0)
-        while chunk := upload.file.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    received = Path(out.name)
-    sha = digest.hexdigest()
-    allowed = services.settings.upload_quota_bytes
+        received = Path(out.name)
     try:
+        with received.open("wb") as written:
+            upload.file.seek(0)
+            while chunk := upload.file.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                written.write(chunk)
+        sha = digest.hexdigest()
+        allowed = services.settings.upload_quota_bytes
         charged = charge(services.engine, principal.id, case_id, sha, size, allowed)
         try:
-            new = evidence_files(services.settings).keep(case_id, sha, received)
-        except BaseException:
+            new = services.files.keep(case_id, sha, received)
+        except Exception as exc:
             if charged:
                 discharge(services.engine, case_id, sha)
-            raise
+            log.warning("evidence store refused a file", case_id=case_id, error=str(exc)[:200])
+            raise store_unavailable() from None
     except OverQuota as exc:
         raise quota_exceeded(exc.used, exc.needed, exc.allowed) from None
     finally:
@@ -269,7 +286,7 @@ async def _uploads(
                 "size": kept.size,
             }
             items.append(read_item(data, UPLOAD_FIX))
-    except ApiError:
+    except BaseException:  # a refusal, or the store down: nothing this request brought is kept
         await run_in_threadpool(forget, services, stored)
         raise
     return items

@@ -28,6 +28,8 @@ def test_production_refuses_to_start_without_what_replicas_share() -> None:
         assert name in message
     assert Settings(deployment="production", **SHARED).deployment == "production"
     assert Settings().deployment == "embedded"  # make run: made in the data folder
+    with pytest.raises(ValidationError, match="PostgreSQL"):
+        Settings(deployment="production", **{**SHARED, "database_url": "sqlite:////srv/read.db"})
 
 
 def test_production_refuses_the_examples_placeholders() -> None:
@@ -55,4 +57,13 @@ def test_the_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LINKAGE_DATABASE_URL", SHARED["database_url"])
     settings = Settings()
     assert settings.session_secret is not None
-    assert "e" * 64 not in repr(settings)  # a secret is not printed
+    shown = repr(settings)
+    assert "e" * 64 not in shown  # a secret is not printed
+    assert ":pw@" not in shown  # nor the database's password
+
+
+def test_a_refused_secret_is_not_echoed_in_the_error() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{**SHARED, "session_secret": "hunter2-too-short"})
+    assert "hunter2" not in str(refused.value)
+    assert "session_secret" in str(refused.value)

@@ -91,15 +91,24 @@ async def test_uploads_are_kept_in_the_bucket_once_and_a_refused_step_keeps_none
         )
         assert refused.status_code == 409, refused.text
         assert objects(bucket, case_id) == {f"cases/{case_id}/{sha}"}
-        # Over the key's quota (64 bytes): 413, and nothing stored.
+        # Charged once for the file sent twice, and not for the refused one: 20 + 40 of 64 fit.
+        fits = await api.post(
+            f"/cases/{case_id}/evidence",
+            data={"kind": "complaint", "title": "举报材料"},
+            files={"file": ("fits.bin", b"y" * 40)},
+            headers=s3_stack.auth(*OFFICER),
+        )
+        assert fits.status_code == 201, fits.text
+        assert len(objects(bucket, case_id)) == 2
+        # Past the key's quota (60 of 64 bytes used): 413, and nothing stored.
         big = await api.post(
             f"/cases/{case_id}/evidence",
             data={"kind": "complaint", "title": "大文件"},
-            files={"file": ("big.bin", b"x" * 100)},
+            files={"file": ("big.bin", b"x" * 5)},
             headers=s3_stack.auth(*OFFICER),
         )
         assert big.status_code == 413, big.text
-        assert objects(bucket, case_id) == {f"cases/{case_id}/{sha}"}
+        assert len(objects(bucket, case_id)) == 2
     assert not list((s3_stack.data_dir / "incoming").iterdir())  # nothing left on the way
 
 
@@ -111,3 +120,29 @@ def test_an_evidence_url_that_names_no_store_is_refused() -> None:
     for wrong in ("ftp://host/x", "s3://", "file://", "/srv/evidence"):
         with pytest.raises(ValidationError, match="neither"):
             Settings(evidence_url=wrong)
+
+
+async def test_a_store_that_does_not_take_the_file_is_a_503_and_charges_nothing(
+    dev_server: WorkflowEnvironment, simulator_url: str, s3_endpoint: str, bucket: Any
+) -> None:
+    async with in_process(
+        dev_server,
+        simulator_url,
+        evidence_url="s3://no-such-bucket/cases",
+        evidence_s3_endpoint=s3_endpoint,
+        evidence_s3_region="us-east-1",
+        upload_quota_bytes=64,
+    ) as stack:
+        transport = httpx.ASGITransport(app=stack.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+            case_id = await open_case(api, stack)
+            for _ in range(3):  # 3 x 30 bytes: each would pass the quota, had one been charged
+                down = await api.post(
+                    f"/cases/{case_id}/evidence",
+                    data={"kind": "complaint", "title": "举报材料"},
+                    files={"file": ("x.bin", b"z" * 30)},
+                    headers=stack.auth(*OFFICER),
+                )
+                assert down.status_code == 503, down.text
+                assert down.json()["code"] == "evidence_store_unavailable"
+        assert not list((stack.data_dir / "incoming").iterdir())

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from cases.ids import workflow_id
 from ops.cases import export, publish_calendar, rebuild
 from ops.cli import main
-from ops.deploy import promote, replay_check
+from ops.deploy import WrongBuild, promote, replay_check
 from store.records import case_row, clocks, timeline
 from store.tables import CaseRow, ClockRow, EvidenceRow, TimelineRow
 from store.views import stored_case
@@ -138,7 +138,7 @@ async def test_a_release_moves_a_running_case_to_the_promoted_build(
 
         async def promoted(build: str) -> bool:
             try:
-                await promote(client, stack.settings, build)
+                await promote(client, stack.settings.model_copy(update={"build_id": build}), build)
             except RPCError:
                 return False  # the server has not yet seen the build's pollers
             return True
@@ -157,6 +157,8 @@ async def test_a_release_moves_a_running_case_to_the_promoted_build(
             await eventually(lambda: on("b1"), "the case did not start on b1")
             behaviour = (await handle.describe()).raw_description.workflow_execution_info
             assert behaviour.versioning_info.behavior == VersioningBehavior.AUTO_UPGRADE.value
+            with pytest.raises(WrongBuild):  # only a process of that build may: its code replayed
+                await promote(client, stack.settings, "b2")
             b2 = stack.settings.model_copy(update={"build_id": "b2"})
             with ThreadPoolExecutor(max_workers=2) as executor:
                 async with (

@@ -18,10 +18,10 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from telemetry import Tracing, tracing_wanted
+from telemetry import Tracing, scrubbed, tracing_wanted
 from tests.api.conftest import InProcess, in_process, stack_settings
 from tests.api.helpers import open_case, to_sent
 from tests.polling import eventually
@@ -156,3 +156,24 @@ def test_off_the_processes_load_nothing_of_opentelemetry() -> None:
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_what_an_error_said_is_not_exported() -> None:
+    """An exception's message and a status's description may quote a case (an agency's answer, a
+    database error): the exporter gets the error's type only."""
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(scrubbed(spans)))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("RunActivity:deliver_referral") as span:
+        try:
+            raise ValueError("某化工有限公司 王某 13800000000")
+        except ValueError as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"ValueError: {exc}"))
+    (exported,) = spans.get_finished_spans()
+    assert exported.status.status_code == StatusCode.ERROR
+    assert not exported.status.description
+    (event,) = exported.events
+    assert dict(event.attributes or {}) == {"exception.type": "ValueError"}
+    assert "某化工" not in repr(exported.to_json())

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from cases.ids import workflow_id
 from store.db import drop_everything, make_engine
 from store.principals import create_key
 from store.records import timeline
@@ -125,8 +126,21 @@ async def _send(
     raise AssertionError(f"{url}: still unavailable")
 
 
+async def workers_of(dev_server: WorkflowEnvironment, ids: list[str]) -> set[str]:
+    """The identities (pid@host) of the workers that completed the cases' workflow tasks."""
+    found: set[str] = set()
+    for case_id in ids:
+        history = await dev_server.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
+        found |= {
+            e.workflow_task_completed_event_attributes.identity
+            for e in history.events
+            if e.HasField("workflow_task_completed_event_attributes")
+        }
+    return found
+
+
 async def test_two_apis_and_two_workers_lose_and_repeat_nothing_when_a_worker_dies(
-    replicas: Replicas, postgres_url: str
+    replicas: Replicas, postgres_url: str, dev_server: WorkflowEnvironment
 ) -> None:
     turn = itertools.cycle(replicas.apis)
     async with httpx.AsyncClient(timeout=60) as client:
@@ -166,8 +180,17 @@ async def test_two_apis_and_two_workers_lose_and_repeat_nothing_when_a_worker_di
                 assert done.status_code in (200, 201), (case_id, action, done.text)
 
         await asyncio.gather(*[walk(case_id, STEPS[:2]) for case_id in ids])
-        replicas.workers[0].send_signal(signal.SIGKILL)  # mid-case: no graceful shutdown
-        await asyncio.gather(*[walk(case_id, STEPS[2:]) for case_id in ids])
+        # A worker that has run cases' tasks is killed while steps are in flight (no graceful
+        # shutdown): what it held, the other takes.
+        held = await workers_of(dev_server, ids)
+        victim = next(w for w in replicas.workers if any(i.startswith(f"{w.pid}@") for i in held))
+        moving = asyncio.gather(*[walk(case_id, STEPS[2:]) for case_id in ids])
+        await asyncio.sleep(0.3)
+        victim.send_signal(signal.SIGKILL)
+        await moving
+        survivor = next(w for w in replicas.workers if w is not victim)
+        after = await workers_of(dev_server, ids)
+        assert any(i.startswith(f"{survivor.pid}@") for i in after), (survivor.pid, after)
         # Sent again, as a client whose answer was lost sends it: the same answer, nothing new.
         await walk(ids[0], STEPS[3:])
 

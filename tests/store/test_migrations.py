@@ -112,5 +112,6 @@ def test_processes_starting_together_migrate_once(empty: Engine) -> None:
         thread.start()
     for thread in starting:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in starting)  # none left waiting on a lock
     assert failures == []
     assert revision(empty) == "0002"
