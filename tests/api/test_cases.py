@@ -489,7 +489,9 @@ async def test_a_case_whose_workflow_was_terminated_shows_so_and_is_told_once(
         await asyncio.sleep(1)
         (notice,) = await told()
         assert notice["body"]["notices"][0]["to"] == ["JLO-DEMO"]
-        assert "terminated" in notice["body"]["notices"][0]["text"]
+        told_of = notice["body"]["notices"][0]
+        assert "被终止" in told_of["text"]  # what the joint office reads
+        assert "terminated" in told_of["text_en"]
 
 
 async def test_a_list_shows_a_case_whose_workflow_ended_once_the_sweep_found_it(
