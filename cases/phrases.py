@@ -19,6 +19,10 @@ class Both:
     zh: str
     en: str
 
+    def said_in(self, lang: str) -> str:
+        """In the language a page or a person asked for: English for "en", Chinese otherwise."""
+        return self.en if lang == "en" else self.zh
+
     @staticmethod
     def join(items: Iterable[Both], *, none: Both, zh: str = "；", en: str = "; ") -> Both:
         """Items one after the other, or ``none`` when there are none."""

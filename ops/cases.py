@@ -4,7 +4,7 @@ one case's record. Each works from the cases' own workflows or the read model, n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,8 +45,8 @@ async def running_cases(client: Client, only: Iterable[str] = ()) -> AsyncIterat
 
 
 async def _each(
-    client: Client, only: Iterable[str], act: Any, what: str
-) -> Outcome:  # act: (case_id) -> awaitable
+    client: Client, only: Iterable[str], act: Callable[[str], Awaitable[None]], what: str
+) -> Outcome:
     outcome = Outcome()
     gate = asyncio.Semaphore(AT_ONCE)
 

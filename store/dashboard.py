@@ -211,16 +211,10 @@ def inbox(
 def open_escalations(engine: Engine) -> dict[tuple[str, int], int]:
     """Running clocks escalated, by region and rung, over every region: what the API's ``/metrics``
     reports for on-call (``linkage_escalations_open``)."""
-    ended = select(CaseRow.case_id).where(col(CaseRow.workflow_status).is_not(None))
     with Session(engine) as session:
         rows = session.exec(
             select(ClockRow.region, ClockRow.escalation_level, func.count())
-            .where(
-                col(ClockRow.closed_at).is_(None),
-                col(ClockRow.paused_at).is_(None),
-                col(ClockRow.escalation_level) > 0,
-                col(ClockRow.case_id).not_in(ended),
-            )
+            .where(running_clocks(Scope(everything=True)), col(ClockRow.escalation_level) > 0)
             .group_by(col(ClockRow.region), col(ClockRow.escalation_level))
         ).all()
     return {(str(region), int(level)): int(n) for region, level, n in rows}

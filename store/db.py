@@ -131,8 +131,9 @@ def alembic_config(connection: Connection) -> Config:
 
 @contextmanager
 def _migration_lock(engine: Engine) -> Iterator[None]:
-    """PostgreSQL: a session advisory lock. SQLite: a lock file next to the database (the database's
-    own lock is taken only at the first write, after each process has read the version it is at)."""
+    """PostgreSQL: a session advisory lock. SQLite: a lock file next to the database, waited for as
+    long as a migration takes (the database's own lock, taken by BEGIN IMMEDIATE, gives up after
+    its busy timeout)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})

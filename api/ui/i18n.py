@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from cases.agencies import AgencyRegistry
 from cases.checklists import CATALOGUE
+from cases.phrases import word
 from cases.profile import Period
 from cases.profiles import default_profiles
 from cases.steps import STEPS
@@ -177,10 +178,9 @@ def classification_label(value: str | None, lang: str) -> str:
 
 def _label(labels: Mapping[Any, tuple[str, str]], kind: type[StrEnum], key: str, lang: str) -> str:
     try:
-        zh, en = labels[kind(key)]
+        return word(labels, kind(key)).said_in(lang)
     except ValueError:
         return key
-    return en if lang == "en" else zh
 
 
 def stage_label(stage: str, lang: str) -> str:
@@ -222,10 +222,9 @@ def agency_name(registry: AgencyRegistry, code: str | None, lang: str) -> Markup
     hold, as it is."""
     if not code:
         return Markup("—")
-    found = registry.find(code)
-    if found is None:
+    if code not in registry:
         return escape(code)
-    name = found.name_en if lang == "en" and found.name_en else found.name
+    name = registry.named(code).said_in(lang)
     return Markup('<span class="agency" title="{}">{}</span>').format(code, name)
 
 
@@ -260,9 +259,7 @@ def evidence_kind_label(kind: str, lang: str) -> str:
 def criterion_label(code: str, lang: str) -> str:
     """A key-linkage criterion of D1-rules §二 by name (its code where it has none)."""
     said = CRITERION_WORDS.get(code)
-    if said is None:
-        return code
-    return said.en if lang == "en" else said.zh
+    return code if said is None else said.said_in(lang)
 
 
 def words(lang: str, registry: AgencyRegistry) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from moto.server import ThreadedMotoServer
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api.conftest import InProcess, in_process
-from tests.api.helpers import OFFICER, open_case
+from tests.api.helpers import OFFICER, POLICE, open_case
+from tests.api.test_evidence import upload
 from tests.services import free_port
 
 BUCKET = "linkage-evidence"
@@ -83,30 +84,15 @@ async def test_uploads_are_kept_in_the_bucket_once_and_a_refused_step_keeps_none
         assert body == content
         assert kept.json()["reference"] == f"evidence/{case_id}/{sha}"
         # Not the police's step yet: refused, and the object it brought is gone again.
-        refused = await api.post(
-            f"/cases/{case_id}/evidence",
-            data={"kind": "complaint", "title": "警方材料"},
-            files={"file": ("x.txt", b"refused upload")},
-            headers=s3_stack.auth("PSB-DEMO", "officer"),
-        )
+        refused = await upload(api, case_id, b"refused upload", s3_stack.auth(*POLICE))
         assert refused.status_code == 409, refused.text
         assert objects(bucket, case_id) == {f"cases/{case_id}/{sha}"}
         # Charged once for the file sent twice, and not for the refused one: 20 + 40 of 64 fit.
-        fits = await api.post(
-            f"/cases/{case_id}/evidence",
-            data={"kind": "complaint", "title": "举报材料"},
-            files={"file": ("fits.bin", b"y" * 40)},
-            headers=s3_stack.auth(*OFFICER),
-        )
+        fits = await upload(api, case_id, b"y" * 40, s3_stack.auth(*OFFICER))
         assert fits.status_code == 201, fits.text
         assert len(objects(bucket, case_id)) == 2
         # Past the key's quota (60 of 64 bytes used): 413, and nothing stored.
-        big = await api.post(
-            f"/cases/{case_id}/evidence",
-            data={"kind": "complaint", "title": "大文件"},
-            files={"file": ("big.bin", b"x" * 5)},
-            headers=s3_stack.auth(*OFFICER),
-        )
+        big = await upload(api, case_id, b"x" * 5, s3_stack.auth(*OFFICER))
         assert big.status_code == 413, big.text
         assert len(objects(bucket, case_id)) == 2
     assert not list((s3_stack.data_dir / "incoming").iterdir())  # nothing left on the way
@@ -137,12 +123,7 @@ async def test_a_store_that_does_not_take_the_file_is_a_503_and_charges_nothing(
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
             case_id = await open_case(api, stack)
             for _ in range(3):  # 3 x 30 bytes: each would pass the quota, had one been charged
-                down = await api.post(
-                    f"/cases/{case_id}/evidence",
-                    data={"kind": "complaint", "title": "举报材料"},
-                    files={"file": ("x.bin", b"z" * 30)},
-                    headers=stack.auth(*OFFICER),
-                )
+                down = await upload(api, case_id, b"z" * 30, stack.auth(*OFFICER))
                 assert down.status_code == 503, down.text
                 assert down.json()["code"] == "evidence_store_unavailable"
         assert not list((stack.data_dir / "incoming").iterdir())
