@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     evidence_url: str = ""
     evidence_s3_endpoint: str = ""
     evidence_s3_region: str = ""
+    # The CJK font the case's papers are rendered with (activities.papers): a TrueType or OpenType
+    # file or collection. None: the first of Debian's (fonts-wqy-microhei, -zenhei, fonts-noto-cjk).
+    pdf_font: Path | None = None
 
     # Agency systems. With no explicit endpoints, every agency of the registry is reached at the
     # simulator, under /agencies/<code>, with the simulator's default credential.
