@@ -50,9 +50,10 @@ clean:
 
 # Record the replay histories again, after an intended change to the workflow (say so in the commit).
 histories: $(STAMP)
-	rm -f tests/histories/*.json tests/histories/clues/*.json
+	rm -f tests/histories/*.json tests/histories/clues/*.json tests/histories/reports/*.json \
+	  tests/histories/routines/*.json
 	RECORD_HISTORIES=1 $(BIN)/pytest -q tests/workflows/test_lifecycle.py tests/workflows/test_detention.py \
-	  tests/workflows/test_clue.py
+	  tests/workflows/test_clue.py tests/workflows/test_report.py tests/workflows/test_routines.py
 
 # Extract the dashboard's words into its catalogue again, after a template or a label changed: new
 # ones arrive untranslated (tests/api/test_i18n.py names them) for api/ui/locale's .po.

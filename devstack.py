@@ -158,6 +158,22 @@ class Stack:
         api = self.start("api", [py, "-m", "api", "--port", str(self.ports.api)])
         self.wait_ready("api", api)
 
+    def schedules(self) -> str:
+        """The routines' Schedules, made to match the mechanisms' files (``linkage schedules``):
+        here, not in the worker, so that workers starting together never race to write them."""
+        done = subprocess.run(
+            [sys.executable, "-m", "ops.cli", "schedules"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            return f"not made ({done.stderr.strip()[-300:]})"
+        return done.stdout.strip()
+
     def watch(self) -> str | None:
         """The name of a process that stopped on its own, if any."""
         for name, process in dict(self.processes).items():  # the latest of each name
@@ -355,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     with interrupted() as caught:
         try:
             stack.up()
+            schedules = stack.schedules()
             settings = Settings(data_dir=data_dir)
             keys = demo_keys(data_dir, settings)
             api = f"http://127.0.0.1:{ports.api}"
@@ -363,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  Temporal UI    http://127.0.0.1:{ports.ui}")
             print(f"  Temporal       127.0.0.1:{ports.temporal}")
             print(f"  Simulator      http://127.0.0.1:{ports.simulator}   (calls: /admin/received)")
-            print(f"  Data           {data_dir}   (logs in {data_dir / 'logs'})\n")
+            print(f"  Data           {data_dir}   (logs in {data_dir / 'logs'})")
+            print(f"  Routines       {schedules}\n")
             print("  Demo API keys (Authorization: Bearer <key>):")
             for label, agency, role, key in keys:
                 print(f"    {label:<20} {agency:<10} {role:<12} {key}")

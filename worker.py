@@ -19,6 +19,8 @@ from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.agencies import AgencyActivities
+from activities.event_bulletins import EventBulletinActivities
+from activities.papers import PaperActivities
 from activities.records import RecordActivities
 from cases.agencies import default_registry
 from cases.calendar import default_calendar
@@ -26,11 +28,15 @@ from cases.profiles import default_profiles
 from logs import configure_logging
 from settings import Settings
 from store.db import make_engine, migrate
+from store.sealed import Sealer
 from telemetry import WORKER_SERVICE, tracing, worker_runtime
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
-from workflows.engine import connect
+from workflows.engine import connect, payload_keys
+from workflows.event_bulletins import EVENT_BULLETIN_WORKFLOWS
 from workflows.notice import NoticeWorkflow
+from workflows.report import ReportWorkflow
+from workflows.routines import ROUTINE_WORKFLOWS
 from workflows.runner import runner
 
 log = structlog.get_logger(__name__)
@@ -63,20 +69,35 @@ def build_worker(
     *,
     task_queue: str | None = None,
 ) -> Worker:
-    agencies = AgencyActivities(http, settings)
+    keys = payload_keys(settings)
+    agencies = AgencyActivities(http, settings, Sealer(keys.current, keys.keys))
     records = RecordActivities(engine)
+    papers = PaperActivities(settings)
+    routines = EventBulletinActivities(engine, settings)  # the routines' and D4 §5's two
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CaseWorkflow, NoticeWorkflow, ClueWorkflow],
+        workflows=[
+            CaseWorkflow,
+            NoticeWorkflow,
+            ClueWorkflow,
+            ReportWorkflow,
+            *ROUTINE_WORKFLOWS,
+            *EVENT_BULLETIN_WORKFLOWS,
+        ],
         activities=[
             agencies.deliver_referral,
             agencies.deliver_document,
             agencies.deliver_clue,
             agencies.send_expert_request,
             agencies.notify,
+            agencies.reply_to_reporter,
             records.record,
             records.record_clue,
+            records.record_report,
+            papers.make_paper,
+            *routines.all(),
+            *routines.event_activities(),
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

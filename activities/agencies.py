@@ -27,6 +27,7 @@ from cases.effects import (
     DELIVER_DOCUMENT,
     DELIVER_REFERRAL,
     NOTIFY,
+    REPLY_TO_REPORTER,
     SEND_EXPERT_REQUEST,
     ClueDelivery,
     DocumentDelivery,
@@ -35,7 +36,9 @@ from cases.effects import (
     ReferralDelivery,
 )
 from cases.model import DeliveryReceipt
+from cases.reports import ReporterReply
 from settings import AgencyEndpoint, Settings
+from store.sealed import Sealer, SealError
 
 log = structlog.get_logger(__name__)
 
@@ -55,9 +58,12 @@ def _jsonable(value: Any) -> Any:
 
 
 class AgencyActivities:
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, settings: Settings, sealer: Sealer | None = None
+    ) -> None:
         self._client = client
         self._settings = settings
+        self._sealer = sealer  # opens a reporter's contact for the reply, and nothing else
         self._allowed_hosts = {
             urlsplit(e.base_url).netloc
             for e in [*settings.endpoints.values(), settings.notifier_endpoint]
@@ -209,6 +215,33 @@ class AgencyActivities:
             asdict(batch),
             batch.idempotency_key,
             batch.case_id,
+        )
+
+    @activity.defn(name=REPLY_TO_REPORTER)
+    async def reply_to_reporter(self, reply: ReporterReply) -> None:
+        """Tell the reporter through the notifier (SMS or mail). The contact is opened here, sent in
+        the request's body only, and never logged; a sealed contact that does not open is not
+        retried."""
+        try:
+            if self._sealer is None:
+                raise SealError("this worker has no keys to open a reporter's contact")
+            who = self._sealer.open(reply.reporter_sealed, reply.report_id)
+        except SealError as exc:
+            raise ApplicationError(
+                str(exc), type=AGENCY_NOT_CONFIGURED, non_retryable=True
+            ) from None
+        await self._post(
+            self._settings.notifier_endpoint,
+            "/reporter-replies",
+            {
+                "report_id": reply.report_id,
+                "name": who.name,
+                "phone": who.phone,
+                "address": who.address,
+                "text": reply.text,
+            },
+            reply.idempotency_key,
+            reply.report_id,
         )
 
 

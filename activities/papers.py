@@ -10,16 +10,22 @@ glyphs used, so that the file reads the same on a machine without it; Debian shi
 
 from __future__ import annotations
 
+import hashlib
 import html
+import tempfile
 from functools import cache
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout, WrapMode, XPos, YPos
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from cases.effects import MAKE_PAPER, PAPER_NOT_MADE, PaperFile
 from cases.papers import Block, Heading, KeyValues, Paper, Paragraph, Seal, Table, zh_date
 from settings import Settings
+from store.files import EvidenceFiles, evidence_files, reference
 
 # Debian's CJK fonts, the one .ci/run installs first.
 FONT_CANDIDATES = (
@@ -275,3 +281,44 @@ def render_html(paper: Paper) -> str:
         out.append(f'<p class="basis">依据：{e("；".join(paper.basis))}</p>')
     out.append("</article></body></html>\n")
     return "\n".join(out)
+
+
+# --- The activity -------------------------------------------------------------------------------
+
+
+class PaperActivities:
+    """Makes a case's papers as PDF and keeps them with its evidence files (``store.files``), for
+    the case to attach as evidence of what it sent (``workflows.case``)."""
+
+    def __init__(
+        self, settings: Settings, files: EvidenceFiles | None = None, font: Path | None = None
+    ) -> None:
+        self._settings = settings
+        self._files = files or evidence_files(settings)
+        self._font = font
+
+    @activity.defn(name=MAKE_PAPER)
+    def make_paper(self, paper: Paper) -> PaperFile:
+        """Render, fingerprint, keep. The bytes are the paper's own, so a retry keeps the same file
+        under the same fingerprint (and the store keeps it once). No font that writes Chinese is a
+        fault of this worker that no retry mends: it fails at once, naming the package to install."""
+        if not paper.case_id:
+            raise ApplicationError(
+                f"paper {paper.number} belongs to no case", type=PAPER_NOT_MADE, non_retryable=True
+            )
+        try:
+            font = self._font or font_path(self._settings)
+        except FontNotFound as exc:
+            raise ApplicationError(str(exc), type=PAPER_NOT_MADE, non_retryable=True) from None
+        content = render_pdf(paper, font)
+        sha = hashlib.sha256(content).hexdigest()
+        incoming = self._settings.data_dir / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=incoming, suffix=".pdf", delete=False) as out:
+            out.write(content)
+        written = Path(out.name)
+        try:
+            self._files.keep(paper.case_id, sha, written)
+        finally:
+            written.unlink(missing_ok=True)
+        return PaperFile(sha, len(content), reference(paper.case_id, sha))

@@ -23,9 +23,21 @@ from api.deps import Services
 from api.limits import BodyLimit
 from api.metrics import Metrics
 from api.reads import sweeping
-from api.routes import actions, cases, clues, codec, evidence, system
+from api.routes import (
+    actions,
+    cases,
+    clues,
+    codec,
+    event_bulletins,
+    evidence,
+    reports,
+    routines,
+    system,
+)
 from api.ui import case as case_pages
+from api.ui import reports as report_pages
 from api.ui import routes as ui
+from api.ui import routines as routine_pages
 from api.ui import work
 from cases.agencies import default_registry
 from settings import Settings
@@ -109,11 +121,16 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(evidence.router)
     app.include_router(clues.router)
+    app.include_router(reports.router)
+    app.include_router(event_bulletins.router)  # before /bulletins/{id}
+    app.include_router(routines.router)
     app.include_router(system.router)
     app.include_router(codec.router)
     app.include_router(ui.router)
     app.include_router(case_pages.router)
     app.include_router(work.router)
+    app.include_router(report_pages.router)
+    app.include_router(routine_pages.router)
 
     @app.exception_handler(ui.SignIn)
     async def sign_in_first(_request: Request, exc: ui.SignIn) -> RedirectResponse:

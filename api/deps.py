@@ -22,7 +22,9 @@ from settings import Settings
 from store.files import EvidenceFiles, evidence_files
 from store.principals import Principal, authenticate
 from store.queries import can_see
+from store.sealed import Sealer
 from store.tables import CaseRow
+from workflows.engine import payload_keys
 
 T = TypeVar("T")
 
@@ -38,10 +40,13 @@ class Services:
     registry: AgencyRegistry
     contexts: Contexts = field(init=False)
     files: EvidenceFiles = field(init=False)  # where uploaded evidence is kept (store.files)
+    sealer: Sealer = field(init=False)  # seals and opens reporters' identities (store.sealed)
 
     def __post_init__(self) -> None:
         self.contexts = Contexts(self.registry)
         self.files = evidence_files(self.settings)
+        keys = payload_keys(self.settings)
+        self.sealer = Sealer(keys.current, keys.keys)
 
 
 async def point_read(services: Services, read: Callable[..., T], *args: Any) -> T:

@@ -162,6 +162,29 @@ class OutsideCallPublic(Public):
     next_attempt_at: datetime | None = None
 
 
+class CaseLinkPublic(Public):
+    """A link between this case and a case of another region (区域联动, D3 §3.2: 一查到底): the other
+    case by its id and region only. Its details are the other region's: open it only where
+    ``visible`` (the caller may see that case by the usual rule)."""
+
+    case_id: str = Field(description="The other case.", examples=["EPB-EAST.2026-1120-0007"])
+    region: str = Field(description="The other case's region.", examples=["east-county"])
+    relation: str = Field(
+        description="What the other case is to this one: source, downstream or related.",
+        examples=["source"],
+    )
+    direction: str = Field(
+        description="'to': this case made the link; 'from': the other case linked this one.",
+        examples=["to"],
+    )
+    linked_at: datetime
+    visible: bool = Field(description="Whether you may open the other case.")
+    note: str = Field(
+        default="",
+        description="The linking case's note; on a link from another case, only if you may see it.",
+    )
+
+
 class CaseDetail(Public):
     _written = frozenset({"state"})
 
@@ -186,6 +209,10 @@ class CaseDetail(Public):
     outside_calls: list[OutsideCallPublic] = Field(
         default_factory=list,
         description="Calls to agency systems still being retried, with their attempts and last error.",
+    )
+    links: list[CaseLinkPublic] = Field(
+        default_factory=list,
+        description="Cases of other regions this case is linked to, and those linked to it.",
     )
 
 

@@ -35,6 +35,11 @@ class AgencyKind(StrEnum):
     JOINT_OFFICE = "joint_office"  # 联动执法办公室
     LEADERSHIP_GROUP = "leadership_group"  # 联动执法工作领导小组
     COUNTY_GOVERNMENT = "county_government"  # 县政府
+    # 市政府: the people's government of a region above the counties. It decides a jurisdiction
+    # dispute between two of its counties, as their common superior (DOMAIN.md: "between regions to
+    # their common superior"; D8 §一(三): 跨界污染 between regions of equal rank that no one of them can
+    # settle). A kind of its own, not a county government: the registry says what each body is.
+    CITY_GOVERNMENT = "city_government"
     SUPERVISORY_COMMISSION = (
         "supervisory_commission"  # 监察委员会: officials' duty crimes (O310 Art. 19)
     )
@@ -43,6 +48,12 @@ class AgencyKind(StrEnum):
     def enforces(self) -> bool:
         """Administrative enforcement agencies: they discover, fix evidence and refer."""
         return self in _ENFORCING
+
+    @property
+    def governs(self) -> bool:
+        """A region's people's government (县政府, 市政府): it settles disputes between the bodies
+        below it (D6 §一(三))."""
+        return self in GOVERNMENTS
 
 
 _ENFORCING = frozenset(
@@ -54,6 +65,7 @@ _ENFORCING = frozenset(
         AgencyKind.COUNTY_DEPARTMENT,
     }
 )
+GOVERNMENTS = frozenset({AgencyKind.COUNTY_GOVERNMENT, AgencyKind.CITY_GOVERNMENT})
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,11 @@ class Region:
     code: str
     name: str
     name_en: str
+    # The region above it (a county's city), whose government is the common superior of the regions
+    # below it: a jurisdiction dispute between two of them goes there (D3 §3.2 区域联动; D8 §三(二)).
+    # A registry a case carried from before the key names none, and its disputes stay with the
+    # case's own county government, as they did.
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,38 @@ class AgencyRegistry:
     def region(self, code: str) -> Region:
         return self._regions[code]
 
+    def region_named(self, code: str | None) -> Both:
+        """A region by its two names, for a sentence to people (its code, if the registry lacks it)."""
+        region = self._regions.get(code) if code else None
+        if region is None:
+            return Both(code or "—", code or "—")
+        return Both(region.name, region.name_en)
+
+    def lineage(self, region: str) -> list[str]:
+        """The region and those above it, nearest first (the loader refuses a cycle)."""
+        found: list[str] = []
+        at: str | None = region
+        while at is not None and at not in found:
+            found.append(at)
+            above = self._regions.get(at)
+            at = above.parent if above is not None else None
+        return found
+
+    def common_superior(self, region_a: str, region_b: str) -> str | None:
+        """The nearest region that both are in, or are: where a dispute between them is settled
+        (DOMAIN.md, Clocks and escalation: "between regions to their common superior"). The region
+        itself for one region; None when the registry joins them under none (a registry without
+        ``parent`` keys, as a case may carry from before them)."""
+        above_b = set(self.lineage(region_b))
+        return next((r for r in self.lineage(region_a) if r in above_b), None)
+
+    def government_of(self, region: str) -> str | None:
+        """The people's government of ``region``, in file order."""
+        return next(
+            (a.code for a in self._agencies.values() if a.region == region and a.kind.governs),
+            None,
+        )
+
     @property
     def regions(self) -> list[Region]:
         return list(self._regions.values())
@@ -162,11 +211,21 @@ def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
             raise ConfigError(path, where, "code must be lower-case letters, digits and '-'")
         if code in regions:
             raise ConfigError(path, where, "duplicate region code")
+        extra = set(entry) - {"code", "name", "name_en", "parent"}
+        if extra:
+            raise ConfigError(path, where, f"unknown keys {sorted(extra)}")
+        parent = entry.get("parent")
+        if parent is not None and (not isinstance(parent, str) or not parent.strip()):
+            raise ConfigError(path, where, "'parent' must be a region code")
         regions[code] = Region(
-            code, _text(entry, "name", path, where), _text(entry, "name_en", path, where)
+            code,
+            _text(entry, "name", path, where),
+            _text(entry, "name_en", path, where),
+            parent=parent.strip() if parent is not None else None,
         )
     if not regions:
         raise ConfigError(path, "", "no [[region]] entries")
+    _check_hierarchy(regions, path)
 
     agencies: dict[str, Agency] = {}
     allowed_keys = {"code", "name", "name_en", "kind", "region", "superior"}
@@ -221,6 +280,26 @@ def load_registry(path: Path = AGENCIES_FILE) -> AgencyRegistry:
                 f"superior {agency.superior!r} must be another listed agency of kind '{agency.kind}'",
             )
     return AgencyRegistry(regions.values(), agencies.values())
+
+
+def _check_hierarchy(regions: dict[str, Region], path: Path) -> None:
+    """Each region's ``parent`` is a declared region, and no region is above itself."""
+    for i, region in enumerate(regions.values(), start=1):
+        where = f"region #{i} ({region.code})"
+        if region.parent is None:
+            continue
+        if region.parent not in regions:
+            raise ConfigError(
+                path, where, f"parent '{region.parent}' is not declared in a [[region]] table"
+            )
+        seen = [region.code]
+        at: str | None = region.parent
+        while at is not None:
+            if at in seen:
+                chain = " → ".join([*seen, at])
+                raise ConfigError(path, where, f"the regions' parents go round in a cycle: {chain}")
+            seen.append(at)
+            at = regions[at].parent
 
 
 @cache

@@ -18,6 +18,7 @@ from cases.context import Context
 from cases.effects import Notice
 from cases.limits import KEPT_TIMELINE
 from cases.model import Actor, CaseState, Document, EvidenceItem, TimelineEntry
+from cases.papers.model import Paper, PaperKind
 from cases.vocabulary import DocumentKind, Event, Stage
 
 
@@ -46,7 +47,28 @@ class SendDocument:
     effect: Literal["send_document"] = "send_document"
 
 
-Effect = Deliver | AskExpert | SendDocument | Notice
+@dataclass
+class MakePaper:
+    """Make the paper of what the case sent (``cases.papers``): rendered as PDF, fingerprinted and
+    kept by an activity, then attached to the case as an evidence item of ``kind``. The workflow
+    builds ``paper`` from the case as the step left it, so a retry, and a new run, render the same
+    bytes; ``problem`` says why it could not be built (the case records it and goes on)."""
+
+    kind: PaperKind
+    key: str  # what it is the paper of, once on a case: "referral-2", "N3", "handover"
+    by: Actor | None = None  # who took the step; none when the case made it on its own
+    things: list[str] = field(default_factory=list)  # a handover's items involved
+    paper: Paper | None = None
+    problem: str = ""
+    effect: Literal["make_paper"] = "make_paper"
+
+
+def letter_key(attempt: int) -> str:
+    """The key of the referral letter of one attempt at sending: each sending has its own."""
+    return f"referral-{attempt}"
+
+
+Effect = Deliver | AskExpert | SendDocument | MakePaper | Notice
 
 
 @dataclass
@@ -168,12 +190,14 @@ class Change:
         corrects: int | None = None,
         withdrawn: bool = False,
         reasons: str = "",
+        by: Actor | None = None,
     ) -> EvidenceItem:
+        """An item recorded by the step's actor, or by ``by`` (a paper the case made itself)."""
         item = EvidenceItem(
             seq=len(self.case.evidence) + 1,
             kind=kind,
             title=title,
-            recorded_by=self.by,
+            recorded_by=by or self.by,
             recorded_at=self.now,
             sha256=sha256,
             reference=reference,
@@ -218,7 +242,7 @@ class Change:
         append_entry(state, entry)
         if self.happenings:
             on_events(state, self.happenings, self.ctx)
-        if state.stage.closed:
+        if state.stage.closed and not self.stage_from.closed:  # archived by this change
             state.closed_at = self.now
             close_all(state, self.now, "archived")
         return Transition(

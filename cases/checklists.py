@@ -218,6 +218,20 @@ CATALOGUE: dict[str, ItemKind] = {
                 "site_audio_video",
             ),
         ),
+        # Papers of what was sent after the referral, which the case makes itself (cases.papers)
+        ItemKind(
+            "not_filed_acknowledgement",
+            "不予立案通知书回执",
+            "Acknowledgement of the notice of not filing",
+            "O310 Art. 8, 9 ¶1; N2017 Art. 11: the window to ask for reconsideration runs from "
+            "the receipt",
+        ),
+        ItemKind(
+            "handover_list",
+            "涉案物品及案件材料移交清单",
+            "List of the items and materials handed over",
+            "O310 Art. 12; N2017 Art. 10: 办理交接手续",
+        ),
     ]
 }
 

@@ -235,7 +235,8 @@ def fire(state: CaseState, ctx: Context) -> list[Tick]:
             if at > now:
                 break
             clock.escalation_level += 1
-            to = holders(state, rung.to, ctx.registry)
+            ref = (clock.key.partition(":")[2] or None) if spec.per_request else None
+            to = holders(state, rung.to, ctx.registry, ref)
             for agency in to:
                 clock.escalated_to.setdefault(agency, at)
             ticks.append(Tick(TickKind.ESCALATION, clock, at, clock.escalation_level, to))

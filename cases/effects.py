@@ -15,7 +15,7 @@ from typing import Any, Literal
 from cases.agencies import AgencyRegistry
 from cases.clocks import to_record
 from cases.intake import CaseIntake
-from cases.model import CaseState, ClockState, EvidenceItem, TimelineEntry
+from cases.model import CaseLink, CaseState, ClockState, EvidenceItem, TimelineEntry
 from cases.parties import participants
 from cases.phrases import Both
 from cases.profile import Profile
@@ -29,11 +29,16 @@ NOTIFY = "notify"
 RECORD_CASE_EVENTS = "record_case_events"
 DELIVER_CLUE = "deliver_clue"  # returns cases.model.DeliveryReceipt
 RECORD_CLUE = "record_clue"
+MAKE_PAPER = "make_paper"  # cases.papers.Paper -> PaperFile
+REPLY_TO_REPORTER = "reply_to_reporter"  # cases.reports.ReporterReply
+RECORD_REPORT = "record_report"  # cases.reports.ReportState
 
 # An agency refused a call (a 4xx): retrying cannot fix it, a person must resend or correct it.
 AGENCY_REFUSED = "AgencyRefused"
 # The agency has no endpoint configured here: a deployment problem, not a passing fault.
 AGENCY_NOT_CONFIGURED = "AgencyNotConfigured"
+# A paper cannot be made on this worker (no font that writes Chinese): retrying cannot fix it.
+PAPER_NOT_MADE = "PaperNotMade"
 
 
 @dataclass
@@ -69,6 +74,16 @@ class PackageItem:
 
 
 @dataclass
+class PaperFile:
+    """A paper rendered and kept with the case's evidence files (``store.files``): its SHA-256 is
+    the fingerprint the case records, the same on every retry (the bytes are)."""
+
+    sha256: str
+    size: int
+    reference: str  # evidence/<case>/<sha256>
+
+
+@dataclass
 class ReferralDelivery:
     """Deliver the referral package to the police system (and copy the procuratorate)."""
 
@@ -81,6 +96,10 @@ class ReferralDelivery:
     referring_agency: str
     classification: str
     items: list[PackageItem]
+    # The referral letter the case made of this package, with its fingerprint (also among the items):
+    # the letter lists the others, so the receiver checks each file it got against it (N2017 Art.
+    # 6(一)). None where it could not be made, or in a case from before letters were made.
+    letter: PackageItem | None = None
 
 
 @dataclass
@@ -102,7 +121,8 @@ class DocumentDelivery:
 
 @dataclass
 class ExpertRequestCall:
-    """Ask a monitoring station or appraisal institution for a test or an appraisal."""
+    """Ask a monitoring station or appraisal institution for a test or an appraisal, another agency
+    a written question, or an agency of another region for assistance."""
 
     case_id: str
     idempotency_key: str
@@ -111,6 +131,7 @@ class ExpertRequestCall:
     agency: str
     requesting_agency: str
     subject: str
+    assistance: str = ""  # what an assistance request asks for (cases.vocabulary.AssistanceKind)
 
 
 class NoticeKind(StrEnum):
@@ -125,6 +146,14 @@ class NoticeKind(StrEnum):
     INSTRUCTION = "instruction"
     CONSULTATION = "consultation"  # an invitation to a joint consultation
     CASE_ENDED = "case_ended"  # the case's workflow ended without the case being archived
+    PAPER_FAILED = "paper_failed"  # a paper of what the case sent could not be made
+    CASE_LINKED = "case_linked"  # linked to a case of the receiver's region (D3 §3.2)
+    # A mechanism's routines (cases.routines): a joint meeting and its decisions, a report or bulletin,
+    # the procuratorate's list of cases that should have been referred.
+    MEETING = "meeting"
+    DECISION = "decision"
+    BULLETIN = "bulletin"
+    REFERRAL_WATCH = "referral_watch"
 
 
 @dataclass
@@ -183,6 +212,9 @@ class CaseRecord:
     intake: CaseIntake | None = None
     archived: ArchivedCase | None = None  # with the record of the archiving
     stored: StoredCase | None = None  # the case's state, for its page (written by the case itself)
+    # Its links to cases of other regions, all of them (a few: cases.limits.MAX_LINKS), so that the
+    # row of each carries the case's region as it now stands.
+    links: list[CaseLink] = field(default_factory=list)
 
 
 def case_record(
@@ -210,4 +242,5 @@ def case_record(
         intake=intake,
         archived=archived,
         stored=stored,
+        links=list(case.links),
     )

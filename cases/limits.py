@@ -45,6 +45,8 @@ Conclusion = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NOT_BLANK
 ]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# A link's note stays on the case with the link (cases.model.CaseLink): shorter than a step's note.
+LinkNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 # Short text: titles, names, subjects, document numbers, list lines.
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
@@ -132,6 +134,7 @@ MAX_EVIDENCE = 200
 MAX_EVIDENCE_PER_ACTION = 50
 MAX_MEASUREMENTS = 50
 MAX_REQUESTS = 30
+MAX_LINKS = 20  # cases of other regions a case is linked to (D3 §3.2)
 MAX_SUPPLEMENT_REQUESTS = 10
 MAX_TEAM = 10  # officers named on a referral report
 KEPT_REFUSALS = 10  # the head's recorded refusals kept on the case (all are in the timeline)
@@ -139,6 +142,7 @@ KEPT_TIMELINE = 10  # the newest entries the workflow keeps; the read model keep
 KEPT_CLOSED_CLOCKS = 30  # closed clocks the workflow keeps; the read model keeps them all
 KEPT_ACTION_KEYS = 500  # Idempotency-Keys of applied actions a case remembers (newest kept)
 KEPT_ERROR = 500  # characters of an agency system's refusal kept on the case
+KEPT_PAPERS = 20  # the newest papers' records a case keeps (their items stay in its evidence)
 
 # The workflow continues as new when its history passes either budget (or when the server suggests
 # it), well below Temporal's limits of 51,200 events and 50 MB.

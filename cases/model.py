@@ -33,6 +33,7 @@ from cases.limits import (
 )
 from cases.phrases import Both
 from cases.vocabulary import (
+    AssistanceKind,
     CaseSource,
     Classification,
     DocumentKind,
@@ -41,6 +42,7 @@ from cases.vocabulary import (
     FeedbackOutcome,
     FilingOutcome,
     Judgment,
+    LinkRelation,
     Party,
     ProtectedArea,
     RequestKind,
@@ -189,6 +191,22 @@ class ExpertRequest:
     error: str | None = None
     # Its system's receipt, where the receiver's days run from it (D6 §一(二)).
     received_at: datetime | None = None
+    # What an agency of another region is asked to help with (区域联动, D3 §3.2); None otherwise.
+    assistance: AssistanceKind | None = None
+
+
+@dataclass
+class CaseLink:
+    """A case of another region this case is linked to (D3 §3.2: 不管案发何处…一查到底, 铲除案发源头):
+    by its id and region only. Whoever sees this case sees the link; the other case's details only
+    whoever may see that case (the read model shows the link on both cases' pages)."""
+
+    case_id: str  # the other case
+    region: str  # the other case's region, as its id's agency places it in the registry
+    relation: LinkRelation  # what the other case is to this one
+    linked_at: datetime
+    linked_by: Actor
+    note: str = ""
 
 
 @dataclass
@@ -235,6 +253,21 @@ class ReferralState:
     receipt: DeliveryReceipt | None = None
     delivery_error: str | None = None  # a refusal by the receiving system, for a person to resolve
     withdrawn_at: datetime | None = None
+    # The team that reported it (O310 Art. 5 ¶1), named on the letter as the officers in charge
+    # (N2017 Art. 6(一): 案件主办人).
+    officers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PaperRecord:
+    """A paper the case made of what it sent (``cases.papers``): the evidence item it was attached
+    as, or why it could not be made (the case goes on without it)."""
+
+    kind: str  # cases.papers.PaperKind
+    key: str  # what it is the paper of: "referral-2" (the attempt), "N3" (the notice), "handover"
+    at: datetime
+    evidence: int | None = None  # the item's sequence number
+    error: str | None = None
 
 
 @dataclass
@@ -360,6 +393,9 @@ class CaseState:
     last_seq: int = 0  # the sequence number of the newest timeline entry
     acted: list[str] = field(default_factory=list)  # every agency that has taken a step
     closed_at: datetime | None = None
+    papers: list[PaperRecord] = field(default_factory=list)  # the newest (cases.limits.KEPT_PAPERS)
+    # Cases of other regions it is linked to (at most cases.limits.MAX_LINKS).
+    links: list[CaseLink] = field(default_factory=list)
 
     @property
     def pending_supplements(self) -> SupplementRequest | None:
@@ -386,6 +422,10 @@ class CaseState:
 
     def document(self, doc_id: str) -> Document | None:
         return next((d for d in self.documents if d.doc_id == doc_id), None)
+
+    def paper(self, key: str) -> PaperRecord | None:
+        """What became of the paper of ``key``, once it was made or could not be."""
+        return next((p for p in reversed(self.papers) if p.key == key), None)
 
     def received(self, kind: DocumentKind) -> Document | None:
         """The newest document of this kind, once its receiver has acknowledged it."""

@@ -11,16 +11,18 @@ from cases.agencies import AgencyKind, AgencyRegistry
 from cases.model import CaseState
 from cases.vocabulary import Party, RequestKind, Role
 
-# The agencies that play these parts are found by kind in the case's region.
+# The agencies that play these parts are found by kind in the case's region. The government that
+# decides a jurisdiction dispute is the case region's, or the common superior's (``dispute_region``).
 REGIONAL: dict[Party, AgencyKind] = {
     Party.JOINT_OFFICE: AgencyKind.JOINT_OFFICE,
     Party.LEADERSHIP_GROUP: AgencyKind.LEADERSHIP_GROUP,
-    Party.COUNTY_GOVERNMENT: AgencyKind.COUNTY_GOVERNMENT,
 }
 
 # The part an agency of this kind plays when an escalation reaches it.
 ESCALATION_PARTY: dict[AgencyKind, Party] = {
     **{kind: party for party, kind in REGIONAL.items()},
+    AgencyKind.COUNTY_GOVERNMENT: Party.COUNTY_GOVERNMENT,
+    AgencyKind.CITY_GOVERNMENT: Party.COUNTY_GOVERNMENT,
     AgencyKind.PROCURATORATE: Party.PROCURATORATE,
 }
 
@@ -43,6 +45,7 @@ REQUEST_PARTY = {
     RequestKind.TEST: Party.MONITORING,
     RequestKind.APPRAISAL: Party.APPRAISAL,
     RequestKind.CONSULTATION: Party.CONSULTED,
+    RequestKind.ASSISTANCE: Party.ASSISTING,
 }
 REQUEST_KIND = {party: kind for kind, party in REQUEST_PARTY.items()}
 
@@ -74,11 +77,16 @@ def parties_of(state: CaseState, agency: str, registry: AgencyRegistry) -> set[P
         for party, kind in REGIONAL.items():
             if known.kind is kind:
                 parties.add(party)
+    if known is not None and known.kind.governs and agency in _governments(state, registry):
+        parties.add(Party.COUNTY_GOVERNMENT)
     return parties
 
 
-def holders(state: CaseState, party: Party, registry: AgencyRegistry) -> list[str]:
-    """The agencies that play ``party`` in this case."""
+def holders(
+    state: CaseState, party: Party, registry: AgencyRegistry, ref: str | None = None
+) -> list[str]:
+    """The agencies that play ``party`` in this case; ``ref``: for the request of a clock that runs
+    once per request (whose assisting region's joint office an overdue assistance reaches)."""
     if party is Party.REFERRING:
         return [state.owner_agency]
     if party is Party.RECEIVING:
@@ -93,7 +101,49 @@ def holders(state: CaseState, party: Party, registry: AgencyRegistry) -> list[st
     if party in REQUEST_KIND:
         kind = REQUEST_KIND[party]
         return list(dict.fromkeys(r.agency for r in state.open_requests(kind)))
+    if party is Party.COUNTY_GOVERNMENT:
+        return _governments(state, registry)
+    if party is Party.ASSISTING_OFFICE:
+        return _assisting_offices(state, registry, ref)
     return [a.code for a in registry.in_region(REGIONAL[party], state.region)]
+
+
+def dispute_region(state: CaseState, registry: AgencyRegistry) -> str:
+    """Where a jurisdiction dispute of this case is settled: the county government decides one
+    between its departments (D6 §一(三): 协商未果的,提请县政府决定); one between agencies of two
+    regions goes to the government of their common superior (DOMAIN.md; D3 §3.2 区域联动: 不管案发
+    何处…一查到底; D8 §一(三): regions of equal rank cannot settle 跨界污染 between themselves). A
+    registry that joins the regions under none (one a case carries from before ``parent``) keeps
+    the dispute in the case's own region, as before."""
+    target = registry.find(state.transfer.target) if state.transfer is not None else None
+    if target is None or target.region == state.region:
+        return state.region
+    return registry.common_superior(state.region, target.region) or state.region
+
+
+def _assisting_offices(state: CaseState, registry: AgencyRegistry, ref: str | None) -> list[str]:
+    """The joint offices of the regions whose agencies hold the case's open requests for assistance
+    (that of ``ref`` alone, when given): each supervises its own region's agencies (D5 §二), as the
+    case's own joint office cannot. None for a region that is the case's own (its office is on the
+    ladder already)."""
+    regions = []
+    for request in state.open_requests(RequestKind.ASSISTANCE):
+        agency = registry.find(request.agency)
+        if agency is not None and (ref is None or request.request_id == ref):
+            regions.append(agency.region)
+    return [
+        a.code
+        for region in dict.fromkeys(regions)
+        if region != state.region
+        for a in registry.in_region(AgencyKind.JOINT_OFFICE, region)
+    ]
+
+
+def _governments(state: CaseState, registry: AgencyRegistry) -> list[str]:
+    """The people's government that decides this case's jurisdiction dispute: of the case's own
+    region (its county government), or of the regions' common superior (``dispute_region``)."""
+    region = dispute_region(state, registry)
+    return [a.code for a in registry if a.region == region and a.kind.governs]
 
 
 def superior_of(state: CaseState, registry: AgencyRegistry) -> str | None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
 from cases.calendar import Unit
+from cases.event_bulletins import EventBulletinSpec, EventKind
+from cases.routines import RoutineSpec
 from cases.vocabulary import (
     Branch,
     Classification,
@@ -33,7 +35,13 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 ESCALATION_TARGETS = frozenset(
-    {Party.JOINT_OFFICE, Party.LEADERSHIP_GROUP, Party.PROCURATORATE, Party.COUNTY_GOVERNMENT}
+    {
+        Party.JOINT_OFFICE,
+        Party.LEADERSHIP_GROUP,
+        Party.PROCURATORATE,
+        Party.COUNTY_GOVERNMENT,
+        Party.ASSISTING_OFFICE,  # an assistance's clock only: the assisting region's joint office
+    }
 )
 # Events that concern one request among several: clocks on them run once per request.
 PER_REQUEST_EVENTS = frozenset(
@@ -46,6 +54,9 @@ PER_REQUEST_EVENTS = frozenset(
         Event.QUESTION_ASKED,
         Event.QUESTION_RECEIVED,
         Event.QUESTION_ANSWERED,
+        Event.ASSISTANCE_REQUESTED,
+        Event.ASSISTANCE_RECEIVED,
+        Event.ASSISTANCE_ANSWERED,
     }
 )
 # A stage that exists only when its branch is switched on.
@@ -181,6 +192,25 @@ class TrackRules:
 
 
 @dataclass(frozen=True)
+class ReportRules:
+    """How a mechanism handles a public report (举报) before it becomes a case (``cases.reports``):
+    the first agency that receives it owns it (首问责任制, D6 §二(二)) and hands it to the competent
+    agency within ``transfer`` (``urgent`` when urgent or ongoing, D6 §一(三)), or opens a case from it
+    or answers it itself in that time; reminders and the ladder as a clock's. ``identity_roles`` may
+    see who reported (D3 §3.3: 为举报提供案源者作好保密工作), each view written to the audit trail."""
+
+    transfer: Period
+    urgent: Period
+    reminders: tuple[timedelta, ...]
+    escalation: tuple[Rung, ...]
+    statutory: bool
+    source: str
+    source_zh: str
+    identity_roles: frozenset[Role]
+    identity_source: str
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title_zh: str
@@ -218,6 +248,14 @@ class Profile:
     # A case standing this long without a step, with no clock running (evidence being gathered, a
     # consultation under way), is flagged as stalled; None: never.
     stalled_after: Window | None = None
+    # Public reports, where the mechanism takes them (every shipped one does; a profile a case
+    # carried from before reports existed has none, and needs none).
+    reports: ReportRules | None = None
+    # Its periodic duties (joint meetings, reports, the referral scan: ``cases.routines``), by name;
+    # a profile a case carries from before routines existed has none (a case runs none).
+    routines: Mapping[str, RoutineSpec] = field(default_factory=dict)
+    # Its bulletins started by a person, not a calendar (D4 §5: ``cases.event_bulletins``).
+    event_bulletins: Mapping[EventKind, EventBulletinSpec] = field(default_factory=dict)
 
     def has(self, branch: Branch) -> bool:
         return branch in self.branches

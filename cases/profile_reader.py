@@ -11,6 +11,7 @@ from cases.agencies import AgencyKind
 from cases.calendar import Unit
 from cases.elements import ELEMENTS
 from cases.errors import ConfigError
+from cases.event_bulletins import read_event_bulletins
 from cases.profile import (
     ESCALATION_TARGETS,
     NAME_PATTERN,
@@ -20,11 +21,13 @@ from cases.profile import (
     CrimeRules,
     Extension,
     Profile,
+    ReportRules,
     Rung,
     TrackRules,
     TriageRules,
     Window,
 )
+from cases.routine_reader import read_routines
 from cases.table_reader import TableReader
 from cases.vocabulary import (
     CORE_STAGES,
@@ -43,7 +46,11 @@ _TOP_KEYS = {
     "acceptance_on_receipt", "base", "referral_team", "consultation_invites",
     "record_within_days", "written_consultation_to", "stalled_after",
     "referral_checklist", "evidence_checklist", "clocks", "windows", "extensions", "removed_clocks",
-    "detention",
+    "detention", "reports", "routines", "event_bulletins",
+}  # fmt: skip
+_REPORT_KEYS = {
+    "length", "unit", "urgent", "reminders", "escalation", "statutory", "source", "source_zh",
+    "identity_roles", "identity_source",
 }  # fmt: skip
 _DETENTION_KEYS = {
     "source", "referral_team", "acceptance_on_receipt", "copy_procuratorate", "referral_checklist",
@@ -127,6 +134,38 @@ class Reader(TableReader):
             if not isinstance(table["urgent"], dict):
                 raise self.fail(where, "'urgent' must be a table with length and unit")
             urgent = self.period(table["urgent"], f"{where} urgent")
+        reminders = self.reminders(table, where)
+        ladder = self.ladder(table, where)
+        statutory = self.boolean(table, "statutory", where)
+        source = self.text(table, "source", where)
+        source_zh = self.text(table, "source_zh", where, optional=self.carried) or source
+        return ClockSpec(
+            name=name,
+            title_zh=self.text(table, "title_zh", where),
+            title_en=self.text(table, "title_en", where),
+            owner=owner,
+            owner_role=owner_role,
+            starts_on=starts_on,
+            stops_on=stops_on,
+            pauses_on=pauses_on,
+            restarts_on=restarts_on,
+            resumes_on=resumes_on,
+            extended_on=extended_on,
+            period=period,
+            urgent=urgent,
+            reminders=reminders,
+            escalation=ladder,
+            statutory=statutory,
+            source=source,
+            source_zh=source_zh,
+            per_request=per_request,
+            from_discovery=self.boolean(table, "from_discovery", where, default=False),
+            starts_in=self.stages(table, "starts_in", where),
+            tracks=self.tracks(table, "tracks", where),
+        )
+
+    def reminders(self, table: dict[str, Any], where: str) -> tuple[timedelta, ...]:
+        """Reminder points before a due instant, latest last."""
         reminders_raw = table.get("reminders", [])
         if not isinstance(reminders_raw, list):
             raise self.fail(where, "'reminders' must be a list of durations before the due time")
@@ -135,6 +174,10 @@ class Reader(TableReader):
             raise self.fail(where, "reminders must be positive durations before the due time")
         if len(set(reminders)) != len(reminders):
             raise self.fail(where, "reminders repeat a point")
+        return tuple(sorted(reminders, reverse=True))
+
+    def ladder(self, table: dict[str, Any], where: str) -> tuple[Rung, ...]:
+        """An escalation ladder: to whom, how long after the breach, in order."""
         ladder_raw = table.get("escalation", [])
         if not isinstance(ladder_raw, list) or not ladder_raw:
             raise self.fail(where, "'escalation' must list at least one rung {to, after}")
@@ -158,32 +201,32 @@ class Reader(TableReader):
             if any(r.to is to for r in ladder):
                 raise self.fail(rung_where, f"'{to}' is already a rung of this ladder")
             ladder.append(Rung(to, after))
-        statutory = self.boolean(table, "statutory", where)
+        return tuple(ladder)
+
+    def reports(self, table: Any) -> ReportRules | None:
+        """``[reports]``: public reports before they become cases (``cases.reports``)."""
+        if table is None:
+            return None
+        where = "reports"
+        if not isinstance(table, dict):
+            raise self.fail(where, "must be a table")
+        extra = set(table) - _REPORT_KEYS
+        if extra:
+            raise self.fail(where, f"unknown keys {sorted(extra)}")
+        urgent = table.get("urgent")
+        if not isinstance(urgent, dict):
+            raise self.fail(where, "'urgent' must be a table with length and unit")
         source = self.text(table, "source", where)
-        source_zh = self.text(table, "source_zh", where, optional=self.carried) or source
-        return ClockSpec(
-            name=name,
-            title_zh=self.text(table, "title_zh", where),
-            title_en=self.text(table, "title_en", where),
-            owner=owner,
-            owner_role=owner_role,
-            starts_on=starts_on,
-            stops_on=stops_on,
-            pauses_on=pauses_on,
-            restarts_on=restarts_on,
-            resumes_on=resumes_on,
-            extended_on=extended_on,
-            period=period,
-            urgent=urgent,
-            reminders=tuple(sorted(reminders, reverse=True)),
-            escalation=tuple(ladder),
-            statutory=statutory,
+        return ReportRules(
+            transfer=self.period(table, where),
+            urgent=self.period(urgent, f"{where} urgent"),
+            reminders=self.reminders(table, where),
+            escalation=self.ladder(table, where),
+            statutory=self.boolean(table, "statutory", where),
             source=source,
-            source_zh=source_zh,
-            per_request=per_request,
-            from_discovery=self.boolean(table, "from_discovery", where, default=False),
-            starts_in=self.stages(table, "starts_in", where),
-            tracks=self.tracks(table, "tracks", where),
+            source_zh=self.text(table, "source_zh", where, optional=self.carried) or source,
+            identity_roles=frozenset(self.members(table, "identity_roles", where, Role, "role")),
+            identity_source=self.text(table, "identity_source", where),
         )
 
     def stalled_after(self, raw: Any) -> Window | None:
@@ -433,4 +476,9 @@ class Reader(TableReader):
             extensions=extensions,
             file=str(self.file),
             detention=detention,
+            reports=self.reports(raw.get("reports")),
+            routines=read_routines(self, raw.get("routines"), carried=self.carried),
+            event_bulletins=read_event_bulletins(
+                self, raw.get("event_bulletins"), carried=self.carried
+            ),
         )

@@ -17,10 +17,13 @@ from cases.change import (
     Change,
     Deliver,
     Effect,
+    MakePaper,
     SendDocument,
     Transition,
     append_entry,
+    letter_key,
 )
+from cases.checklists import CATALOGUE
 from cases.clocks import Tick, TickKind, reassign, recount
 from cases.context import Context
 from cases.effects import (
@@ -28,17 +31,40 @@ from cases.effects import (
     ExpertRequestCall,
     NoticeKind,
     PackageItem,
+    PaperFile,
     ReferralDelivery,
     notice,
 )
 from cases.ids import step_key
 from cases.intake import CaseIntake, open_case
-from cases.limits import KEPT_ERROR
-from cases.model import CaseState, DeliveryReceipt, TimelineEntry
+from cases.limits import KEPT_ERROR, KEPT_PAPERS
+from cases.model import (
+    Actor,
+    CaseState,
+    DeliveryReceipt,
+    EvidenceItem,
+    PaperRecord,
+    TimelineEntry,
+)
+from cases.papers import (
+    Paper,
+    PaperKind,
+    handover_list,
+    not_filed_acknowledgement,
+    referral_letter,
+)
 from cases.parties import holders
 from cases.phrases import Both
 from cases.profile import Profile
-from cases.vocabulary import DOCUMENT_LABELS, Event, Party, RequestKind, Stage
+from cases.vocabulary import (
+    DOCUMENT_LABELS,
+    DocumentKind,
+    Event,
+    Party,
+    RequestKind,
+    Role,
+    Stage,
+)
 
 
 def opening(
@@ -105,23 +131,37 @@ def record_document_receipt(
         received_at=receipt.received_at.isoformat(),
     )
     c.emit(doc.kind.received)
+    if doc.kind is DocumentKind.NOT_FILED_NOTICE and state.received(doc.kind) is doc:
+        # The agency's acknowledgement, stating the receipt its window to ask for reconsideration
+        # runs from (O310 Art. 9 ¶1; N2017 Art. 11).
+        c.effects.append(MakePaper(PaperKind.NOT_FILED_ACKNOWLEDGEMENT, doc_id))
     return c.finish()
+
+
+# The requests whose receipt is recorded, with the entry and the event it raises: a written
+# question's receiver's days run "自收到…后" (D6 §一(二)); an assistance's from its receiver's receipt,
+# as every period of a receiver does (D3 §3.2 and D8 §三(二) set none of their own).
+RECEIVED = {
+    RequestKind.CONSULTATION: ("question_received", Event.QUESTION_RECEIVED),
+    RequestKind.ASSISTANCE: ("assistance_received", Event.ASSISTANCE_RECEIVED),
+}
 
 
 def record_question_receipt(
     state: CaseState, request_id: str, receipt: DeliveryReceipt, ctx: Context
 ) -> Transition | None:
-    """A written question's receipt by its receiver's system: where the receiver's days run "自收到…
-    后" (D6 §一(二)) they start now. A test or an appraisal request's receipt changes nothing."""
+    """A written question's (or an assistance request's) receipt by its receiver's system: the
+    receiver's days start now. A test or an appraisal request's receipt changes nothing."""
     request = next((r for r in state.requests if r.request_id == request_id), None)
-    if request is None or request.kind is not RequestKind.CONSULTATION:
+    if request is None or request.kind not in RECEIVED:
         return None
     if request.received_at is not None or request.answered_at or request.failed_at:
         return None
-    c = Change(state, "question_received", None, ctx)
+    action, event = RECEIVED[request.kind]
+    c = Change(state, action, None, ctx)
     request.received_at = ctx.now
     c.note(request_id=request_id, to=request.agency, reference=receipt.reference)
-    c.emit(Event.QUESTION_RECEIVED, request_id)
+    c.emit(event, request_id)
     return c.finish()
 
 
@@ -326,6 +366,102 @@ def record_registry(state: CaseState, ctx: Context) -> Transition:
 
 
 # --------------------------------------------------------------------------------------------------
+# The papers of what the case sent (cases.papers), attached as evidence
+
+# Who records a paper the case made on its own (the acknowledgement of a notice's receipt).
+SYSTEM_PERSON = "系统生成"
+
+
+def paper_for(state: CaseState, make: MakePaper, ctx: Context) -> Paper:
+    """The paper ``make`` asks for, built from the case as the step left it, in the case's own
+    context (its registry, mechanism, calendar and time). ``ValueError`` when the case lacks what
+    the paper must state (a handover before the filing notice reached the agency)."""
+    kind = make.kind
+    if kind is PaperKind.REFERRAL_LETTER:
+        return referral_letter(
+            state, ctx.registry, ctx.profile, ctx.now, officers=state.referral.officers
+        )
+    if kind is PaperKind.NOT_FILED_ACKNOWLEDGEMENT:
+        return not_filed_acknowledgement(
+            state, ctx.registry, ctx.profile, ctx.now, calendar=ctx.calendar
+        )
+    if kind is PaperKind.HANDOVER_LIST:
+        return handover_list(
+            state, ctx.registry, ctx.profile, ctx.now, make.things, calendar=ctx.calendar
+        )
+    raise ValueError(f"a case makes no {kind.value} of its own")
+
+
+def _issuer(state: CaseState, make: MakePaper) -> Actor:
+    return make.by or Actor(state.owner_agency, Role.OFFICER, SYSTEM_PERSON)
+
+
+def _remember(state: CaseState, record: PaperRecord) -> None:
+    state.papers = [*state.papers, record][-KEPT_PAPERS:]
+
+
+def _standing_letter(state: CaseState) -> EvidenceItem | None:
+    """The letter the case made for an earlier attempt at sending, while it stands."""
+    made = {p.evidence for p in state.papers if p.kind == PaperKind.REFERRAL_LETTER}
+    return next((i for i in reversed(state.current_evidence()) if i.seq in made), None)
+
+
+def paper_made(
+    state: CaseState, make: MakePaper, paper: Paper, made: PaperFile, ctx: Context
+) -> Transition:
+    """The paper goes on the case as an item of its kind with its fingerprint: the record of what
+    was sent, even on a case archived meanwhile. A new attempt's letter replaces the letter of the
+    attempt the police system refused (which stays on the record, as any corrected item does)."""
+    c = Change(state, "paper_made", None, ctx)
+    earlier = _standing_letter(state) if make.kind is PaperKind.REFERRAL_LETTER else None
+    item = c.add_item(
+        make.kind.value,
+        paper.title,
+        sha256=made.sha256,
+        reference=made.reference,
+        size=made.size,
+        corrects=earlier.seq if earlier else None,
+        reasons=f"{paper.number}：重新移送时出具，取代前次未送达的移送书" if earlier else "",
+        by=_issuer(state, make),
+    )
+    _remember(state, PaperRecord(make.kind.value, make.key, ctx.now, evidence=item.seq))
+    c.note(
+        paper=make.kind.value,
+        key=make.key,
+        number=paper.number,
+        title=item.title,
+        sha256=made.sha256,
+        evidence_seq=str(item.seq),
+    )
+    c.refs["evidence_seq"] = str(item.seq)
+    return c.finish()
+
+
+def paper_not_made(state: CaseState, make: MakePaper, reason: str, ctx: Context) -> Transition:
+    """The paper could not be made (no font on the worker, the evidence store down past the
+    paper's deadline): the case says so and goes on. What the paper records was still sent (a
+    referral goes with the letter the agency recorded, which its package requires), and the
+    statutory days are not held for a rendering."""
+    c = Change(state, "paper_not_made", None, ctx)
+    why = reason[:KEPT_ERROR]
+    _remember(state, PaperRecord(make.kind.value, make.key, ctx.now, error=why))
+    c.note(paper=make.kind.value, key=make.key, reason=why)
+    kind = CATALOGUE[make.kind.value]
+    c.tell(
+        notice(
+            NoticeKind.PAPER_FAILED,
+            [_issuer(state, make).agency],
+            Both(
+                f"案件{state.case_id}的{kind.label_zh}未能生成：{why}；案件照常办理，请另行制作该文书",
+                f"the {kind.label_en.lower()} of case {state.case_id} could not be made: {why}; "
+                "the case goes on: make the paper by other means",
+            ),
+        )
+    )
+    return c.finish()
+
+
+# --------------------------------------------------------------------------------------------------
 # Inputs of the outside effects, built from the state
 
 
@@ -344,7 +480,15 @@ def referral_delivery(state: CaseState, ctx: Context, attempt: int) -> ReferralD
         items=[
             PackageItem(i.kind, i.title, i.sha256, i.reference) for i in state.current_evidence()
         ],
+        letter=_letter_of(state, attempt),
     )
+
+
+def _letter_of(state: CaseState, attempt: int) -> PackageItem | None:
+    """The letter the case made for this attempt, as the package names it."""
+    made = state.paper(letter_key(attempt))
+    item = next((i for i in state.evidence if made and i.seq == made.evidence), None)
+    return PackageItem(item.kind, item.title, item.sha256, item.reference) if item else None
 
 
 def document_delivery(state: CaseState, doc_id: str, attempt: int) -> DocumentDelivery:
@@ -374,4 +518,5 @@ def expert_call(state: CaseState, request_id: str) -> ExpertRequestCall:
         agency=request.agency,
         requesting_agency=state.owner_agency,
         subject=request.subject,
+        assistance=request.assistance.value if request.assistance else "",
     )

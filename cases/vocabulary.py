@@ -113,11 +113,18 @@ class Party(StrEnum):
     MONITORING = "monitoring"  # a monitoring station holding an open test request
     APPRAISAL = "appraisal"  # an appraisal institution holding an open request
     TRANSFER_TARGET = "transfer_target"  # the agency a jurisdiction transfer is pending to
-    COUNTY_GOVERNMENT = "county_government"  # decides jurisdiction disputes (D6 §一(三))
+    # Decides jurisdiction disputes (D6 §一(三)); between regions, the government of their common
+    # superior does (``cases.parties.dispute_region``). The value stays: clocks recorded carry it.
+    COUNTY_GOVERNMENT = "county_government"
     CONSULTED = "consulted"  # an agency holding a written question to answer (N2017 Art. 24)
     SUPERIOR = "superior"  # the owner's superior department: 稽查 of its cases (P2014 Art. 17)
     JOINT_OFFICE = "joint_office"
     LEADERSHIP_GROUP = "leadership_group"
+    # An agency of another region holding an open request for assistance (区域联动, D3 §3.2; D8 §三(二)).
+    ASSISTING = "assisting"
+    # The joint office of that agency's own region: an overdue assistance escalates there too, to the
+    # office that can press its own agency (the case's own joint office cannot).
+    ASSISTING_OFFICE = "assisting_office"
 
 
 # What each party is called, in Chinese and English (the rules page names who owes a clock's move).
@@ -128,11 +135,19 @@ PARTY_LABELS: dict[Party, tuple[str, str]] = {
     Party.MONITORING: ("监测机构", "monitoring station"),
     Party.APPRAISAL: ("鉴定机构", "appraisal institution"),
     Party.TRANSFER_TARGET: ("受移送部门", "agency the case is transferred to"),
-    Party.COUNTY_GOVERNMENT: ("县政府", "county government"),
+    Party.COUNTY_GOVERNMENT: (
+        "县政府(跨区域:共同上级政府)",
+        "county government (between regions: their common superior's)",
+    ),
     Party.CONSULTED: ("受咨询部门", "consulted agency"),
     Party.SUPERIOR: ("上级部门", "superior department"),
     Party.JOINT_OFFICE: ("联动执法办公室", "joint office"),
     Party.LEADERSHIP_GROUP: ("领导小组", "leadership group"),
+    Party.ASSISTING: ("协助单位(外区域)", "assisting agency of another region"),
+    Party.ASSISTING_OFFICE: (
+        "协助方联动执法办公室",
+        "joint office of the assisting agency's region",
+    ),
 }
 
 
@@ -308,6 +323,47 @@ class RequestKind(StrEnum):
     TEST = "test"  # monitoring / testing by a monitoring station
     APPRAISAL = "appraisal"  # appraisal / damage assessment by an appraisal institution
     CONSULTATION = "consultation"  # a written question to another agency (书面咨询, N2017 Art. 24)
+    ASSISTANCE = "assistance"  # 区域协助: an agency of another region assists (D3 §3.2; D8 §三(二))
+
+
+class AssistanceKind(StrEnum):
+    """What a case asks of an agency of another region (D3 §3.2: 追本溯源; D8 §三(二): 行政协助)."""
+
+    EVIDENCE = "evidence"  # 协助调查取证
+    MONITORING = "monitoring"  # 协助监测
+    JOINT_INSPECTION = "joint_inspection"  # 联合检查
+
+
+ASSISTANCE_LABELS: dict[AssistanceKind, tuple[str, str]] = {
+    AssistanceKind.EVIDENCE: ("协助调查取证", "evidence gathering"),
+    AssistanceKind.MONITORING: ("协助监测", "monitoring"),
+    AssistanceKind.JOINT_INSPECTION: ("联合检查", "joint inspection"),
+}
+
+
+class LinkRelation(StrEnum):
+    """How a case of another region stands to this one (D3 §3.2: 一查到底, 铲除案发源头)."""
+
+    SOURCE = "source"  # the other case is where this one comes from (制假/排污源头)
+    DOWNSTREAM = "downstream"  # the other case is where this one's goods or discharge went
+    RELATED = "related"
+
+    @property
+    def seen_from_the_other(self) -> LinkRelation:
+        """The same link read from the other case: its source is the other's downstream."""
+        return _OTHER_SIDE.get(self, self)
+
+
+_OTHER_SIDE = {
+    LinkRelation.SOURCE: LinkRelation.DOWNSTREAM,
+    LinkRelation.DOWNSTREAM: LinkRelation.SOURCE,
+}
+
+RELATION_LABELS: dict[LinkRelation, tuple[str, str]] = {
+    LinkRelation.SOURCE: ("源头案件", "source case"),
+    LinkRelation.DOWNSTREAM: ("下游案件", "downstream case"),
+    LinkRelation.RELATED: ("关联案件", "related case"),
+}
 
 
 class FilingOutcome(StrEnum):
@@ -396,6 +452,8 @@ class Branch(StrEnum):
     REVERSE_REFERRAL = "reverse_referral"
     JOINT_CONSULTATION = "joint_consultation"
     WRITTEN_CONSULTATION = "written_consultation"  # 双向案件咨询 (N2017 Art. 24)
+    # 区域联动 (D3 §3.2; D8 §三(二)): assistance asked of another region, and links to its cases.
+    REGIONAL_LINKAGE = "regional_linkage"
 
 
 class Event(StrEnum):
@@ -445,6 +503,10 @@ class Event(StrEnum):
     QUESTION_ASKED = "question_asked"  # a written question (N2017 Art. 24)
     QUESTION_RECEIVED = "question_received"  # its receiver's system acknowledged it (D6 §一(二))
     QUESTION_ANSWERED = "question_answered"
+    ASSISTANCE_REQUESTED = "assistance_requested"  # 区域协助 (D3 §3.2; D8 §三(二))
+    ASSISTANCE_RECEIVED = "assistance_received"  # its receiver's system acknowledged it
+    ASSISTANCE_ANSWERED = "assistance_answered"
+    CASE_LINKED = "case_linked"  # linked to a case of another region (D3 §3.2: 一查到底)
     FED_BACK = "fed_back"
     PENALTY_IMPOSED = "penalty_imposed"
     ARCHIVED = "archived"
@@ -521,6 +583,10 @@ EVENT_LABELS: dict[Event, tuple[str, str]] = {
     Event.QUESTION_ASKED: ("书面咨询", "written question asked"),
     Event.QUESTION_RECEIVED: ("书面咨询签收", "written question received"),
     Event.QUESTION_ANSWERED: ("书面答复", "written question answered"),
+    Event.ASSISTANCE_REQUESTED: ("请求外区域协助", "assistance asked of another region"),
+    Event.ASSISTANCE_RECEIVED: ("协助请求签收", "request for assistance received"),
+    Event.ASSISTANCE_ANSWERED: ("协助答复", "assistance given"),
+    Event.CASE_LINKED: ("关联外区域案件", "linked to a case of another region"),
     Event.FED_BACK: ("反馈处理结果", "result fed back"),
     Event.PENALTY_IMPOSED: ("作出行政处罚决定", "penalty imposed"),
     Event.ARCHIVED: ("归档", "archived"),

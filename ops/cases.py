@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from cases.calendar import default_calendar, snapshot
 from cases.ids import case_id_of, workflow_id
+from store.links import links_made
 from store.queries import evidence
 from store.records import case_row, clocks, record_case_events, timeline
 from store.views import mark_stale
@@ -98,7 +99,8 @@ async def rebuild(client: Client, engine: Engine, only: Iterable[str] = ()) -> O
 
 def export(engine: Engine, case_id: str) -> dict[str, Any] | None:
     """A case's full record as the read model keeps it (the record of closed cases): its row, every
-    timeline entry, every clock and every evidence item, as JSON-ready data."""
+    timeline entry, every clock and every evidence item, and its links to cases of other regions,
+    as JSON-ready data."""
     row = case_row(engine, case_id)
     if row is None:
         return None
@@ -109,6 +111,7 @@ def export(engine: Engine, case_id: str) -> dict[str, Any] | None:
             "timeline": [e.model_dump() for e in timeline(engine, case_id)],
             "clocks": [c.model_dump() for c in clocks(engine, case_id)],
             "evidence": [e.model_dump() for e in evidence(engine, case_id)],
+            "links": [link.model_dump() for link in links_made(engine, case_id)],
         }
     )
     return data

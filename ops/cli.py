@@ -8,6 +8,7 @@
     linkage export CASE_ID --out FILE          a case's full record from the read model, as JSON
     linkage replay-check [--limit N]           replay running cases' histories against this code
     linkage promote BUILD_ID                   replay-check, then make a worker build current
+    linkage schedules [--keep-others]          the routines' Temporal Schedules, as the mechanisms say
 
 Exit status: 0 done, 1 something failed (listed on stderr), 2 a wrong argument.
 """
@@ -24,12 +25,15 @@ from pathlib import Path
 from alembic.migration import MigrationContext
 
 from api.keys import main as keys_main
+from cases.agencies import default_registry
+from cases.profiles import default_profiles
 from logs import configure_logging
 from ops.cases import Outcome, export, publish_calendar, rebuild
 from ops.deploy import WrongBuild, check_build, promote, replay_check
 from settings import Settings
 from store.db import make_engine, migrate
 from workflows.engine import connect
+from workflows.schedules import ensure_schedules
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     up = commands.add_parser("promote", help="replay-check, then make a build current")
     up.add_argument("build_id")
     up.add_argument("--limit", type=int, default=None)
+    schedules = commands.add_parser(
+        "schedules", help="make the routines' Schedules match the mechanisms' files"
+    )
+    schedules.add_argument(
+        "--keep-others", action="store_true", help="keep Schedules no mechanism asks for"
+    )
     return top
 
 
@@ -114,6 +124,19 @@ def _export(settings: Settings, case_id: str, out: Path) -> int:
 
 async def _with_temporal(settings: Settings, args: argparse.Namespace) -> int:
     client = await connect(settings)
+    if args.command == "schedules":
+        done = await ensure_schedules(
+            client,
+            default_profiles(),
+            default_registry(),
+            settings.task_queue,
+            remove=not args.keep_others,
+        )
+        print(
+            f"schedules: {len(done.created)} created, {len(done.updated)} updated, "
+            f"{len(done.removed)} removed"
+        )
+        return 0
     if args.command == "promote":
         try:
             check_build(settings, args.build_id)

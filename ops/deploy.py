@@ -23,7 +23,10 @@ from settings import Settings
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
 from workflows.engine import converter_for
+from workflows.event_bulletins import EVENT_BULLETIN_WORKFLOWS
 from workflows.notice import NoticeWorkflow
+from workflows.report import ReportWorkflow
+from workflows.routines import ROUTINE_WORKFLOWS
 from workflows.runner import runner
 
 
@@ -33,11 +36,20 @@ class ReplayReport:
     failed: dict[str, str] = field(default_factory=dict)  # workflow id: why
 
 
-WORKFLOWS: Sequence[type] = (CaseWorkflow, NoticeWorkflow, ClueWorkflow)
+WORKFLOWS: Sequence[type] = (
+    CaseWorkflow,
+    NoticeWorkflow,
+    ClueWorkflow,
+    ReportWorkflow,
+    *ROUTINE_WORKFLOWS,
+    *EVENT_BULLETIN_WORKFLOWS,
+)
 # Every workflow that will move to the promoted build: they all auto-upgrade.
 RUNNING = (
     "ExecutionStatus = 'Running' AND "
-    "WorkflowType IN ('CaseWorkflow', 'NoticeWorkflow', 'ClueWorkflow')"
+    "WorkflowType IN ('CaseWorkflow', 'NoticeWorkflow', 'ClueWorkflow', 'ReportWorkflow', "
+    "'MeetingWorkflow', 'BulletinWorkflow', 'ReferralScanWorkflow', 'RoutineWorkflow', "
+    "'TypicalCaseBulletinWorkflow', 'EmergencyBulletinWorkflow')"
 )
 
 

@@ -2,8 +2,9 @@
 
 Agency systems: ``POST /agencies/{code}/referrals`` (the police system's delivery receipt),
 ``/referral-copies`` (the procuratorate's copy), ``/documents`` (a written notice: its receipt is
-the moment of receipt) and ``/document-copies``, ``/requests`` (a test or an appraisal), and
-``POST /notifier/notify``. Each takes ``Authorization: Bearer <the agency's credential>`` and an
+the moment of receipt) and ``/document-copies``, ``/requests`` (a test, an appraisal, a written
+question, or a request for assistance from another region, whose receipt starts the answer's
+clock), and ``POST /notifier/notify``. Each takes ``Authorization: Bearer <the agency's credential>`` and an
 ``Idempotency-Key``; a repeated key gets the first answer again and is counted.
 
 Behaviour per agency, set with ``PUT /admin/agencies/{code}/behaviour``: acknowledge at once (``ack``);
@@ -227,6 +228,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> JSONResponse:
         return await handle(
             NOTIFIER, "notify", idempotency_key, authorization, await _json(request)
+        )
+
+    @app.post("/notifier/reporter-replies", status_code=201)
+    async def reporter_reply(
+        request: Request, authorization: Auth = None, idempotency_key: Key = None
+    ) -> JSONResponse:
+        """The SMS or mail gateway that tells a reporter (``cases.reports``)."""
+        return await handle(
+            NOTIFIER, "reporter_reply", idempotency_key, authorization, await _json(request)
         )
 
     @app.put("/admin/agencies/{code}/behaviour")

@@ -18,6 +18,7 @@ from store.figures import update_parts
 from store.tables import (
     ArchivedCaseRow,
     CaseAgencyRow,
+    CaseLinkRow,
     CaseRow,
     ClockRow,
     EvidenceRow,
@@ -72,6 +73,7 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
         upsert(session, CaseRow, [_case_row(record, last_seq)])
         # Parts are only ever added: an agency that once had the case keeps seeing it.
         upsert(session, CaseAgencyRow, [{"case_id": case_id, "agency": a} for a in record.agencies])
+        _write_links(session, record)
     upsert(
         session,
         TimelineRow,
@@ -144,6 +146,30 @@ def _write(session: Session, record: CaseRecord, last_seq: int) -> None:
                 "reasons": item.reasons or None,
             }
             for item in record.evidence
+        ],
+    )
+
+
+def _write_links(session: Session, record: CaseRecord) -> None:
+    """The case's links to cases of other regions (D3 §3.2), each with the case's region as it now
+    stands: the linked case's page reads them as "linked from"."""
+    if not record.links:
+        return
+    upsert(
+        session,
+        CaseLinkRow,
+        [
+            {
+                "case_id": record.case_id,
+                "linked_case_id": link.case_id,
+                "region": record.projection.region,
+                "linked_region": link.region,
+                "relation": link.relation.value,
+                "note": link.note,
+                "linked_at": link.linked_at,
+                "linked_by_agency": link.linked_by.agency,
+            }
+            for link in record.links
         ],
     )
 

@@ -12,15 +12,27 @@ from enum import Enum
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, Column, DateTime, Index, PrimaryKeyConstraint, String, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    text,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from cases.figures import NOT_REFERRED_STAGES, REFERABLE, Sums
+from cases.meetings import MeetingState
 from cases.model import CaseState, ClockState
 from cases.projection import CaseProjection
+from cases.referral_watch import Rescan
+from cases.routines import Figures
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -352,6 +364,93 @@ class PrincipalRow(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class ReportRow(SQLModel, table=True):
+    """A public report (``cases.reports``) as it stands. The reporter's identity is only sealed here
+    (``store.sealed``); the API opens it for the roles a mechanism allows."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_region_received", "region", "received_at"),
+        Index("ix_reports_owner", "owner_agency"),
+    )
+
+    report_id: str = Field(primary_key=True, max_length=110)
+    intake_ref: str = Field(max_length=64)
+    mechanism: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    channel: str = Field(max_length=20)
+    received_at: datetime
+    received_by: str = Field(max_length=40)
+    owner_agency: str = Field(max_length=40)
+    about_agency: str | None = Field(default=None, max_length=40)
+    urgent: bool = False
+    ongoing: bool = False
+    place: str = Field(max_length=300)
+    seen: str = Field(max_length=5000)
+    anonymous: bool = False
+    can_reply: bool = False
+    reporter_sealed: str = Field(default="", max_length=2000)
+    stage: str = Field(max_length=20)
+    outcome: str | None = Field(default=None, max_length=30)
+    case_id: str | None = Field(default=None, max_length=110)
+    due_at: datetime | None = None
+    provisional: bool = False
+    stopped_at: datetime | None = None
+    breached_at: datetime | None = None
+    escalation_level: int = 0
+    reward: str = Field(default="not_due", max_length=20)
+    reward_yuan: int = 0
+    replies_sent: int = 0
+    # Who may see the reporter, as the report's own mechanism says (``cases.reports``).
+    identity_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seq: int = 0
+    updated_at: datetime
+
+
+class ReportAgencyRow(SQLModel, table=True):
+    """The agencies that have held a report: each sees it (the first receiver, and those after)."""
+
+    __tablename__ = "report_agencies"
+    __table_args__ = (Index("ix_report_agencies_agency", "agency"),)
+
+    report_id: str = Field(primary_key=True, max_length=110)
+    agency: str = Field(primary_key=True, max_length=40)
+
+
+class ReportEventRow(SQLModel, table=True):
+    """Every event of a report; never who reported it."""
+
+    __tablename__ = "report_events"
+
+    report_id: str = Field(primary_key=True, max_length=110)
+    seq: int = Field(primary_key=True)
+    at: datetime
+    action: str = Field(max_length=40)
+    agency: str = Field(default="", max_length=40)
+    role: str = Field(default="", max_length=20)
+    person: str = Field(default="", max_length=200)
+    text: str = Field(default="", max_length=6000)
+    text_en: str = Field(default="", max_length=6000)
+
+
+class ReporterViewRow(SQLModel, table=True):
+    """Each time someone opened a reporter's identity: who, when, why. Leaders and the procuratorate
+    read it (D3 §3.3: 为举报提供案源者作好保密工作)."""
+
+    __tablename__ = "reporter_views"
+    __table_args__ = (Index("ix_reporter_views_report", "report_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: str = Field(max_length=110)
+    region: str = Field(max_length=40)
+    at: datetime
+    principal: int
+    agency: str = Field(max_length=40)
+    role: str = Field(max_length=20)
+    person: str = Field(max_length=200)
+    purpose: str = Field(max_length=500)
+
+
 for _model in (
     CaseRow,
     CaseAgencyRow,
@@ -365,5 +464,166 @@ for _model in (
     CaseViewRow,
     ClueRow,
     PrincipalRow,
+    ReportRow,
+    ReportAgencyRow,
+    ReportEventRow,
+    ReporterViewRow,
 ):
     _apply_column_policy(_model)
+
+
+# --- A mechanism's routines (cases.routines): meetings, bulletins, the procuratorate's list -------
+
+
+class MeetingRow(SQLModel, table=True):
+    """A joint meeting as its workflow last wrote it (``cases.meetings``): the columns the lists
+    filter on, and the meeting whole for its page."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_region_opens", "region", "opens_at"),)
+
+    meeting_id: str = Field(primary_key=True, max_length=160)
+    mechanism: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    routine: str = Field(max_length=40)
+    period: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    opens_at: datetime
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    done_at: datetime | None = None
+    agenda_size: int = 0
+    decisions_open: int = 0
+    seq: int = 0  # the meeting's change this row holds: an older write never replaces a newer
+    state: MeetingState = Field(sa_column=Column(JSON, nullable=False))
+
+
+class MeetingDecisionRow(SQLModel, table=True):
+    """Each decision of a meeting: the next meeting of its region takes up those not done."""
+
+    __tablename__ = "meeting_decisions"
+    __table_args__ = (Index("ix_meeting_decisions_open", "mechanism", "region", "done_at"),)
+
+    meeting_id: str = Field(primary_key=True, max_length=160)
+    decision_id: str = Field(primary_key=True, max_length=10)
+    mechanism: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    owner: str = Field(max_length=40)
+    due_at: datetime
+    done_at: datetime | None = None
+
+
+class BulletinRow(SQLModel, table=True):
+    """A report or bulletin as published: its figures, and the formats kept in ``routine_papers``."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (Index("ix_bulletins_region_published", "region", "published_at"),)
+
+    bulletin_id: str = Field(primary_key=True, max_length=160)
+    mechanism: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    routine: str = Field(max_length=40)
+    kind: str = Field(max_length=40)
+    period: str = Field(max_length=20)
+    title_zh: str = Field(max_length=200)
+    title_en: str = Field(max_length=200)
+    source: str = Field(max_length=2000)
+    covers_from: datetime
+    covers_to: datetime
+    published_at: datetime
+    delivered_at: datetime | None = None
+    figures: Figures = Field(sa_column=Column(JSON, nullable=False))
+    formats: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class RoutinePaperRow(SQLModel, table=True):
+    """A bulletin or a meeting's minutes in one format (html, pdf, csv, xlsx), kept whole: a few
+    tens of kilobytes, the same on every API replica without a shared file store."""
+
+    __tablename__ = "routine_papers"
+
+    paper_id: str = Field(primary_key=True, max_length=160)
+    format: str = Field(primary_key=True, max_length=10)
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size: int
+    content: bytes = Field(sa_type=LargeBinary)
+
+
+class ReferralWatchRow(SQLModel, table=True):
+    """A case on the procuratorate's list (``cases.referral_watch``), or taken off it and how."""
+
+    __tablename__ = "referral_watch"
+    __table_args__ = (
+        Index("ix_referral_watch_region", "mechanism", "region", "cleared_at", "listed_at"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=110)
+    mechanism: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    reason: str = Field(max_length=40)
+    listed_at: datetime
+    named_at: datetime
+    scan_id: str = Field(max_length=160)  # the scan that last saw it listed
+    cleared_at: datetime | None = None
+    cleared: str | None = Field(default=None, max_length=20)
+    outcome: str | None = Field(default=None, max_length=20)
+    note: str = Field(default="", max_length=2000)
+    marked_by_agency: str | None = Field(default=None, max_length=40)
+    marked_by_role: str | None = Field(default=None, max_length=20)
+    marked_by_person: str | None = Field(default=None, max_length=200)
+
+
+class ReferralScanRow(SQLModel, table=True):
+    """One day's scan: the latest of a region's is the one that takes the procuratorate's marks."""
+
+    __tablename__ = "referral_scans"
+    __table_args__ = (Index("ix_referral_scans_latest", "mechanism", "region", "at"),)
+
+    scan_id: str = Field(primary_key=True, max_length=160)
+    mechanism: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    at: datetime
+    listed: int = 0
+    named_again: int = 0
+    standing: int = 0
+    previous: str | None = Field(default=None, max_length=160)
+    # What the scan found, kept whole: a retried scan answers it again instead of scanning anew.
+    result: Rescan = Field(sa_column=Column(JSON, nullable=False))
+
+
+for _routine_model in (
+    MeetingRow,
+    MeetingDecisionRow,
+    BulletinRow,
+    RoutinePaperRow,
+    ReferralWatchRow,
+    ReferralScanRow,
+):
+    _apply_column_policy(_routine_model)
+
+
+# --- Links between cases of different regions (区域联动, D3 §3.2) ------------------------------------
+
+
+class CaseLinkRow(SQLModel, table=True):
+    """A case's link to a case of another region (``cases.model.CaseLink``), written by the linking
+    case's own record. Both cases' pages read it: the linking case's by ``case_id``, the linked one's
+    by ``linked_case_id`` ("linked from"); each shows the other case's id and region only."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (Index("ix_case_links_linked", "linked_case_id"),)
+
+    case_id: str = Field(primary_key=True, max_length=110)
+    linked_case_id: str = Field(primary_key=True, max_length=110)
+    region: str = Field(max_length=40)  # the linking case's region, as its last write had it
+    linked_region: str = Field(max_length=40)
+    relation: str = Field(max_length=20)  # what the linked case is to the linking one
+    note: str = Field(default="", max_length=2000)
+    linked_at: datetime
+    linked_by_agency: str = Field(max_length=40)
+
+
+_apply_column_policy(CaseLinkRow)

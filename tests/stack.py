@@ -52,6 +52,7 @@ class Stack:
     data_dir: Path
     keys: dict[tuple[str, str], str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    task_queue: str = ""  # the worker's: a test may start a workflow there (a routine)
 
     def key(self, agency: str, role: str) -> str:
         return self.keys[(agency, role)]
@@ -85,7 +86,7 @@ def running_stack(dev_server: WorkflowEnvironment) -> Iterator[Stack]:
         "LINKAGE_LOG_JSON": "true",
         **PAYLOAD_ENV,
     }
-    stack = Stack(api, simulator, engine, data)
+    stack = Stack(api, simulator, engine, data, task_queue=common["LINKAGE_TASK_QUEUE"])
     try:
         stack.processes.append(
             start_process(

@@ -16,12 +16,15 @@ with workflow.unsafe.imports_passed_through():
     from cases.effects import (
         DELIVER_DOCUMENT,
         DELIVER_REFERRAL,
+        MAKE_PAPER,
         RECORD_CASE_EVENTS,
         SEND_EXPERT_REQUEST,
         CaseRecord,
         NotificationBatch,
+        PaperFile,
     )
     from cases.model import CaseState, DeliveryReceipt
+    from cases.papers import Paper, PaperKind
     from cases.system import document_delivery, expert_call, referral_delivery
 
 
@@ -65,6 +68,21 @@ async def call(
         return acknowledged
     await policies.notify(effect)
     return None
+
+
+async def make_paper(paper: Paper) -> PaperFile:
+    """Render the paper, fingerprint it and keep it with the case's evidence files. The referral
+    waits for its letter, so the letter's deadline is short (``policies.LETTER_DEADLINE``)."""
+    letter = paper.kind is PaperKind.REFERRAL_LETTER
+    made: PaperFile = await workflow.execute_activity(
+        MAKE_PAPER,
+        paper,
+        result_type=PaperFile,
+        start_to_close_timeout=policies.PAPER_ATTEMPT,
+        schedule_to_close_timeout=policies.LETTER_DEADLINE if letter else policies.PAPER_DEADLINE,
+        retry_policy=policies.PAPER,
+    )
+    return made
 
 
 async def record(record: CaseRecord) -> bool:

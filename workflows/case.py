@@ -28,13 +28,24 @@ from temporalio.exceptions import ActivityError, ApplicationError
 # Passed through, and imported by their full names: ``from workflows import calls`` loads the module
 # through the package, past the sandbox's pass-through, and ran it again for every case loaded.
 with workflow.unsafe.imports_passed_through():
+    # Every module whose types cross this boundary is passed through here: pydantic resolves a
+    # type's annotations in its module as the sandbox has it (a paper's blocks, in a held effect).
+    import cases.papers.model  # noqa: F401
     import workflows.calls as calls
     import workflows.policies as policies
     import workflows.search as search
     import workflows.steps as steps
     from cases.agencies import AgencyRegistry, RegistrySnapshot
     from cases.calendar import CalendarSnapshot, merge_snapshots
-    from cases.change import ActionResult, AskExpert, Deliver, SendDocument, Transition
+    from cases.change import (
+        ActionResult,
+        AskExpert,
+        Deliver,
+        MakePaper,
+        SendDocument,
+        Transition,
+        letter_key,
+    )
     from cases.clocks import fire, next_wakeup, trim
     from cases.context import Context, context_key
     from cases.decide import validate
@@ -51,6 +62,9 @@ with workflow.unsafe.imports_passed_through():
     from cases.system import (
         answered,
         opening,
+        paper_for,
+        paper_made,
+        paper_not_made,
         record_calendar,
         record_registry,
         record_ticks,
@@ -77,6 +91,12 @@ NOTICES_DELIVERED = "notices-delivered"
 # nothing), its stored state is written again saying so: its page need not ask the engine. Before
 # it, the stored state kept counting the call.
 CALLS_SETTLED = "calls-settled"
+# The papers of what the case sends are made as PDF, fingerprinted and attached to it as evidence:
+# the referral letter with its materials list as the package goes (O310 Art. 6; N2017 Art. 6(一)),
+# the package naming it; the acknowledgement of a notice of not filing on its receipt (O310 Art. 9
+# ¶1; N2017 Art. 11); the handover list at the handover (O310 Art. 12; N2017 Art. 10). Before it, a
+# case made none.
+PAPERS_ATTACHED = "papers-attached"
 
 
 @dataclass
@@ -277,7 +297,11 @@ class CaseWorkflow:
         for effect in transition.effects:
             if isinstance(effect, SendDocument) and not workflow.patched(NOTICES_DELIVERED):
                 continue  # a history from before notices were delivered: it never sent them
-            if isinstance(effect, Deliver | AskExpert | SendDocument):
+            if isinstance(effect, MakePaper):
+                if not workflow.patched(PAPERS_ATTACHED):
+                    continue  # a history from before papers were made: it made none
+                effect = self._drafted(effect)
+            if isinstance(effect, Deliver | AskExpert | SendDocument | MakePaper):
                 self._start(effect)
         await self._flush()
         if self._history_long():
@@ -384,8 +408,58 @@ class CaseWorkflow:
         run never gets here, and goes on there)."""
         self._held.effects = [e for e in self._held.effects if e is not effect]
 
+    def _drafted(self, effect: MakePaper) -> MakePaper:
+        """The paper, built now from the case as this step left it (a retry, and a new run,
+        render these same bytes), or why it cannot be. A paper never holds the case up: a fault
+        of its builder is recorded as its reason, where it would otherwise fail every task of
+        the case until a fix is deployed."""
+        try:
+            return replace(effect, paper=paper_for(self.case, effect, self._ctx()))
+        except ValueError as exc:  # the case lacks what the paper states
+            return replace(effect, problem=str(exc))
+        except Exception as exc:
+            return replace(effect, problem=f"{type(exc).__name__}: {exc}")
+
+    async def _make_paper(self, effect: MakePaper) -> None:
+        """Render and keep the paper, then attach it to the case; one that cannot be made is
+        recorded as such, and the case goes on."""
+        case = self.case
+        problem = effect.problem
+        if effect.paper is not None:
+            try:
+                made = await calls.make_paper(effect.paper)
+            except ActivityError as exc:
+                calls.stopped(exc)
+                problem = calls.reason(exc)
+            else:
+                self._done(effect)
+                await self._commit(paper_made(case, effect, effect.paper, made, self._ctx()))
+                return
+        self._done(effect)
+        workflow.logger.warning(
+            "paper not made",
+            extra={"case_id": case.case_id, "paper": effect.kind.value, "error": problem},
+        )
+        await self._commit(paper_not_made(case, effect, problem, self._ctx()))
+
+    async def _letter_settled(self, effect: Deliver) -> None:
+        """The package goes once its letter is on the case (or could not be made), so that it
+        names the letter. A case that makes no letter (a history from before) does not wait."""
+        key = letter_key(effect.attempt)
+
+        def making() -> bool:
+            return any(isinstance(e, MakePaper) and e.key == key for e in self._held.effects)
+
+        if making():
+            await workflow.wait_condition(lambda: not making())
+
     async def _run_effect(self, effect: Outside) -> None:
         """Make the call; what its answer (or the agency's refusal) changes, the case decides."""
+        if isinstance(effect, MakePaper):
+            await self._make_paper(effect)
+            return
+        if isinstance(effect, Deliver):
+            await self._letter_settled(effect)
         case = self.case
         try:
             receipt = await calls.call(effect, case, self._ctx())

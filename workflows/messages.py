@@ -11,7 +11,7 @@ from pydantic import Field
 
 from cases.agencies import RegistrySnapshot
 from cases.calendar import CalendarSnapshot
-from cases.change import ActionResult, AskExpert, Deliver, SendDocument
+from cases.change import ActionResult, AskExpert, Deliver, MakePaper, SendDocument
 from cases.effects import NotificationBatch
 from cases.intake import CaseIntake
 from cases.limits import HISTORY_BYTES, HISTORY_EVENTS
@@ -24,9 +24,10 @@ INVALID_INTAKE = "InvalidIntake"
 INTAKE_CONFLICT = "IntakeConflict"
 
 
-# A call to an agency system, told apart by its ``effect``.
+# A call to an agency system (or the making of a paper), told apart by its ``effect``.
 Outside = Annotated[
-    Deliver | AskExpert | SendDocument | NotificationBatch, Field(discriminator="effect")
+    Deliver | AskExpert | SendDocument | MakePaper | NotificationBatch,
+    Field(discriminator="effect"),
 ]
 
 

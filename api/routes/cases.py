@@ -16,12 +16,13 @@ from api import engine, reads, temporal
 from api.access import scope_for
 from api.deps import CurrentPrincipal, Services, ServicesDep, VisibleCase
 from api.errors import RESPONSES, UNAVAILABLE, ApiError, ErrorBody
-from api.schemas import CaseDetail, CasePage, CaseSummary, TimelineEntryPublic
+from api.schemas import CaseDetail, CaseLinkPublic, CasePage, CaseSummary, TimelineEntryPublic
 from api.views import detail_from_rows, detail_from_view, summary, timeline_public
 from cases.intake import EXAMPLE, CaseIntake, IntakeCode, admit, differences
 from cases.profiles import default_profiles
 from cases.view import Caller
 from cases.vocabulary import Role, Stage
+from store.links import links_of
 from store.principals import Principal
 from store.queries import After, CaseFilter, list_cases, waiting_for
 from store.records import case_row, clocks, stored_intake, timeline
@@ -221,7 +222,27 @@ async def get_case(
 
 
 async def case_detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
-    """The live case for this caller (the API and the dashboard both show this)."""
+    """The live case for this caller (the API and the dashboard both show this), with its links to
+    cases of other regions from the read model, both ways (D3 §3.2)."""
+    detail = await _detail(services, principal, row)
+    scope = scope_for(principal, services.registry)
+    lines = await run_in_threadpool(links_of, services.engine, row.case_id, scope)
+    detail.links = [
+        CaseLinkPublic(
+            case_id=line.case_id,
+            region=line.region,
+            relation=line.relation,
+            direction="to" if line.outgoing else "from",
+            linked_at=line.linked_at,
+            visible=line.visible,
+            note=line.note,
+        )
+        for line in lines
+    ]
+    return detail
+
+
+async def _detail(services: Services, principal: Principal, row: CaseRow) -> CaseDetail:
     caller = Caller(principal.agency, Role(principal.role))
     now = _now()
     view = None

@@ -38,13 +38,19 @@ DECODERS = (Role.COORDINATOR, Role.LEADER, Role.PROCURATOR)
 MAX_PAYLOADS = 2000
 
 
+# Standard base64 with its padding, as the Web UI writes it: the schema says what the route reads,
+# so that a client (or a fuzzer) that follows the schema is never refused for the encoding.
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class WirePayload(BaseModel):
     """A payload as the Temporal Web UI sends it: metadata values and data in base64."""
 
     metadata: dict[
-        Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=4096)]
+        Annotated[str, Field(max_length=100)],
+        Annotated[str, Field(max_length=4096, pattern=BASE64)],
     ] = Field(default_factory=dict, max_length=20)
-    data: str = ""
+    data: Annotated[str, Field(pattern=BASE64)] = ""
 
 
 class Payloads(BaseModel):

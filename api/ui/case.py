@@ -4,10 +4,10 @@ Each goes through the same visibility and the same steps as the API."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -17,7 +17,7 @@ from api.routes.actions import read_body, send_step
 from api.routes.cases import case_detail
 from api.routes.evidence import forget, maybe_taken, read_item, store_upload
 from api.ui.routes import SeenCase, SignedIn, render
-from api.ui.session import flash_signature, secret_for
+from api.ui.session import flashed, secret_for, signed_flash
 from cases.checklists import CATALOGUE
 from cases.ids import IDEMPOTENCY_KEY_RE, workflow_id
 from cases.payloads import fields_of
@@ -42,9 +42,9 @@ async def case_page(
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     case_id = row.case_id
-    flash = {k: v for k, v in (("done", done), ("refused", refused), ("message", message)) if v}
-    if flash and sig != flash_signature(secret_for(services.settings), case_id, flash):
-        done = refused = message = None  # not this dashboard's own words
+    flash = signed_flash(
+        secret_for(services.settings), case_id, sig, done=done, refused=refused, message=message
+    )
     try:
         detail = await case_detail(services, principal, row)
     except ApiError as exc:
@@ -74,9 +74,7 @@ async def case_page(
         kinds=sorted(CATALOGUE.values(), key=lambda k: k.key),
         progress=progress,
         workflow_link=workflow_link,
-        done=done,
-        refused=refused,
-        message=message,
+        **flash,
     )
 
 
@@ -169,10 +167,4 @@ def _form_key(form: Any) -> str | None:
 
 
 def _back(services: Services, case_id: str, **flash: str) -> Response:
-    """Back to the case page with what came of the form, signed: a link made elsewhere cannot put
-    its own words on a real case's page."""
-    signed = {
-        **flash,
-        "sig": flash_signature(secret_for(services.settings), case_id, flash),
-    }
-    return RedirectResponse(f"/case/{quote(case_id)}?{urlencode(signed)}", status_code=303)
+    return flashed(secret_for(services.settings), f"/case/{quote(case_id)}", case_id, **flash)

@@ -27,14 +27,18 @@ from cases.profiles import default_profiles
 from cases.steps import STEPS
 from cases.triage import CRITERION_WORDS
 from cases.vocabulary import (
+    ASSISTANCE_LABELS,
     DOCUMENT_LABELS,
     EVENT_LABELS,
     PARTY_LABELS,
+    RELATION_LABELS,
     ROLE_LABELS,
     STAGE_LABELS,
     UNIT_LABELS,
+    AssistanceKind,
     DocumentKind,
     Event,
+    LinkRelation,
     Party,
     Role,
     Stage,
@@ -70,6 +74,8 @@ def gettext_for(lang: str) -> Callable[[str], str]:
 # The fields of the steps' forms, by name (every field of every step has one: a test says so).
 FIELD_LABELS: dict[str, str] = {
     "agency": N_("Agency"),
+    "assistance": N_("Assistance"),
+    "case_id": N_("Case"),
     "clock": N_("Clock"),
     "classification": N_("Classification"),
     "conclusion": N_("Conclusion"),
@@ -90,6 +96,7 @@ FIELD_LABELS: dict[str, str] = {
     "reasons": N_("Reasons"),
     "recommend_penalty": N_("Recommend a penalty"),
     "reference": N_("Reference"),
+    "relation": N_("Relation"),
     "request_id": N_("Request"),
     "sha256": N_("Fingerprint (SHA-256)"),
     "size": N_("Size"),
@@ -113,6 +120,9 @@ SYSTEM_STEPS: dict[str, str] = {
     "document_received": N_("Notice received"),
     "document_failed": N_("Notice not delivered"),
     "request_failed": N_("Request refused"),
+    "assistance_received": N_("Request for assistance received"),
+    "paper_made": N_("Paper made"),
+    "paper_not_made": N_("Paper not made"),
     "reminder": N_("Reminder"),
     "breach": N_("Deadline missed"),
     "escalation": N_("Escalation"),
@@ -132,6 +142,10 @@ def choice_label(field: str, value: str, lang: str, mechanism: str = "") -> str:
         return classification_label(value, lang)
     if field == "clock":
         return clock_name(mechanism, value, lang)
+    if field == "assistance":
+        return _label(ASSISTANCE_LABELS, AssistanceKind, value, lang)
+    if field == "relation":
+        return relation_label(value, lang)
     if value in ("true", "false"):
         return gettext_for(lang)(N_("yes") if value == "true" else N_("no"))
     return value
@@ -193,6 +207,11 @@ def role_label(role: str | None, lang: str) -> str:
 
 def party_label(party: str, lang: str) -> str:
     return _label(PARTY_LABELS, Party, party, lang)
+
+
+def relation_label(relation: str, lang: str) -> str:
+    """What a linked case of another region is to this one (D3 §3.2)."""
+    return _label(RELATION_LABELS, LinkRelation, relation, lang)
 
 
 def listed(names: Iterable[str], lang: str) -> str:
@@ -284,6 +303,8 @@ def words(lang: str, registry: AgencyRegistry) -> dict[str, Any]:
         "agency": lambda code: agency_name(registry, code, lang),
         "role_label": lambda role: role_label(role, lang),
         "party_label": lambda party: party_label(party, lang),
+        "relation_label": lambda relation: relation_label(relation, lang),
+        "region": lambda code: registry.region_named(code).said_in(lang),
         "events_label": lambda events: events_label(events, lang),
         "stages_label": lambda stages: stages_label(stages, lang),
         "period_label": lambda period: period_label(period, lang),

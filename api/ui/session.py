@@ -6,8 +6,10 @@ import hashlib
 import hmac
 import secrets
 import time
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
+from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -75,3 +77,20 @@ def _site(host: str | None) -> str:
 def flash_signature(secret: bytes, case_id: str, flash: dict[str, str]) -> str:
     """What a form's outcome shown on a case page is signed with."""
     return _sign(secret, "\n".join([case_id, *(f"{k}={v}" for k, v in sorted(flash.items()))]))
+
+
+def signed_flash(secret: bytes, key: str, sig: str | None, **flash: str | None) -> dict[str, Any]:
+    """What a form's redirect says came of it (done, refused, message), if this dashboard signed it
+    for this page's ``key``; all None otherwise: a link made elsewhere cannot put its own words on
+    a real case's, report's or meeting's page."""
+    given = {k: v for k, v in flash.items() if v}
+    empty: dict[str, Any] = dict.fromkeys(flash)
+    if not given or sig != flash_signature(secret, key, given):
+        return empty
+    return {**empty, **given}
+
+
+def flashed(secret: bytes, path: str, key: str, **flash: str) -> RedirectResponse:
+    """Back to a page (``path``, its ``key`` in the signature) with what came of the form, signed."""
+    signed = {**flash, "sig": flash_signature(secret, key, flash)}
+    return RedirectResponse(f"{path}?{urlencode(signed)}", status_code=303)

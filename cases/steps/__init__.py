@@ -10,6 +10,7 @@ from typing import Any
 
 from cases.steps import (
     acceptance,
+    assistance,
     closing,
     consultation,
     corrections,
@@ -20,6 +21,7 @@ from cases.steps import (
     filing,
     investigation,
     jurisdiction,
+    links,
     oversight,
     prosecution,
     referral,
@@ -40,6 +42,8 @@ PHASES = (
     investigation,
     prosecution,
     consultation,
+    assistance,
+    links,
     closing,
     oversight,
     documents,

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cases.change import Change
+from cases.change import Change, MakePaper
 from cases.limits import Lines
+from cases.papers.model import PaperKind
 from cases.payloads import Dated, Payload
 from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
 from cases.vocabulary import Event, FeedbackOutcome, Party, Stage
+
+HANDOVER = "handover"  # the key of the handover list: a case hands over once
 
 
 @dataclass(kw_only=True)
@@ -27,8 +30,10 @@ class HandOver(Payload):
     example={"items": ["水样3份", "暗管照片"]},
 )
 def hand_over(c: Change, p: HandOver) -> None:
-    """The items and materials pass to the police; the investigation is theirs."""
+    """The items and materials pass to the police; the investigation is theirs. Both agencies
+    sign the list of what passed (N2017 Art. 10: 办理交接手续): the case makes it."""
     c.note(items=", ".join(p.items))
+    c.effects.append(MakePaper(PaperKind.HANDOVER_LIST, HANDOVER, by=c.by, things=list(p.items)))
     c.move(Stage.INVESTIGATION)
     c.emit(Event.HANDED_OVER)
 

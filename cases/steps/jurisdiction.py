@@ -1,5 +1,7 @@
 """Jurisdiction: a case found outside the agency's competence goes to the competent agency, which
-accepts it or disputes it before the county government (D6 §一(三); 首问责任制, D6 §二(二))."""
+accepts it or disputes it before the county government (D6 §一(三); 首问责任制, D6 §二(二)); a dispute
+between agencies of two regions goes to the government of their common superior (D3 §3.2 区域联动;
+D8 §一(三), §三(二))."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from cases.context import Context, Reason, Refusal
 from cases.effects import NoticeKind, notice
 from cases.limits import AgencyCode, Reasons
 from cases.model import Actor, CaseState, TransferState
+from cases.parties import dispute_region, holders
 from cases.payloads import Payload, Reasoned
 from cases.phrases import Both
 from cases.steps.base import OFFICER, OFFICER_OR_APPROVER, step
@@ -17,6 +20,12 @@ from cases.steps.conditions import PRE_REFERRAL, open_clock, transfer_pending
 from cases.vocabulary import Branch, Event, Party
 
 SOURCE = "D6 §一(三): 不属于本部门管辖的, 移送有管辖权的部门; 协商未果的, 提请县政府决定"
+# Between regions the county government of one side is no judge: their common superior decides.
+DECIDING_SOURCE = (
+    f"{SOURCE}; between regions, their common superior's government (D3 §3.2 区域联动: 不管案发何处, "
+    "通过平台信息传递, 区域联动机制运作, 必须一查到底; D8 §一(三): 在处理跨界污染时, 往往是各说各的理, "
+    "各拿各的证据, 很难处理到位)"
+)
 
 
 @dataclass(kw_only=True)
@@ -112,8 +121,10 @@ def transfer_jurisdiction(c: Change, p: ToAgency) -> None:
 
 def _not_disputed(state: CaseState, party: Party, ctx: Context) -> Refusal | None:
     if state.transfer is not None and state.transfer.disputed_at is not None:
+        deciding = ", ".join(holders(state, Party.COUNTY_GOVERNMENT, ctx.registry)) or "none"
         return Refusal(
-            Reason.ALREADY_PENDING, "the dispute is before the county government, which decides"
+            Reason.ALREADY_PENDING,
+            f"the dispute is before the people's government ({deciding}), which decides",
         )
     return None
 
@@ -155,9 +166,18 @@ def _not_yet_disputed(state: CaseState, party: Party, ctx: Context) -> Refusal |
     example={"reasons": "系排污行为,属环保管辖"},
 )
 def dispute_jurisdiction(c: Change, p: Reasoned) -> None:
-    """The county government decides a dispute between its departments."""
-    assert c.case.transfer is not None
-    c.case.transfer.disputed_at = c.now
+    """The county government decides a dispute between its departments; a dispute between agencies
+    of two regions goes to the government of their common superior (the registry's hierarchy the
+    case carries), which holds the decision's clock."""
+    s = c.case
+    assert s.transfer is not None
+    s.transfer.disputed_at = c.now
+    above = dispute_region(s, c.ctx.registry)
+    if above != s.region:
+        c.note(
+            decided_in=above,
+            decided_by=", ".join(holders(s, Party.COUNTY_GOVERNMENT, c.ctx.registry)),
+        )
     c.emit(Event.JURISDICTION_DISPUTED)
 
 
@@ -171,7 +191,7 @@ def _dispute_pending(state: CaseState, party: Party, ctx: Context) -> Refusal | 
     "decide_jurisdiction",
     "决定管辖",
     "Decide jurisdiction",
-    source=SOURCE,
+    source=DECIDING_SOURCE,
     stages=PRE_REFERRAL,
     movers={Party.COUNTY_GOVERNMENT: OFFICER_OR_APPROVER},
     guard=_dispute_pending,
@@ -181,7 +201,8 @@ def _dispute_pending(state: CaseState, party: Party, ctx: Context) -> Refusal | 
     example={"agency": "EPB-DEMO", "reasons": "由环保部门管辖"},
 )
 def decide_jurisdiction(c: Change, p: ToAgency) -> None:
-    """The agency the county government names owns the case from now on."""
+    """The agency the deciding government names owns the case from now on (the county's, or between
+    regions the common superior's: ``cases.parties.dispute_region``)."""
     c.note(previous_owner=c.case.owner_agency, owner=p.agency)
     c.emit(Event.JURISDICTION_DECIDED)
     c.hand_to(p.agency)

@@ -11,10 +11,11 @@ from typing import Annotated
 from pydantic import Field
 
 from cases.agencies import AgencyKind
-from cases.change import Change, Deliver
+from cases.change import Change, Deliver, MakePaper, letter_key
 from cases.context import Context, Reason, Refusal
 from cases.limits import KEPT_REFUSALS, MAX_TEAM, AgencyCode, Title
 from cases.model import Actor, CaseState
+from cases.papers.model import PaperKind
 from cases.payloads import Payload, Reasoned
 from cases.steps.base import APPROVER, OFFICER, OFFICER_OR_APPROVER, step
 from cases.steps.conditions import package_incomplete, penalty_first, transfer_pending
@@ -70,6 +71,7 @@ def _a_team(state: CaseState, actor: Actor, p: Report, ctx: Context) -> list[str
 def request_approval(c: Change, p: Report) -> None:
     """The head's 3 days run from receiving the report."""
     c.case.referral.requested_at = c.now
+    c.case.referral.officers = list(dict.fromkeys(p.officers))
     c.note(officers=", ".join(p.officers))
     c.move(Stage.REFERRAL_APPROVAL)
     c.emit(Event.REFERRAL_REQUESTED)
@@ -158,6 +160,8 @@ def _police_agencies(state: CaseState, ctx: Context) -> dict[str, list[str]]:
 
 
 def _send(c: Change, p: Send) -> None:
+    """The package goes with its letter (O310 Art. 6(一); N2017 Art. 6(一): 案件移送书, its
+    materials list attached), made of the case as it is sent."""
     s = c.case
     if p.agency:
         s.police_agency = p.agency
@@ -166,6 +170,8 @@ def _send(c: Change, p: Send) -> None:
     s.referral.delivery_error = None
     c.note(police_agency=s.police_agency, attempt=str(s.referral.attempts))
     c.move(Stage.ACCEPTANCE)
+    # The letter first: it is made of the package as it goes, and the delivery names it.
+    c.effects.append(MakePaper(PaperKind.REFERRAL_LETTER, letter_key(s.referral.attempts), by=c.by))
     c.effects.append(Deliver(s.referral.attempts))
 
 

@@ -189,6 +189,36 @@ async def test_national_2017_copies_the_procuratorate_and_requests_reach_the_sta
         assert copies[0]["key"] == f"case-{case.case_id}-referral-1-copy-PROC-DEMO"
 
 
+async def test_a_request_for_assistance_reaches_the_other_regions_system_and_its_receipt_counts(
+    time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
+) -> None:
+    """区域联动 (D3 §3.2): the request goes to the east county bureau's system; its receipt starts
+    the answer's clock, held by that bureau."""
+    async with (
+        real_agencies(time_skipping, simulator_url, engine) as worker,
+        running_case(time_skipping, worker=worker) as case,
+    ):
+        await case.act(
+            "request_assistance",
+            EPB_OFFICER,
+            agency="EPB-EAST",
+            assistance="joint_inspection",
+            subject="联合检查交界处排污口",
+        )
+
+        async def received() -> bool:
+            return any(c.name == "assistance" for c in (await case.view()).state.clocks)
+
+        await eventually(case, received, "the request for assistance was never received")
+        (call,) = (await sim.get("/admin/received", params={"agency": "EPB-EAST"})).json()
+        assert call["kind"] == "request"
+        assert call["body"]["kind"] == "assistance"
+        assert call["body"]["assistance"] == "joint_inspection"
+        assert call["body"]["requesting_agency"] == "EPB-DEMO"
+        clock = await case.clock("assistance")
+        assert (clock.owner_agency, clock.key) == ("EPB-EAST", "assistance:assistance-1")
+
+
 async def test_an_agency_without_an_endpoint_is_refused_without_a_call(
     time_skipping: WorkflowEnvironment, simulator_url: str, sim: httpx.AsyncClient, engine: Engine
 ) -> None:

@@ -35,7 +35,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from api import deps
 from api.routes import codec
 from api.ui import case as case_pages
+from api.ui import reports as report_pages
 from api.ui import routes as ui
+from api.ui import routines as routine_pages
 from api.ui import work
 from api.ui.session import COOKIE
 from cases.steps import STEPS
@@ -65,9 +67,51 @@ LISTINGS = {
     ("GET", "/cases/my-moves"),
     ("GET", "/clues"),
     ("POST", "/codec/decode"),
+    # A mechanism's routines: meetings and bulletins by their own ids (a region's, never a case's),
+    # answered within the key's region and part; the procuratorate's list.
+    ("GET", "/meetings"),
+    ("GET", "/meetings/{meeting_id}"),
+    ("GET", "/meetings/{meeting_id}/papers/{format}"),
+    ("POST", "/meetings/{meeting_id}/actions/record_decision"),
+    ("POST", "/meetings/{meeting_id}/actions/close_meeting"),
+    ("POST", "/meetings/{meeting_id}/actions/decision_done"),
+    ("GET", "/bulletins"),
+    ("GET", "/bulletins/{bulletin_id}"),
+    ("GET", "/bulletins/{bulletin_id}/{format}"),
+    # D4 §5's typical case and emergency: started in the key's own region (api.routes.event_bulletins).
+    ("POST", "/bulletins/typical-case"),
+    ("POST", "/bulletins/emergency"),
+    ("POST", "/bulletins/{bulletin_id}/actions/issue"),
+    ("GET", "/referral-watch"),
+    # Public reports: by their own ids, answered within the key's scope (an agency's own, a region's,
+    # all for a procurator); one not visible answers as one that does not exist.
+    ("POST", "/reports"),
+    ("GET", "/reports"),
+    ("GET", "/reports/{report_id}"),
+    ("GET", "/reports/{report_id}/reporter"),
+    ("GET", "/reports/{report_id}/reporter-views"),
+    ("POST", "/reports/{report_id}/actions/transfer"),
+    ("POST", "/reports/{report_id}/actions/open_case"),
+    ("POST", "/reports/{report_id}/actions/answer"),
+    ("POST", "/reports/{report_id}/actions/decide_reward"),
+    ("POST", "/reports/{report_id}/actions/{action}"),
 }
 # Dashboard pages without a case id.
 PAGES = {("GET", "/"), ("GET", "/list"), ("GET", "/rules"), ("GET", "/inbox"), ("GET", "/mine")}
+PAGES |= {  # the routine pages (a meeting's, a bulletin's file: by their own ids)
+    ("GET", "/routines"),
+    ("GET", "/routines/meeting/{meeting_id}"),
+    ("POST", "/routines/meeting/{meeting_id}/act/{action}"),
+    ("GET", "/routines/meeting/{meeting_id}/papers/{format}"),
+    ("GET", "/routines/bulletin/{bulletin_id}/{format}"),
+    ("POST", "/routines/watch/mark"),
+}
+PAGES |= {  # the report pages (a report's own id)
+    ("GET", "/report-list"),
+    ("GET", "/report/{report_id}"),
+    ("POST", "/report/{report_id}/act/{action}"),
+    ("POST", "/report/{report_id}/reporter"),
+}
 # Static files anyone may fetch: Swagger UI's own assets for /docs (no case data; the files of a
 # package, served by Starlette's StaticFiles, which refuses a path outside its folder).
 STATIC = {"/docs/assets"}
@@ -78,11 +122,26 @@ SAME_FOR_EVERY_ID = {
     "by case id: the same empty list for a case without them, seen or not",
     ("POST", "/cases/{case_id}/actions/{action}"): "a name that is no step: the same 404 listing "
     "the steps, whatever the id",
+    ("POST", "/referral-watch/{case_id}/mark"): "the procuratorate's list, not the case: a case "
+    "not on a list the caller may mark is the same 404 not_listed, whatever the id",
 }
 # The modules of the dashboard's pages (signed in by session, not by key).
-DASHBOARD = {ui.__name__, case_pages.__name__, work.__name__}
+DASHBOARD = {
+    ui.__name__,
+    case_pages.__name__,
+    work.__name__,
+    routine_pages.__name__,
+    report_pages.__name__,
+}
 # The other parameters a path may take, filled in.
-FILL = {"action": "classify", "code": "en"}
+FILL = {
+    "action": "classify",
+    "code": "en",
+    "meeting_id": "routine.env-police.demo-county.joint_meeting.2099-Q1",  # none such
+    "bulletin_id": "routine.env-police.demo-county.weekly_report.2099-W01",
+    "format": "pdf",
+    "report_id": "EPB-DEMO.no-such-report",
+}
 FILL_API = {"action": "teleport"}  # the API's route of unknown actions
 # Ids no case has: a dot-dot, a very long one, one with non-ASCII letters, a trailing newline, an
 # encoded slash.
@@ -365,7 +424,7 @@ def check(call: Call, problems: list[str]) -> None:
             return fail("a call without a valid key must be a 401 naming Bearer")
         return None
     location = response.headers.get("location", "")
-    if location and not location.startswith(("/login?", "/case/")):
+    if location and not location.startswith(("/login?", "/case/", "/routines")):
         return fail(f"a redirect elsewhere: {location}")
     if not walked.dashboard and response.status_code >= 400 and not is_error(response):
         return fail("an error not in the one error shape")

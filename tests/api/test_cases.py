@@ -323,6 +323,7 @@ async def test_the_allowed_actions_are_the_callers_own_and_come_from_the_case(
         "supervise_case",
         "direct",
         "convene_consultation",
+        "link_case",  # to a case of another region (D3 §3.2)
     }
 
 

@@ -49,7 +49,7 @@ async def test_a_coordinator_sees_the_pages_and_a_cases_buttons(
     assert "看板测试企业" in page.text
     forms = set(re.findall(r'data-action="([a-z_]+)"', page.text))
     # What the case allows a coordinator, as buttons (a key linkage case: consultation already).
-    assert forms == {"supervise_case", "direct", "convene_consultation"}
+    assert forms == {"supervise_case", "direct", "convene_consultation", "link_case"}
     assert 'type="date" id="supervise_case-decided_on"' in page.text  # N2017 Art. 34
     link = f"{stack.settings.temporal_ui_url}/namespaces/default/workflows/{workflow_id(case_id)}"
     assert link in page.text

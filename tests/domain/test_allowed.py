@@ -72,9 +72,12 @@ OFF, APP, COO, LEAD, PROS, INTAKE = (
     Role.PROCURATOR,
     Role.INTAKE,
 )
-# What may be done in every open stage: oversight, and written questions between the case's agencies
-# (N2017 Art. 24).
+# What may be done in every open stage: oversight, written questions between the case's agencies
+# (N2017 Art. 24), and links to cases of other regions, by the owner or its coordinator (D3 §3.2).
 OVERSIGHT = {
+    (EPB, OFF, "link_case"),
+    (EPB, APP, "link_case"),
+    (JLO, COO, "link_case"),
     (JLO, COO, "supervise_case"),
     (JLO, COO, "direct"),
     (LG, LEAD, "supervise_case"),
@@ -86,7 +89,9 @@ OVERSIGHT = {
     (PSB, APP, "ask_in_writing"),
     (PROC, PROS, "ask_in_writing"),
 }
-PRE_REFERRAL_AGENCY = {
+# The owner asks an agency of another region for assistance where it asks for tests (D3 §3.2).
+ASSISTANCE = {(EPB, OFF, "request_assistance"), (EPB, APP, "request_assistance")}
+PRE_REFERRAL_AGENCY = ASSISTANCE | {
     (EPB, OFF, "classify"),
     (EPB, OFF, "update_facts"),
     (EPB, OFF, "record_evidence"),
@@ -195,6 +200,7 @@ EXPECTED: dict[Stage, set[tuple[str, Role, str]]] = {
     Stage.PROSECUTION: {(PROC, PROS, "charge"), (PROC, PROS, "decline_prosecution")},
     Stage.TRIAL: {(PROC, PROS, "record_judgment")},
     Stage.ADMIN_PENALTY: ITEMS
+    | ASSISTANCE
     | {
         (EPB, OFF, "record_evidence"),
         (EPB, OFF, "request_test"),
@@ -244,7 +250,7 @@ def test_decisions_list_every_step_with_its_reason() -> None:
     by_action = {d.action: d for d in found}
     assert by_action["accept"].reason is Reason.NOT_YOUR_MOVE
     assert by_action["approve_referral"].reason is Reason.ROLE_NOT_PERMITTED
-    assert [d.action for d in found if d.allowed] == ["ask_in_writing"]
+    assert [d.action for d in found if d.allowed] == ["ask_in_writing", "link_case"]
 
 
 # --- Relations ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from cases.limits import (
     KEPT_REFUSALS,
     KEPT_TIMELINE,
     MAX_EVIDENCE,
+    MAX_LINKS,
     MAX_MEASUREMENTS,
     MAX_REQUESTS,
     MAX_SUPPLEMENT_REQUESTS,
@@ -24,6 +25,7 @@ from cases.limits import (
 from cases.model import (
     Actor,
     CaseFacts,
+    CaseLink,
     ClockState,
     EvidenceItem,
     ExpertRequest,
@@ -32,7 +34,7 @@ from cases.model import (
     TimelineEntry,
 )
 from cases.profiles import profile_data
-from cases.vocabulary import Party, RequestKind, Role, Stage
+from cases.vocabulary import LinkRelation, Party, RequestKind, Role, Stage
 from tests.domain.cases_at import NOW, case_at
 from workflows.engine import DATA_CONVERTER
 from workflows.messages import Applied, Carried, CaseInput
@@ -80,6 +82,10 @@ def fullest_case() -> CaseInput:
             text(KEPT_ERROR),
         )
         for i in range(MAX_REQUESTS)
+    ]
+    state.links = [
+        CaseLink(f"EPB-{'X' * 36}.{i:064d}", "r" * 40, LinkRelation.RELATED, NOW, actor, text(500))
+        for i in range(MAX_LINKS)
     ]
     state.supplements = [
         SupplementRequest(NOW, [text(200)] * 20, NOW) for _ in range(MAX_SUPPLEMENT_REQUESTS)

@@ -33,9 +33,11 @@ from cases.system import (
     record_ticks,
 )
 from cases.vocabulary import (
+    AssistanceKind,
     Classification,
     FeedbackOutcome,
     Judgment,
+    LinkRelation,
     Role,
     Stage,
     ViolationType,
@@ -57,10 +59,16 @@ BUSYWORK = {
     "direct",
     "update_facts",
     "supervise_case",
+    "link_case",
 }
 # Written questions may be asked at any stage: taken less often too, but they are real moves (an
 # answer stops its clock).
-QUESTIONS = {"ask_in_writing", "answer_in_writing"}
+QUESTIONS = {
+    "ask_in_writing",
+    "answer_in_writing",
+    "request_assistance",  # of another region (D3 §3.2): its answer stops its clock too
+    "answer_assistance",
+}
 # Side paths: taken too, but less often than the way forward.
 DETOURS = {
     "handle_administratively",
@@ -98,6 +106,10 @@ def body_for(
         assert choices is not None
         askable = choices(state, ctx)["agency"]
         agency = rng.choice([a for a in askable if a != actor.agency] or askable or [None])
+    elif action == "request_assistance":
+        choices = STEPS[action].choices
+        assert choices is not None
+        agency = rng.choice(choices(state, ctx)["agency"] or [None])
     elif action == "decide_jurisdiction" and state.transfer is not None:
         agency = rng.choice([state.owner_agency, state.transfer.target])
     request_id = request_id or next(
@@ -119,6 +131,9 @@ def body_for(
         "agency": agency,
         "request_id": request_id,
         "subject": "COD",
+        "assistance": rng.choice(list(AssistanceKind)).value,
+        "case_id": rng.choice(["EPB-EAST.W-1", "EPB-DEMO.W-2"]),
+        "relation": rng.choice(list(LinkRelation)).value,
         "conclusion": "结论",
         "items": [{"kind": rng.choice(kinds), "title": "材料", "sha256": "c" * 64}]
         if action == "record_evidence"

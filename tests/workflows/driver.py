@@ -31,7 +31,7 @@ from cases.calendar import CalendarSnapshot, calendar_for
 from cases.change import ActionResult
 from cases.ids import workflow_id
 from cases.intake import CaseIntake
-from cases.model import Actor, CaseFacts, ClockState, Document
+from cases.model import Actor, CaseFacts, ClockState, Document, PaperRecord
 from cases.profiles import get_profile, profile_data
 from cases.view import Caller, CaseView
 from cases.vocabulary import (
@@ -392,10 +392,25 @@ async def settled(case: Case, kind: DocumentKind) -> Document:
     return [d for d in (await case.view()).state.documents if d.kind is kind][-1]
 
 
+async def paper(case: Case, key: str) -> PaperRecord:
+    """Wait until the paper of ``key`` is on the case, or could not be made ("referral-1", the
+    notice's id for its acknowledgement, "handover")."""
+
+    async def done() -> bool:
+        return (await case.view()).state.paper(key) is not None
+
+    await eventually(case, done, f"the paper {key} was never made")
+    made = (await case.view()).state.paper(key)
+    assert made is not None
+    return made
+
+
 async def to_not_filed(case: Case) -> None:
     await to_filing(case)
     await case.act("decline_filing", PSB_OFFICER, reasons="证据不足,不构成犯罪")
-    await settled(case, DocumentKind.NOT_FILED_NOTICE)
+    notice = await settled(case, DocumentKind.NOT_FILED_NOTICE)
+    if notice.received_at is not None:
+        await paper(case, notice.doc_id)  # the agency's acknowledgement of it
 
 
 async def to_handover(case: Case) -> None:
@@ -407,6 +422,7 @@ async def to_handover(case: Case) -> None:
 async def to_investigation(case: Case) -> None:
     await to_handover(case)
     await case.act("hand_over", EPB_OFFICER, items=["水样3份", "暗管照片"])
+    await paper(case, "handover")
 
 
 # --- The detention track (P2014) ----------------------------------------------------------------------
@@ -471,6 +487,7 @@ async def finish(case: Case, history: str | None = None) -> None:
             await case.act("file_case", PSB_OFFICER)
         elif stage is Stage.HANDOVER:
             await case.act("hand_over", EPB_OFFICER, items=["水样"])
+            await paper(case, "handover")
         elif stage is Stage.INVESTIGATION:
             await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
         elif stage is Stage.PROSECUTION:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.papers import font_path, render_pdf
 from cases.effects import (
     AGENCY_REFUSED,
     DELIVER_DOCUMENT,
     DELIVER_REFERRAL,
+    MAKE_PAPER,
     NOTIFY,
+    PAPER_NOT_MADE,
     RECORD_CASE_EVENTS,
     SEND_EXPERT_REQUEST,
     CaseRecord,
@@ -24,9 +30,18 @@ from cases.effects import (
     ExpertRequestCall,
     Notice,
     NotificationBatch,
+    PaperFile,
     ReferralDelivery,
 )
 from cases.model import DeliveryReceipt, TimelineEntry
+from cases.papers import Paper
+from settings import Settings
+from store.files import reference
+
+
+@functools.cache
+def _font() -> Path:
+    return font_path(Settings())
 
 
 @dataclass
@@ -43,6 +58,9 @@ class FakeAgencies:
     requests: list[ExpertRequestCall] = field(default_factory=list)
     notices: list[NotificationBatch] = field(default_factory=list)
     records: list[CaseRecord] = field(default_factory=list)
+    no_font: bool = False  # the worker has no font that writes Chinese: every paper fails at once
+    papers: list[Paper] = field(default_factory=list)  # every paper asked for, retries included
+    files: dict[str, bytes] = field(default_factory=dict)  # the papers' PDFs, by their SHA-256
 
     @activity.defn(name=DELIVER_REFERRAL)
     async def deliver(self, delivery: ReferralDelivery) -> DeliveryReceipt:
@@ -81,6 +99,21 @@ class FakeAgencies:
             )
         return DeliveryReceipt(f"REQ-{call.idempotency_key}", datetime.now(UTC))
 
+    @activity.defn(name=MAKE_PAPER)
+    async def make_paper(self, paper: Paper) -> PaperFile:
+        """The real renderer (a paper takes a fraction of a second); the file kept in memory."""
+        self.papers.append(paper)
+        if self.no_font:
+            raise ApplicationError(
+                "no font that renders Chinese: install Debian's fonts-wqy-microhei",
+                type=PAPER_NOT_MADE,
+                non_retryable=True,
+            )
+        content = await asyncio.to_thread(render_pdf, paper, _font())
+        sha = hashlib.sha256(content).hexdigest()
+        self.files[sha] = content
+        return PaperFile(sha, len(content), reference(paper.case_id, sha))
+
     @activity.defn(name=NOTIFY)
     async def notify(self, batch: NotificationBatch) -> None:
         self.notices.append(batch)
@@ -94,7 +127,14 @@ class FakeAgencies:
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.deliver, self.deliver_document, self.ask, self.notify, self.record]
+        return [
+            self.deliver,
+            self.deliver_document,
+            self.ask,
+            self.make_paper,
+            self.notify,
+            self.record,
+        ]
 
     def recorded_seqs(self) -> list[int]:
         return [e.seq for r in self.records for e in r.entries]

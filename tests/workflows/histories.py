@@ -12,6 +12,7 @@ from tests.workflows.driver import Case
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 CLUE_HISTORIES = HISTORIES / "clues"  # ClueWorkflow's, replayed against it
+REPORT_HISTORIES = HISTORIES / "reports"  # ReportWorkflow's
 
 
 def recording() -> bool:

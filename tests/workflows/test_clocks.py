@@ -137,6 +137,22 @@ async def _written(case: Case) -> None:
     await case.act("ask_in_writing", EPB_OFFICER, agency="PSB-DEMO", subject="立案标准如何适用")
 
 
+async def _assistance(case: Case) -> None:
+    """Asked of another region (D3 §3.2): its clock starts on the assisting system's receipt."""
+    await case.act(
+        "request_assistance",
+        EPB_OFFICER,
+        agency="EPB-EAST",
+        assistance="evidence",
+        subject="核查危险废物转移联单",
+    )
+
+    async def received() -> bool:
+        return any(c.name == "assistance" for c in (await case.view()).state.clocks)
+
+    await eventually(case, received, "the request for assistance was never received")
+
+
 async def _recommendation(case: Case) -> None:
     await classified(case)
     await case.act("recommend_referral", PROCURATOR, reasons="建议移送")
@@ -200,6 +216,7 @@ PATHS: dict[str, Path] = {
     "referral_recommendation": _recommendation,
     "consultation": _consultation,
     "written_consultation": _written,
+    "assistance": _assistance,
     "feedback": to_investigation,
     "handback": _handback,
     "prosecution_decision": _prosecution,
@@ -362,6 +379,10 @@ async def test_a_calendar_with_the_coming_days_off_moves_the_due_instant(
     start = await time_skipping.get_current_time()
     plain = calendar_for(start)
     tomorrow = local_date(start) + timedelta(days=1)
+    # From the first working day on: the session's clock has moved on by the tests before this one,
+    # and the days after it may be days off already (an estimated Spring Festival).
+    while not plain.calendar().is_working_day(tomorrow):
+        tomorrow += timedelta(days=1)
     holidays = holidays_ahead(plain, tomorrow, 3)
     async with running_case(time_skipping, calendar=holidays) as case:
         await case.act("request_test", EPB_OFFICER, agency="MON-DEMO", subject="COD")

@@ -45,6 +45,7 @@ from tests.workflows.driver import (
     finish,
     items,
     package,
+    paper,
     running_case,
     settled,
     soon,
@@ -58,6 +59,7 @@ from tests.workflows.driver import (
 )
 from tests.workflows.fakes import FakeAgencies
 from workflows import search
+from workflows.case import PAPERS_ATTACHED
 
 # The events each step of a full env-police lifecycle adds to the case's history, when the step gets a
 # workflow task of its own: an update takes 5 (its task's scheduled, started and completed, the update
@@ -65,28 +67,32 @@ from workflows import search
 # re-arms the timer (2: cancelled, started) and one that changes the stage or the next deadline
 # upserts the search attributes (1). Sending adds the delivery: an activity (scheduled, started,
 # completed) whose receipt is a transition of its own (a workflow task, a marker, a timer, an upsert).
+# A paper of what was sent (the referral letter before the delivery, the handover list) is an
+# activity (3) whose file goes on the case as a transition of its own (a workflow task, a marker);
+# the first paper of a run records its patch (a marker, and the TemporalChangeVersion upsert).
 # On a loaded machine a step may land while another task is in flight and take one more task (3).
 # Recording every crime-evidence item costs no more: the items go in one step (up to 50 at a time).
 # Opening is a start (started), its first task (3), the opening's write (1) and the search attributes
 # (1): the API writes the opening itself, and no update comes with the start.
-STEP_EVENTS = {  # 115 in all
+STEP_EVENTS = {  # 131 in all
     "open": 6,
     "classify": 7,
     "record_evidence": 6,
     "request_approval": 8,
     "approve_referral": 9,
-    "send_referral": 17,  # the receipt is the acceptance (N2017 Art. 7): no step of its own
+    "send_referral": 26,  # the letter, then the receipt, the acceptance (N2017 Art. 7)
     "file_case": 17,  # and the filing notice, delivered: its receipt starts the handover
-    "hand_over": 9,
+    "hand_over": 16,  # and the handover list
     "feed_back": 9,
     "charge": 9,  # the procuratorate's steps (N2017 Art. 18)
     "record_judgment": 9,
     "archive": 9,
 }
 ONE_MORE_TASK = 3
-# Steps with a delivery have two tasks of their own (the step, then the receipt's transition), and on
-# a loaded machine each may take one more (seen once in CI: file_case at 22).
-DELIVERING = {"send_referral", "file_case"}
+# Steps with a delivery or a paper have more tasks of their own (the step, then the paper's and the
+# receipt's transitions), and on a loaded machine each may take one more (seen once in CI: file_case
+# at 22).
+TASKS = {"send_referral": 3, "file_case": 2, "hand_over": 2}
 EVENT_BUDGET = 170
 
 
@@ -133,6 +139,7 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
     await settled(case, DocumentKind.FILING_NOTICE)
     await meter.after("file_case")
     await case.act("hand_over", EPB_OFFICER, items=["水样3份", "暗管照片"])
+    await paper(case, "handover")
     await meter.after("hand_over")
     await case.act("feed_back", PSB_OFFICER, outcome=FeedbackOutcome.PROSECUTION)
     await meter.after("feed_back")
@@ -149,7 +156,7 @@ async def metered_lifecycle(case: Case, *, crime_evidence: bool) -> HistoryMeter
 
 def within_budget(meter: HistoryMeter) -> None:
     for step, count in meter.counts.items():
-        extra = ONE_MORE_TASK * (2 if step in DELIVERING else 1)
+        extra = ONE_MORE_TASK * TASKS.get(step, 1)
         assert count <= STEP_EVENTS[step] + extra, f"{step}: {count}\n{meter.report()}"
     assert meter.seen <= EVENT_BUDGET, meter.report()
 
@@ -228,6 +235,8 @@ async def test_search_attributes_follow_the_case(time_skipping: WorkflowEnvironm
     async with running_case(time_skipping, facts=facts) as case:
         await to_acceptance(case)
         attributes = await case.search_attributes()
+        # Temporal's own: the patches this run took (the referral letter's).
+        assert attributes.pop("TemporalChangeVersion") == [PAPERS_ATTACHED]
         filing = await case.clock("filing_decision")
         assert attributes == {
             search.CASE_STAGE.name: "filing_decision",

@@ -68,6 +68,7 @@ async def test_a_case_runs_on_the_registry_it_carries_until_a_new_one_is_signall
             old = Actor("JLO-NEW", Role.COORDINATOR, "")
             files = Actor("JLO-DEMO", Role.COORDINATOR, "")
             assert [a.action for a in (await case.view(old)).allowed] == [
+                "link_case",  # a case of another region (D3 §3.2)
                 "supervise_case",
                 "direct",
                 "acknowledge_escalation",  # it reached that joint office
@@ -85,6 +86,7 @@ async def test_a_case_runs_on_the_registry_it_carries_until_a_new_one_is_signall
             await soon(published, "the new registry never reached the case")
             newer = Actor("JLO-NEWER", Role.COORDINATOR, "")
             assert [a.action for a in (await case.view(newer)).allowed] == [
+                "link_case",
                 "supervise_case",
                 "direct",
             ]

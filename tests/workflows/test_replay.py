@@ -19,11 +19,12 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.workflows.histories import CLUE_HISTORIES, HISTORIES, recording
+from tests.workflows.histories import CLUE_HISTORIES, HISTORIES, REPORT_HISTORIES, recording
 from tests.workflows.reordered import ReorderedCaseWorkflow
 from workflows.case import CaseWorkflow
 from workflows.clue import ClueWorkflow
 from workflows.engine import DATA_CONVERTER
+from workflows.report import ReportWorkflow
 
 PATHS = {
     "env_police_full",
@@ -116,6 +117,25 @@ def test_every_clue_path_has_a_recorded_history() -> None:
         "delivered_after_outages",
         "refused",
         "read_model_waited",
+    }
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+@pytest.mark.parametrize(
+    "path", sorted(REPORT_HISTORIES.glob("*.json")), ids=lambda p: f"reports/{p.stem}"
+)
+async def test_a_recorded_report_replays(path: Path) -> None:
+    result = await Replayer(
+        workflows=[ReportWorkflow], data_converter=DATA_CONVERTER
+    ).replay_workflow(load(path))
+    assert result.replay_failure is None
+
+
+@pytest.mark.skipif(recording(), reason="histories are being recorded in this run")
+def test_every_report_path_has_a_recorded_history() -> None:
+    assert {p.stem for p in REPORT_HISTORIES.glob("*.json")} == {
+        "case_opened_and_rewarded",
+        "about_an_agency",
     }
 
 
