@@ -5,6 +5,7 @@ refusals, decided in the workflows' validators."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -14,12 +15,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.deps import Services, ServicesDep
 from api.errors import ApiError
+from api.routes import event_bulletins as events
 from api.routes import routines as routes
 from api.ui.routes import SignedIn, render
 from api.ui.session import flashed, secret_for, signed_flash
-from cases.calendar import beijing_time
+from cases.calendar import CHINA_TZ, beijing_time
+from cases.event_bulletins import EventKind, check_issuer
 from cases.meetings import DecisionBody, may_convene
 from cases.model import Actor
+from cases.profiles import default_profiles
 from cases.referral_watch import MARK_LABELS, MarkOutcome
 from cases.routines import AGENDA_LABELS, RISK_LABELS
 from cases.vocabulary import Role
@@ -72,6 +76,8 @@ async def routines_page(
         bulletins=bulletins,
         watch=watch,
         marks=[o.value for o in MarkOutcome],
+        may_name=_issuable(EventKind.TYPICAL_CASE, principal, services),
+        may_alert=_issuable(EventKind.EMERGENCY, principal, services),
         region_name=lambda code: services.registry.region(code).name,
         **flash,
         **_labels(request),
@@ -183,6 +189,99 @@ async def mark(request: Request, principal: SignedIn, services: ServicesDep) -> 
     except ApiError as exc:
         return _back(services, "routines", refused=exc.body.code, message=exc.body.reason)
     return _back(services, "routines", done="mark")
+
+
+def _issuable(kind: EventKind, principal: Principal, services: Services) -> list[str]:
+    """The mechanisms whose ``kind`` of D4 §5 bulletin this person may start, by the rule itself
+    (``check_issuer``): the page offers the form only to them."""
+    agency = services.registry.find(principal.agency)
+    if agency is None:
+        return []
+    actor = Actor(principal.agency, Role(principal.role), principal.name)
+    return [
+        name
+        for name, profile in default_profiles().items()
+        if (spec := profile.event_bulletins.get(kind)) is not None
+        and not profile.demo
+        and check_issuer(kind, actor, services.registry, agency.region, spec) is None
+    ]
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/routines/typical-case")
+async def name_typical_case(
+    request: Request, principal: SignedIn, services: ServicesDep
+) -> Response:
+    """D4 §5 (典型案件限时通报), through the API's own route."""
+    form = await request.form(max_fields=5)
+    try:
+        body = events.TypicalCaseBody(
+            mechanism=_text(form, "mechanism") or events.DEFAULT_MECHANISM,
+            case_id=_text(form, "case_id"),
+            reason=_text(form, "reason"),
+        )
+        await events.name_typical_case(body, principal, services, Response(), _key(form))
+    except ValidationError as exc:
+        return _back(services, "routines", refused="invalid_input", message=_problems(exc))
+    except ApiError as exc:
+        return _back(services, "routines", refused=exc.body.code, message=exc.body.reason)
+    return _back(services, "routines", done="typical_case")
+
+
+@router.post("/routines/emergency")
+async def issue_emergency(request: Request, principal: SignedIn, services: ServicesDep) -> Response:
+    """D4 §5 (重大紧急情报“零时差”通报): delivered at once; the form's own key makes a double
+    submit deliver it once. The time is read as Beijing time, as the page shows it."""
+    form = await request.form(max_fields=6)
+    try:
+        happened = datetime.fromisoformat(_text(form, "happened_at"))
+        body = events.EmergencyBody(
+            mechanism=_text(form, "mechanism") or events.DEFAULT_MECHANISM,
+            what=_text(form, "what"),
+            place=_text(form, "place"),
+            happened_at=happened if happened.tzinfo else happened.replace(tzinfo=CHINA_TZ),
+        )
+        await events.issue_emergency(body, principal, services, Response(), _key(form))
+    except ValidationError as exc:
+        return _back(services, "routines", refused="invalid_input", message=_problems(exc))
+    except ValueError:
+        return _back(services, "routines", refused="invalid_input", message="happened_at")
+    except ApiError as exc:
+        return _back(services, "routines", refused=exc.body.code, message=exc.body.reason)
+    return _back(services, "routines", done="emergency")
+
+
+@router.post("/routines/bulletin/{bulletin_id}/issue")
+async def issue_typical_case(
+    request: Request,
+    principal: SignedIn,
+    services: ServicesDep,
+    bulletin_id: Annotated[str, Path(max_length=160, pattern=routes.ROUTINE_ID)],
+) -> Response:
+    form = await request.form(max_fields=3)
+    try:
+        body = events.IssueBody(text=_text(form, "text"))
+        await events.issue_typical_case(bulletin_id, body, principal, services)
+    except ValidationError as exc:
+        return _back(services, "routines", refused="invalid_input", message=_problems(exc))
+    except ApiError as exc:
+        return _back(services, "routines", refused=exc.body.code, message=exc.body.reason)
+    return _back(services, "routines", done="issue")
+
+
+def _key(form: Any) -> str | None:
+    value = form.get("idempotency_key")
+    return value if isinstance(value, str) and 0 < len(value) <= 100 else None
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())[
+        :500
+    ]
 
 
 def _flash(services: Services, key: str, *, sig: str | None, **flash: str | None) -> dict[str, Any]:

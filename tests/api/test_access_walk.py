@@ -105,6 +105,9 @@ PAGES |= {  # the routine pages (a meeting's, a bulletin's file: by their own id
     ("GET", "/routines/meeting/{meeting_id}/papers/{format}"),
     ("GET", "/routines/bulletin/{bulletin_id}/{format}"),
     ("POST", "/routines/watch/mark"),
+    ("POST", "/routines/typical-case"),  # D4 §5's two, by the API's own routes
+    ("POST", "/routines/emergency"),
+    ("POST", "/routines/bulletin/{bulletin_id}/issue"),
 }
 PAGES |= {  # the report pages (a report's own id)
     ("GET", "/report-list"),

@@ -118,3 +118,44 @@ async def test_the_joint_office_holds_the_quarters_meeting_and_the_procuratorate
     await expect(procurator.locator("#flash-done")).to_be_visible()
     await expect(procurator.locator(f'#referral-watch [data-case="{crime}"]')).to_have_count(0)
     await shot(procurator, "16-referral-watch")
+
+
+async def test_d4_a_typical_case_and_an_emergency_from_the_routines_page(
+    browser: Browser, stack: Stack
+) -> None:
+    """D4 §5: the joint office names a case typical and issues its bulletin in time; it sends a
+    zero-delay emergency notice; both are listed with their files."""
+    case_id = add_case(stack, subject="某屠宰场(典型案件)")
+    page = await sign_in(browser, stack, "JLO-DEMO", "coordinator")
+    await page.click("#nav-routines")
+    await page.fill("#typical-case-id", case_id)
+    await page.fill("#typical-reason", "私屠滥宰并销售病死猪肉,具有警示意义")
+    await page.click("#typical-case button")
+    await expect(page.locator("#flash-done")).to_be_visible()
+    pending = page.locator("[data-issue]").first
+    await expect(pending).to_be_visible(timeout=30_000)
+    bulletin_id = await pending.get_attribute("data-issue")
+    assert bulletin_id is not None
+    assert ".typical_case." in bulletin_id
+    await pending.locator("textarea").fill("该案已移送公安机关,现予通报")
+    await pending.locator("button").click()
+    await expect(page.locator("#flash-done")).to_be_visible()
+    row = page.locator(f'#bulletins [data-bulletin="{bulletin_id}"]')
+    await expect(row.locator('[data-format="pdf"]')).to_be_visible(timeout=30_000)
+    await expect(row.locator(f'[data-due="{bulletin_id}"]')).to_contain_text("按时通报")
+
+    await page.fill("#emergency-what", "发现疑似非洲猪瘟疫情")
+    await page.fill("#emergency-place", "示范县某养殖场")
+    await page.fill("#emergency-at", datetime.now(CHINA_TZ).strftime("%Y-%m-%dT%H:%M"))
+    await page.click("#emergency button")
+    await expect(page.locator("#flash-done")).to_be_visible()
+    emergency = page.locator('#bulletins tr[data-bulletin*=".emergency."]').first
+    await expect(emergency.locator('[data-format="pdf"]')).to_be_visible(timeout=30_000)
+    await shot(page, "17-d4-bulletins")
+    # The police may send an emergency (a member agency) but not name a typical case.
+    police = await sign_in(browser, stack, "PSB-DEMO", "officer")
+    await police.click("#nav-routines")
+    await expect(police.locator("#emergency")).to_be_visible()
+    await expect(police.locator("#typical-case")).to_have_count(0)
+    await police.context.close()
+    await page.context.close()
