@@ -84,8 +84,17 @@ class AgencyActivities:
         return endpoint
 
     async def _post(
-        self, endpoint: AgencyEndpoint, path: str, body: Any, key: str, case_id: str
+        self,
+        endpoint: AgencyEndpoint,
+        path: str,
+        body: Any,
+        key: str,
+        case_id: str,
+        *,
+        quiet: bool = False,
     ) -> dict[str, Any]:
+        """``quiet``: the body carries someone's contact, which a refusal may repeat: a refusal
+        is kept and logged by its status alone."""  # fmt: skip
         url = f"{endpoint.base_url}{path}"
         who = self._who.get(endpoint.base_url, endpoint.base_url)
         if urlsplit(url).netloc not in self._allowed_hosts:
@@ -129,7 +138,9 @@ class AgencyActivities:
                 f"{who}: {url} unreachable: {exc or type(exc).__name__}"
             ) from None
         if 400 <= response.status_code < 500:
-            reason = _reason(response)
+            reason = (
+                "(its words withheld: they may repeat a contact)" if quiet else _reason(response)
+            )
             bound.warning("agency refused", status=response.status_code, reason=reason)
             raise ApplicationError(
                 f"{response.status_code} {reason}", type=AGENCY_REFUSED, non_retryable=True
@@ -242,6 +253,7 @@ class AgencyActivities:
             },
             reply.idempotency_key,
             reply.report_id,
+            quiet=True,
         )
 
 

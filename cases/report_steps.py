@@ -25,6 +25,7 @@ from cases.phrases import Both
 from cases.profile import Profile
 from cases.reports import (
     HOLDER_ROLES,
+    OUTCOME_LABELS,
     Account,
     Outcome,
     ReportStage,
@@ -114,6 +115,10 @@ class ReportStep:
     example: dict[str, Any] = field(default_factory=dict)
 
 
+def to_region(agency: str, registry: AgencyRegistry) -> str:
+    return registry.get(agency).region
+
+
 def _holder_only(state: ReportState, actor: Actor) -> Refusal | None:
     if actor.agency != state.owner_agency:
         return Refusal(
@@ -161,6 +166,7 @@ def _transfer(
     giver, taker = registry.named(state.owner_agency), registry.named(body.to)
     stop_clock(state, now)
     state.owner_agency = body.to
+    state.region = to_region(body.to, registry)  # its coordinators and leaders now watch it
     if body.to not in state.holders:
         state.holders.append(body.to)
     state.stage = ReportStage.TRANSFERRED
@@ -289,7 +295,9 @@ def _answer(
     state.outcome = body.finding
     state.stage = ReportStage.CLOSED
     holder = registry.named(state.owner_agency)
-    said = Both(f"{holder.zh}答复举报人:{body.reply}", f"{holder.en} answered the reporter")
+    # What the reporter was told goes to the reporter alone: it may name them (张先生您好…).
+    said = Both(f"{holder.zh}答复举报人({OUTCOME_LABELS[body.finding][0]})",
+                f"{holder.en} answered the reporter ({OUTCOME_LABELS[body.finding][1]})")  # fmt: skip
     add_event(state, "answer", now, said, agency=actor.agency, role=actor.role, person=actor.person)
     return ReportChange(replies=[Both(body.reply, "")])
 
@@ -353,7 +361,7 @@ STEPS: dict[str, ReportStep] = {
             HOLDER_ROLES,
             _transfer_guard,
             _transfer,
-            "D6 §二(二) 首问责任制; D6 §一(三); D4 §4 (应当及时移交主管机关,并告知举报人)",
+            "D6 §二(二) 首问责任制; D6 §一(三); D4 §5 案件处置制度 (应当及时移交主管机关,并告知举报人)",
             {"to": "PSB-DEMO", "reason": "涉嫌环境犯罪,属公安机关管辖"},
         ),
         ReportStep(

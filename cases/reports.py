@@ -4,7 +4,7 @@ the clock on handing it on, and who may see who reported.
 A report comes from a hotline system (12369 and 110, N2017 Art. 27; 12315, D7) or a counter. The first
 agency that receives it owns it until it hands it on (首问责任制, D6 §二(二)): to the competent agency
 within the mechanism's period (D6 §一(三): 5 working days, 24 hours when urgent), or it opens a case
-from it or answers it itself in that time. The reporter is told when the report is handed on (D4 §4
+from it or answers it itself in that time. The reporter is told when the report is handed on (D4 §5
 案件处置制度: 应当及时移交主管机关,并告知举报人; D6 §二(二): 在答复中告知举报人…案件移交情况) and when it is
 handled. A report that an agency did not refer a crime goes to the procuratorate, the supervisory
 commission or the agency's superior (O310 Art. 14), never to the agency it names.
@@ -39,6 +39,7 @@ TAKERS = frozenset({Role.INTAKE, Role.OFFICER})  # a hotline system, or an offic
 HOLDER_ROLES = frozenset({Role.OFFICER, Role.APPROVER})  # who acts for the agency holding it
 KEPT_REPORT_EVENTS = 40  # the workflow's own copy; the read model keeps every event
 _FUTURE = timedelta(minutes=10)  # the intake systems' clocks run a little ahead
+OLDEST = timedelta(days=366)  # a report taken later than this was never taken in time
 
 Account = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NOT_BLANK
@@ -246,8 +247,20 @@ def intake_refusal(
             Reason.INVALID_PAYLOAD,
             f"about_agency: '{facts.about_agency}' is not in the registry",
         )
+    if facts.about_agency == agency:
+        return Refusal(
+            Reason.INVALID_PAYLOAD,
+            "about_agency: a report of your own agency is taken by its procuratorate, supervisory "
+            f"commission or superior ({', '.join(supervisors_of(agency, registry))}), never by "
+            "the agency it names (O310 Art. 14): direct the reporter there",
+        )
     if facts.received_at - now > _FUTURE:
         return Refusal(Reason.INVALID_PAYLOAD, "received_at: lies in the future")
+    if now - facts.received_at > OLDEST:
+        return Refusal(
+            Reason.INVALID_PAYLOAD,
+            "received_at: more than a year ago; a report is taken when it comes in",
+        )
     if facts.anonymous and reporter is not None and reporter.name:
         return Refusal(
             Reason.INVALID_PAYLOAD,
@@ -413,6 +426,7 @@ def identity_refusal(
     agency: str,
     role: Role,
     registry: AgencyRegistry,
+    about: str | None = None,
 ) -> Refusal | None:
     """May this caller open the reporter's identity? Only the roles the report's mechanism names
     (``roles``, kept with the report): the head of the agency holding it, the region's leaders;
@@ -420,6 +434,10 @@ def identity_refusal(
     if anonymous:
         return Refusal(
             Reason.ROLE_NOT_PERMITTED, "the reporter asked to stay anonymous: nobody sees who it is"
+        )
+    if about is not None and agency == about:
+        return Refusal(
+            Reason.ROLE_NOT_PERMITTED, "the agency a report names never sees who made it"
         )
     if role.value not in roles:
         return Refusal(

@@ -271,7 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/admin/received")
     async def received(agency: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         return [
-            {**r.__dict__, "at": r.at.isoformat()}
+            {**r.__dict__, "at": r.at.isoformat(), "body": _masked(r.kind, r.body)}
             for r in state.received
             if (agency is None or r.agency == agency) and (kind is None or r.kind == kind)
         ]
@@ -297,6 +297,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def _masked(kind: str, body: Any) -> Any:
+    """A reply to a reporter as the admin page shows it: what it says, never whom it went to (the
+    gateway had the contact; this unauthenticated page is no place for it)."""
+    if kind != "reporter_reply" or not isinstance(body, dict):
+        return body
+    return {**body, **{k: "***" for k in ("name", "phone", "address") if body.get(k)}}
 
 
 async def _json(request: Request) -> Any:

@@ -389,7 +389,7 @@ class ReportRow(SQLModel, table=True):
     seen: str = Field(max_length=5000)
     anonymous: bool = False
     can_reply: bool = False
-    reporter_sealed: str = Field(default="", max_length=2000)
+    reporter_sealed: str = Field(default="", max_length=4000)  # three 200-character fields, sealed
     stage: str = Field(max_length=20)
     outcome: str | None = Field(default=None, max_length=30)
     case_id: str | None = Field(default=None, max_length=110)

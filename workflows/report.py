@@ -12,7 +12,7 @@ start finds it running. The reporter's identity is in the report only sealed (``
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,17 +49,6 @@ with workflow.unsafe.imports_passed_through():
 
 
 @dataclass
-class ReportInput:
-    intake: ReportIntake
-    profile: dict[str, Any]  # the mechanism profile as data, as a case carries it
-    calendar: CalendarSnapshot
-    registry: RegistrySnapshot
-    # When the API took it and wrote its opening (``open_report`` at that instant): the report
-    # opens at the same instant, so that its first write repeats the API's.
-    opened_at: datetime | None = None
-
-
-@dataclass
 class ReportAction:
     actor: Actor
     action: str
@@ -89,6 +78,31 @@ class Outgoing:
     open: OpenCase | None = None
 
 
+RECORD_RETRY_CEILING = timedelta(minutes=30)
+
+
+@dataclass
+class ReportCarried:
+    """Everything a run holds, for the next when the history grows long."""
+
+    report: ReportState
+    outbox: list[Outgoing]
+    recorded: int
+    calls: int
+
+
+@dataclass
+class ReportInput:
+    intake: ReportIntake
+    profile: dict[str, Any]  # the mechanism profile as data, as a case carries it
+    calendar: CalendarSnapshot
+    registry: RegistrySnapshot
+    # When the API took it and wrote its opening (``open_report`` at that instant): the report
+    # opens at the same instant, so that its first write repeats the API's.
+    opened_at: datetime | None = None
+    carried: ReportCarried | None = None  # what an earlier run hands on (a long read-model outage)
+
+
 @dataclass
 class ReportRun:
     """The whole state of the workflow, in one place."""
@@ -110,6 +124,13 @@ class ReportWorkflow:
         self._registry = AgencyRegistry(input.registry.regions, input.registry.agencies)
         self._calendar = input.calendar.calendar()
         self._changed = False
+        # How long to wait before writing again while the read model is down: longer each time,
+        # so that a long outage adds a few events an hour, not one a minute.
+        self._record_wait = policies.OUTBOX_RETRY
+        if input.carried is not None:
+            carried = input.carried
+            self.wf = ReportRun(replace(input, carried=None), carried.report, carried.outbox,
+                                carried.recorded, carried.calls)  # fmt: skip
 
     @workflow.run
     async def run(self, input: ReportInput) -> str:
@@ -130,8 +151,8 @@ class ReportWorkflow:
                 break
             wake = next_wakeup(report, self._rules)
             timeout = None if wake is None else wake - workflow.now()
-            if self.wf.recorded < report.seq:  # the read model was down: try again soon
-                timeout = min(timeout or policies.OUTBOX_RETRY, policies.OUTBOX_RETRY)
+            if self.wf.recorded < report.seq:  # the read model was down: try again later
+                timeout = min(timeout or self._record_wait, self._record_wait)
             if timeout is None or timeout > timedelta(0):
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(lambda: self._changed, timeout=timeout)
@@ -139,6 +160,10 @@ class ReportWorkflow:
             notices = fire(report, self._rules, self._registry, workflow.now())
             if notices:
                 self.wf.outbox.append(Outgoing(notify=self._batch(notices)))
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                carried = ReportCarried(report, self.wf.outbox, self.wf.recorded, self.wf.calls)
+                workflow.continue_as_new(replace(self.wf.input, carried=carried))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return report.stage.value
 
@@ -236,7 +261,7 @@ class ReportWorkflow:
                     )
                     report.replies_sent += 1
                     add_event(report, "reply", workflow.now(),
-                              Both(f"已答复举报人:{item.reply.text}", "the reporter was told"))  # fmt: skip
+                              Both("已答复举报人", "the reporter was told"))  # fmt: skip
                 elif item.notify is not None:
                     await policies.notify(item.notify)
                 elif item.open is not None:
@@ -274,8 +299,10 @@ class ReportWorkflow:
                 retry_policy=policies.READ_MODEL,
             )
             self.wf.recorded = seq
+            self._record_wait = policies.OUTBOX_RETRY
         except (ActivityError, ApplicationError):
-            workflow.logger.warning("report not recorded yet; tried again shortly")
+            workflow.logger.warning("report not recorded yet; tried again later")
+            self._record_wait = min(self._record_wait * 2, RECORD_RETRY_CEILING)
 
 
 def _refused(reason: Reason, message: str) -> ApplicationError:

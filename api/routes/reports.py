@@ -384,6 +384,7 @@ async def get_reporter(
     refused = identity_refusal(
         row.owner_agency, row.region, row.anonymous, list(row.identity_roles),
         agency=principal.agency, role=Role(principal.role), registry=services.registry,
+        about=row.about_agency,
     )  # fmt: skip
     if refused is not None:
         raise ApiError(403, refused.reason.value, refused.message, "ask one who may see it")

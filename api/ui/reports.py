@@ -28,9 +28,10 @@ from cases.reports import (
     STAGE_LABELS,
     Outcome,
     ReportStage,
+    identity_refusal,
     supervisors_of,
 )
-from cases.vocabulary import VIOLATION_LABELS, ViolationType
+from cases.vocabulary import VIOLATION_LABELS, Role, ViolationType
 from store.principals import Principal
 from store.reports import ReportFilter, list_reports, report_seen
 from store.tables import ReportRow
@@ -118,9 +119,11 @@ async def _page(
     else:
         targets = [a.code for a in registry if a.kind.enforces
                    or a.kind is AgencyKind.POLICE]  # fmt: skip
-    may_look = (
-        bool(row.reporter_sealed) and not row.anonymous and principal.role in row.identity_roles
-    )
+    may_look = bool(row.reporter_sealed) and identity_refusal(
+        row.owner_agency, row.region, row.anonymous, list(row.identity_roles),
+        agency=principal.agency, role=Role(principal.role), registry=registry,
+        about=row.about_agency,
+    ) is None  # fmt: skip
     return render(
         request, "report.html", principal, status_code, report=detail, row=row,
         targets=[t for t in targets if t != row.owner_agency], may_look=may_look,

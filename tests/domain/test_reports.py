@@ -13,7 +13,16 @@ from cases.calendar import CHINA_TZ, default_calendar
 from cases.context import Refusal
 from cases.model import Actor
 from cases.profiles import default_profiles, get_profile
-from cases.report_steps import LABELS, STEPS, Answer, OpenCase, Transfer, allowed, refusal
+from cases.report_steps import (
+    LABELS,
+    STEPS,
+    Answer,
+    OpenCase,
+    Transfer,
+    allowed,
+    apply,
+    refusal,
+)
 from cases.reports import (
     CHANNEL_LABELS,
     OUTCOME_LABELS,
@@ -179,3 +188,35 @@ def test_every_shipped_mechanism_takes_reports_with_a_cited_period() -> None:
         assert rules is not None, name
         assert "D6" in rules.source or profile.demo
         assert rules.identity_roles
+
+
+def test_an_agency_never_takes_or_opens_a_report_that_names_it() -> None:
+    """O310 Art. 14: a report that an agency did not refer goes to its supervisors; the agency it
+    names never holds it, and never learns who made it."""
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)
+    facts = ReportFacts(intake_ref="r2", channel=Channel.HOTLINE_12369, received_at=now,
+                        place="河", seen="不移送", about_agency="EPB-DEMO")  # fmt: skip
+    refused = intake_refusal(facts, Reporter(name="李四", phone="138"), agency="EPB-DEMO",
+                             role=Role.INTAKE, profiles=default_profiles(), registry=REGISTRY,
+                             now=now)  # fmt: skip
+    assert refused is not None
+    assert "PROC-DEMO" in refused.message
+    named = identity_refusal("EPB-DEMO", "demo-county", False, ["approver", "leader"],
+                             agency="EPB-DEMO", role=Role.APPROVER, registry=REGISTRY,
+                             about="EPB-DEMO")  # fmt: skip
+    assert named is not None
+    old = ReportFacts(intake_ref="r3", channel=Channel.COUNTER, received_at=now - timedelta(days=400),
+                      place="河", seen="油")  # fmt: skip
+    assert intake_refusal(old, Reporter(name="李四"), agency="EPB-DEMO", role=Role.INTAKE,
+                          profiles=default_profiles(), registry=REGISTRY, now=now) is not None  # fmt: skip
+
+
+def test_a_report_handed_to_another_region_is_watched_there() -> None:
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)
+    report = opened(at)
+    profile = get_profile("env-police")
+    change = apply(report, OFFICER, "transfer", Transfer(to="EPB-EAST", reason="排污口在东邻县"),
+                   profile, REGISTRY, at)  # fmt: skip
+    assert report.region == "east-county"
+    assert change.notices[0].to == ["EPB-EAST"]
+    assert "EPB-DEMO" in report.holders  # the first receiver still sees what it handed on

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("seen", sa.String(length=5000), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
         sa.Column("can_reply", sa.Boolean(), nullable=False),
-        sa.Column("reporter_sealed", sa.String(length=2000), nullable=False),
+        sa.Column("reporter_sealed", sa.String(length=4000), nullable=False),
         sa.Column("stage", sa.String(length=20), nullable=False),
         sa.Column("outcome", sa.String(length=30), nullable=True),
         sa.Column("case_id", sa.String(length=110), nullable=True),
