@@ -242,8 +242,11 @@ class Change:
         append_entry(state, entry)
         if self.happenings:
             on_events(state, self.happenings, self.ctx)
-        if state.stage.closed and not self.stage_from.closed:  # archived by this change
-            state.closed_at = self.now
+        if state.stage.closed:
+            # Closed at the change that archives it; a later one (a paper made while the case was
+            # being archived) keeps that instant. Every clock stays closed, as it always was.
+            if not self.stage_from.closed or state.closed_at is None:
+                state.closed_at = self.now
             close_all(state, self.now, "archived")
         return Transition(
             [entry],
