@@ -25,7 +25,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.papers import FontNotFound, font_path, render_html, render_pdf
 from cases.agencies import AgencyRegistry, default_registry
-from cases.calendar import WorkingDayCalendar, beijing_time, default_calendar, snapshot
+from cases.calendar import CHINA_TZ, WorkingDayCalendar, beijing_time, default_calendar, snapshot
 from cases.meetings import MeetingState, MeetingStatus
 from cases.papers import Paper
 from cases.profiles import UnknownMechanism, get_profile
@@ -141,8 +141,10 @@ class RoutineActivities:
                 type=UNKNOWN_ROUTINE,
                 non_retryable=True,
             )
-        # Last year too: a catch-up or a trigger early in January stands for December's occurrence.
-        year = datetime.now(UTC).year
+        # The years around the instant the Schedule fired for (not the worker's clock: a catch-up,
+        # or a test server whose clock has run ahead, stands for its own period), the next too: an
+        # occurrence on New Year's Eve may move into January.
+        year = (start.nominal or datetime.now(UTC)).astimezone(CHINA_TZ).year
         calendar = snapshot(self._calendar or default_calendar(), [year - 1, year, year + 1])
         return RoutineSetup(spec, calendar, registry.snapshot())
 

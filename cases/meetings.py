@@ -156,6 +156,9 @@ def _refused(reason: Reason, message: str) -> Refusal:
     return Refusal(reason, message)
 
 
+LONGEST = timedelta(days=731)  # a decision further off is no follow-up the meetings can hold
+
+
 def check_record(
     state: MeetingState,
     request: DecisionRequest,
@@ -174,10 +177,21 @@ def check_record(
             Reason.ROLE_NOT_PERMITTED,
             "decisions are recorded by the joint office's coordinators or the leadership group's leaders of the meeting's region",
         )
-    if request.body.owner not in registry:
+    owner = registry.find(request.body.owner)
+    if owner is None:
         return _refused(Reason.UNKNOWN_AGENCY, f"no agency '{request.body.owner}' in the registry")
+    if owner.region != state.region:
+        return _refused(
+            Reason.INVALID_PAYLOAD,
+            "owner: a decision goes to an agency of the meeting's region, which can see it",
+        )
     if request.body.due_on <= local_date(now):
         return _refused(Reason.INVALID_PAYLOAD, "a decision's due date is a day after today")
+    if request.body.due_on > local_date(now) + LONGEST:
+        return _refused(
+            Reason.INVALID_PAYLOAD,
+            "due_on: a decision is due within two years, by the next meetings",
+        )
     if len(state.decisions) >= MAX_DECISIONS:
         return _refused(
             Reason.LIMIT_REACHED, f"a meeting records at most {MAX_DECISIONS} decisions"

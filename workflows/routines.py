@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.policies as policies
     from cases.agencies import AgencyKind, AgencyRegistry
     from cases.calendar import beijing_time
-    from cases.context import Refusal
+    from cases.context import Reason, Refusal
     from cases.effects import NoticeKind, NotificationBatch
     from cases.meetings import (
         CloseRequest,
@@ -525,6 +525,13 @@ class ReferralScanWorkflow:
 
     @workflow.update(name="mark")
     async def mark(self, request: MarkRequest) -> list[str]:
+        # A mark may come as the list is written, before this run has taken the scan's answer:
+        # it waits for it, and the case must then be on the list.
+        await workflow.wait_condition(lambda: self._scanned)
+        if request.case_id not in self._standing:
+            raise _refused(
+                Refusal(Reason.NOTHING_PENDING, f"case {request.case_id} is not on the list")
+            )
         self._standing.discard(request.case_id)
         self._marked.append(request.case_id)
         mark = WatchMark(
@@ -540,16 +547,19 @@ class ReferralScanWorkflow:
 
     @mark.validator
     def _check_mark(self, request: MarkRequest) -> None:
-        if not self._scanned or self._superseded:
+        # Who may mark first: the same answer whenever it is asked. Before the scan's answer is in,
+        # whether the case is listed is the handler's to say.
+        standing = self._standing if self._scanned else {request.case_id}
+        refusal = check_mark(standing, request, self._registry, self._input.region)
+        if refusal is not None:
+            raise _refused(refusal)
+        if self._superseded:
             raise ApplicationError(
                 "this day's list is not the current one",
                 {"reason": "wrong_stage", "message": "this day's list is not the current one"},
                 type=ACTION_REFUSED,
                 non_retryable=True,
             )
-        refusal = check_mark(self._standing, request, self._registry, self._input.region)
-        if refusal is not None:
-            raise _refused(refusal)
 
     @workflow.query(name="standing")
     def standing(self) -> list[str]:

@@ -11,7 +11,7 @@ with the others (``GET /bulletins``, the same visibility).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from api.deps import CurrentPrincipal, Services, ServicesDep
 from api.engine import refused
 from api.errors import RESPONSES, UNAVAILABLE, ApiError
-from api.routes.routines import ROUTINE_ID
+from api.routes.routines import ROUTINE_ID, _visible_bulletin
 from api.schemas import Plain, Public
 from api.temporal import bounded, unavailable
 from cases.agencies import AgencyKind
@@ -48,6 +48,7 @@ from store import routines as routine_store
 from store.principals import Principal
 
 router = APIRouter(tags=["routines"], responses=RESPONSES)
+OLDEST_EMERGENCY = timedelta(days=30)  # 零时差: an emergency is told when it happens, not later
 
 # The mechanism whose source (D4 §5) sets these bulletins; another may list them in its file.
 DEFAULT_MECHANISM = "animal-health-police"
@@ -101,8 +102,8 @@ def _allowed(
     except UnknownMechanism:
         spec = None
     if spec is None:
-        raise ApiError(
-            422,
+        raise ApiError(  # a rule of the mechanism, as a case's step it lacks is refused: 409
+            409,
             "not_in_mechanism",
             f"mechanism '{mechanism}' has no {kind.value} bulletin",
             f"use a mechanism that lists [event_bulletins.{kind.value}], e.g. {DEFAULT_MECHANISM}",
@@ -172,7 +173,7 @@ async def _start(
 
 
 @router.post(
-    "/bulletins/typical-case",
+    "/event-bulletins/typical-case",
     operation_id="name_typical_case",
     response_model=EventStarted,
     status_code=201,
@@ -211,7 +212,7 @@ async def name_typical_case(
 
 
 @router.post(
-    "/bulletins/emergency",
+    "/event-bulletins/emergency",
     operation_id="issue_emergency",
     response_model=EventStarted,
     status_code=201,
@@ -241,6 +242,12 @@ async def issue_emergency(
         raise ApiError(
             422, "invalid_payload", "'happened_at' has no time zone", "add one, e.g. +08:00"
         )
+    now = datetime.now(UTC)
+    if not now - OLDEST_EMERGENCY <= body.happened_at <= now + timedelta(minutes=10):
+        raise ApiError(
+            422, "invalid_payload", "'happened_at' is not within the last 30 days",
+            "an emergency is told as it happens: give when it happened, with its offset",
+        )  # fmt: skip
     spec, region = _allowed(kind, body.mechanism, principal, services)
     input = _input(kind, spec, body.mechanism, region, principal, services, given)
     input.what, input.place, input.happened_at = body.what, body.place, body.happened_at
@@ -268,6 +275,7 @@ async def issue_typical_case(
             f"no typical case bulletin '{bulletin_id}'",
             "see GET /bulletins",
         )
+    await _visible_bulletin(bulletin_id, principal, services)  # hidden answers as missing
     handle = services.temporal.get_workflow_handle(bulletin_id)
     try:
         async with bounded(services):

@@ -41,7 +41,7 @@ from cases.routines import FIGURE_LABELS
 from cases.vocabulary import Role
 from store import routines as store
 from store.principals import Principal
-from store.queries import Scope
+from store.queries import Scope, can_see
 from store.tables import BulletinRow, MeetingRow, ReferralWatchRow
 
 router = APIRouter(tags=["routines"], responses=RESPONSES)
@@ -208,11 +208,15 @@ def _not_found(what: str, key: str) -> ApiError:
     )
 
 
-def _visible_meeting(row: MeetingRow | None, scope: Scope, agency: str | None) -> MeetingRow:
+def _visible_meeting(
+    row: MeetingRow | None, scope: Scope, agency: str | None, meeting_id: str
+) -> MeetingRow:
+    """The meeting if the caller may see it; otherwise the one 404, word for word the same whether
+    it does not exist, is another region's, or is one the caller takes no part in."""
     if row is None or not (scope.everything or row.region == scope.region):
-        raise _not_found("meeting", "")
+        raise _not_found("meeting", meeting_id)
     if not _sees_meeting(row, agency):
-        raise _not_found("meeting", row.meeting_id)
+        raise _not_found("meeting", meeting_id)
     return row
 
 
@@ -250,7 +254,11 @@ def meeting_summary(state: MeetingState) -> MeetingSummary:
     )
 
 
-def meeting_public(state: MeetingState, minutes: list[str]) -> MeetingPublic:
+def meeting_public(
+    state: MeetingState, minutes: list[str], seen: set[str] | None = None
+) -> MeetingPublic:
+    """``seen``: for a caller who sees its agency's part only, the agenda's cases it may see by the
+    cases' own rule (``store.queries.can_see``); the others' lines are left out. None: all."""
     return MeetingPublic(
         **dict(meeting_summary(state)),
         source=state.source,
@@ -267,6 +275,7 @@ def meeting_public(state: MeetingState, minutes: list[str]) -> MeetingPublic:
                 escalation_level=i.escalation_level,
             )
             for i in state.agenda.items
+            if seen is None or i.case_id in seen
         ],
         agenda_more=state.agenda.more,
         carried_over=[
@@ -375,14 +384,29 @@ async def get_meeting(
 ) -> MeetingPublic:
     scope, agency = _scope(principal, services)
     row = _visible_meeting(
-        await run_in_threadpool(store.meeting, services.engine, meeting_id), scope, agency
+        await run_in_threadpool(store.meeting, services.engine, meeting_id),
+        scope,
+        agency,
+        meeting_id,
     )
     formats = [
         f
         for f in ("html", "pdf")
         if await run_in_threadpool(store.paper, services.engine, meeting_id, f) is not None
     ]
-    return meeting_public(row.state, formats)
+    return meeting_public(row.state, formats, await _seen_cases(row.state, principal, services))
+
+
+async def _seen_cases(
+    state: MeetingState, principal: Principal, services: Services
+) -> set[str] | None:
+    """The agenda's cases a caller of an agency's own part may see (the one rule of cases)."""
+    scope = scope_for(principal, services.registry)
+    if scope.everything or scope.region is not None:
+        return None
+    ids = [i.case_id for i in state.agenda.items]
+    found = [await run_in_threadpool(can_see, services.engine, scope, c) for c in ids]
+    return {c for c, row in zip(ids, found, strict=True) if row is not None}
 
 
 @router.get(
@@ -399,7 +423,10 @@ async def get_minutes(
 ) -> Response:
     scope, agency = _scope(principal, services)
     _visible_meeting(
-        await run_in_threadpool(store.meeting, services.engine, meeting_id), scope, agency
+        await run_in_threadpool(store.meeting, services.engine, meeting_id),
+        scope,
+        agency,
+        meeting_id,
     )
     paper = await run_in_threadpool(store.paper, services.engine, meeting_id, format)
     if paper is None:
@@ -412,7 +439,10 @@ async def _meeting_update(
 ) -> MeetingPublic:
     scope, agency = _scope(principal, services)
     _visible_meeting(
-        await run_in_threadpool(store.meeting, services.engine, meeting_id), scope, agency
+        await run_in_threadpool(store.meeting, services.engine, meeting_id),
+        scope,
+        agency,
+        meeting_id,
     )
     handle = services.temporal.get_workflow_handle(meeting_id)
     try:
@@ -427,7 +457,7 @@ async def _meeting_update(
                 409, "case_closed", "the meeting is done", "see its record: GET /meetings/{id}"
             ) from None
         raise unavailable(services, exc.message) from None
-    return meeting_public(state, [])
+    return meeting_public(state, [], await _seen_cases(state, principal, services))
 
 
 def _actor(principal: Principal) -> Actor:

@@ -79,8 +79,8 @@ LISTINGS = {
     ("GET", "/bulletins/{bulletin_id}"),
     ("GET", "/bulletins/{bulletin_id}/{format}"),
     # D4 §5's typical case and emergency: started in the key's own region (api.routes.event_bulletins).
-    ("POST", "/bulletins/typical-case"),
-    ("POST", "/bulletins/emergency"),
+    ("POST", "/event-bulletins/typical-case"),
+    ("POST", "/event-bulletins/emergency"),
     ("POST", "/bulletins/{bulletin_id}/actions/issue"),
     ("GET", "/referral-watch"),
     # Public reports: by their own ids, answered within the key's scope (an agency's own, a region's,

@@ -68,26 +68,28 @@ async def test_d4_5_a_typical_case_is_named_issued_and_listed(
     body = {"case_id": case_id, "reason": "病死猪肉流入市场"}
     # Only the region's coordinators and leaders name a case typical.
     refused = await api.post(
-        "/bulletins/typical-case", json=body, headers=stack.auth(*ANIMAL_HEALTH)
+        "/event-bulletins/typical-case", json=body, headers=stack.auth(*ANIMAL_HEALTH)
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "role_not_permitted")
-    other = await api.post("/bulletins/typical-case", json=body, headers=stack.auth(*EAST_COORD))
+    other = await api.post(
+        "/event-bulletins/typical-case", json=body, headers=stack.auth(*EAST_COORD)
+    )
     assert (other.status_code, other.json()["code"]) == (404, "case_not_found")
     bad = await api.post(
-        "/bulletins/typical-case",
+        "/event-bulletins/typical-case",
         json={**body, "mechanism": "env-police"},
         headers=stack.auth(*COORD),
     )
-    assert (bad.status_code, bad.json()["code"]) == (422, "not_in_mechanism")
+    assert (bad.status_code, bad.json()["code"]) == (409, "not_in_mechanism")
     blank = await api.post(
-        "/bulletins/typical-case", json={**body, "reason": " "}, headers=stack.auth(*COORD)
+        "/event-bulletins/typical-case", json={**body, "reason": " "}, headers=stack.auth(*COORD)
     )
     assert blank.status_code == 422
 
-    named = await api.post("/bulletins/typical-case", json=body, headers=stack.auth(*COORD))
+    named = await api.post("/event-bulletins/typical-case", json=body, headers=stack.auth(*COORD))
     assert named.status_code == 201, named.text
     bulletin_id = named.json()["bulletin_id"]
-    again = await api.post("/bulletins/typical-case", json=body, headers=stack.auth(*COORD))
+    again = await api.post("/event-bulletins/typical-case", json=body, headers=stack.auth(*COORD))
     assert (again.status_code, again.json()["bulletin_id"]) == (200, bulletin_id)
 
     async def pending() -> bool:
@@ -135,21 +137,23 @@ async def test_d4_5_an_emergency_is_delivered_at_once_to_every_member_agency(
         "place": "示范县某镇",
         "happened_at": datetime.now(UTC).isoformat(),
     }
-    no_key = await api.post("/bulletins/emergency", json=body, headers=stack.auth(*ANIMAL_HEALTH))
+    no_key = await api.post(
+        "/event-bulletins/emergency", json=body, headers=stack.auth(*ANIMAL_HEALTH)
+    )
     assert (no_key.status_code, no_key.json()["code"]) == (422, "invalid_payload")
     key = {"Idempotency-Key": uuid.uuid4().hex}
     bureau = await api.post(
-        "/bulletins/emergency", json=body, headers={**stack.auth(*BUREAU), **key}
+        "/event-bulletins/emergency", json=body, headers={**stack.auth(*BUREAU), **key}
     )
     assert (bureau.status_code, bureau.json()["code"]) == (403, "role_not_permitted")
     started = await api.post(
-        "/bulletins/emergency", json=body, headers={**stack.auth(*ANIMAL_HEALTH), **key}
+        "/event-bulletins/emergency", json=body, headers={**stack.auth(*ANIMAL_HEALTH), **key}
     )
     assert started.status_code == 201, started.text
     bulletin_id = started.json()["bulletin_id"]
     assert {"AHS-DEMO", "PSB-DEMO", "JLO-DEMO", "LG-DEMO"} <= set(started.json()["recipients"])
     repeat = await api.post(
-        "/bulletins/emergency", json=body, headers={**stack.auth(*ANIMAL_HEALTH), **key}
+        "/event-bulletins/emergency", json=body, headers={**stack.auth(*ANIMAL_HEALTH), **key}
     )
     assert (repeat.status_code, repeat.json()["bulletin_id"]) == (200, bulletin_id)
 
