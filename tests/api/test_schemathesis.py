@@ -186,9 +186,10 @@ class Plan:
 STEPS = 30
 PLANS = [
     # An officer of the discovering bureau: opens cases, takes the bureau's steps, sends clues.
-    # 90 walks: with 60, the fixed seed's walks no longer reached a successful intake once the
-    # schema grew (my-moves, corrections), though nothing failed.
-    Plan("officer", ("EPB-DEMO", "officer"), max_examples=10, scenarios=90),
+    # 150 walks: with 60, then 90, the fixed seed's walks no longer reached a successful intake
+    # once the schema grew (my-moves, corrections; then reports, routines and links: 94
+    # operations), though nothing failed.
+    Plan("officer", ("EPB-DEMO", "officer"), max_examples=10, scenarios=150),
     # A coordinator: sees the whole county, supervises and directs, may not open a case. The
     # coverage phase is the officer's alone: it sends the same boundary values whoever asks.
     Plan("coordinator", ("JLO-DEMO", "coordinator"), max_examples=5, scenarios=30, coverage=False),
