@@ -305,11 +305,8 @@ def _repeat(row: ReportRow, body: ReportBody, now: datetime, response: Response)
         "urgent": row.urgent, "ongoing": row.ongoing, "about_agency": row.about_agency,
         "anonymous": row.anonymous,
     }  # fmt: skip
-    differ = [
-        k
-        for k, v in stored.items()
-        if to_jsonable_python(getattr(body, k)) != to_jsonable_python(v)
-    ]
+    # Compared as values: an instant given at another offset is the same instant.
+    differ = [k for k, v in stored.items() if getattr(body, k) != v]
     if differ:
         raise ApiError(
             409, "intake_conflict", f"report {row.report_id} was taken with other values of: "

@@ -10,7 +10,7 @@ import asyncio
 import json
 import subprocess
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -65,6 +65,11 @@ async def test_a_12369_report_becomes_a_case_and_the_reporter_is_told(
     assert PHONE not in taken.text
     again = await api.post("/reports", json=body, headers=stack.auth(*INTAKE))
     assert (again.status_code, again.json()["report_id"]) == (200, rid)
+    beijing = datetime.fromisoformat(body["received_at"]).astimezone(timezone(timedelta(hours=8)))
+    same = await api.post(
+        "/reports", json={**body, "received_at": beijing.isoformat()}, headers=stack.auth(*INTAKE)
+    )
+    assert same.status_code == 200  # the same instant, written at +08:00
     other = await api.post("/reports", json={**body, "place": "别处"}, headers=stack.auth(*INTAKE))
     assert (other.status_code, shape(other)["code"]) == (409, "intake_conflict")
 
