@@ -6,6 +6,7 @@ day off too."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -35,7 +37,7 @@ from cases.vocabulary import Classification, Role, Stage
 from settings import Settings
 from store import routines as store
 from store.db import make_engine, migrate
-from store.tables import CaseRow
+from store.tables import BulletinRow, CaseRow
 from tests.polling import eventually
 from tests.workflows.histories import HISTORIES, keep, recording
 from tests.workflows.test_routines import Notifier, load
@@ -81,7 +83,16 @@ async def running(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Run
             activities=[*activities.all(), *activities.event_activities(), notifier.notify],
             activity_executor=executor,
         ):
-            yield Running(env, engine, notifier, queue)
+            try:
+                yield Running(env, engine, notifier, queue)
+            finally:
+                # A bulletin left waiting on its time limit (a failed test's) would hold the shared
+                # test server's clock for the tests after it: every one this test started ends.
+                with Session(engine) as session:
+                    started = list(session.exec(select(BulletinRow.bulletin_id)))
+                for workflow_id in started:
+                    with contextlib.suppress(RPCError):
+                        await env.client.get_workflow_handle(workflow_id).terminate("test over")
     engine.dispose()
 
 
@@ -165,6 +176,11 @@ async def test_d4_5_a_typical_case_is_reminded_escalated_and_issued_late(
         # ahead push it past them.
         assert abs(due_at - expected.due_at) < timedelta(seconds=5)
         assert due_at > now + timedelta(days=6)
+
+        async def recorded() -> bool:  # the workflow's first write, after its first task
+            return store.bulletin(run.engine, input.bulletin_id) is not None
+
+        await eventually(recorded, "the pending bulletin was not recorded")
         row = store.bulletin(run.engine, input.bulletin_id)
         assert row is not None
         assert (row.formats, row.covers_to) == ({}, due_at)
